@@ -1,0 +1,504 @@
+package dev.iova;
+
+import dev.iova.tree.IntervalTree;
+
+/**
+ * An I/O virtual address space: hands out ranges of page frame numbers (pfns) and takes them back.
+ *
+ * <h2>Semantics</h2>
+ * The semantics are those of Linux's {@code drivers/iommu/iova.c}, made deterministic:
+ * <ul>
+ *   <li>A domain has a granule ({@link #granuleBytes()}, a power of two), a lowest usable pfn
+ *       ({@link #startPfn()}, usually 1 so that {@link #NO_ADDRESS} can never be a real
+ *       result) and a highest usable pfn ({@link #lastPfn()}, the aperture end).</li>
+ *   <li>{@link #alloc(long, long, boolean)} places a range at the <b>highest</b> position that
+ *       fits: last pfn {@code <= limitPfn}, first pfn {@code >= startPfn}, no overlap with any live
+ *       or reserved range and, when size-aligned, the first pfn a multiple of {@code pages}
+ *       rounded up to a power of two. The result depends only on the request and the ranges
+ *       in the domain, never on history.</li>
+ *   <li>Allocation costs O(log n) in the worst case, whatever the fragmentation, including
+ *       requests that cannot be satisfied (see {@code docs/tree.md}).</li>
+ * </ul>
+ *
+ * <h2>Errors</h2>
+ * Running out of addresses is not an error: {@code alloc} returns {@link #NO_ADDRESS}. Misuse
+ * (a size of zero or less, a limit below {@code startPfn}, an unknown, misaligned, double or
+ * reserved free, a reserve that overlaps a live allocation, any call after {@link #close()})
+ * throws {@link IllegalArgumentException} or {@link IllegalStateException} with the values
+ * involved, and leaves the domain exactly as it was.
+ *
+ * <h2>Threads and memory</h2>
+ * Every method is safe to call from many threads; the tree is guarded by one monitor (the
+ * range caches in {@code dev.iova.cache} keep most calls away from it). Ranges live off-heap,
+ * {@value dev.iova.tree.NodeDescriptor#NODE_LENGTH} bytes each, in chunks that grow on demand up
+ * to {@link Builder#maxRanges(int)}; {@link #alloc}, {@link #free(long)} and
+ * {@link #free(long, long)} allocate nothing on the Java heap once the chunk they need exists.
+ * {@link #close()} returns all off-heap memory at once.
+ *
+ * <pre>{@code
+ * try (IovaDomain domain = IovaDomain.builder().granuleBytes(4096).startPfn(1).build()) {
+ *     long pfn = domain.alloc(8, 0xfffffL, true);   // 8 pages below 4 GiB, 8-page aligned
+ *     if (pfn == IovaDomain.NO_ADDRESS) { ... }    // the space below the limit is full
+ *     domain.free(pfn, 8);
+ * }
+ * }</pre>
+ */
+public final class IovaDomain implements AutoCloseable
+{
+    /** What {@link #alloc} returns when no range fits: pfn 0, which a domain with {@code startPfn >= 1} never hands out. */
+    public static final long NO_ADDRESS = 0L;
+
+    private final Object lock = new Object();
+    private final long granuleBytes;
+    private final int granuleShift;
+    private final long startPfn;
+    private final long lastPfn;
+    private final IntervalTree tree;
+    private volatile boolean closed;
+
+    private IovaDomain(final Builder builder)
+    {
+        AgronaAccess.ensureAvailable();
+        this.granuleBytes = builder.granuleBytes;
+        this.granuleShift = Long.numberOfTrailingZeros(builder.granuleBytes);
+        this.startPfn = builder.startPfn;
+        this.lastPfn = builder.lastPfn != UNSET ? builder.lastPfn : defaultLastPfn(granuleShift);
+        if (lastPfn < startPfn)
+        {
+            throw new IllegalArgumentException(
+                "lastPfn=0x" + Long.toHexString(lastPfn) + " is below startPfn=0x" + Long.toHexString(startPfn));
+        }
+        this.tree = new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
+    }
+
+    /**
+     * A builder with the defaults: 4 KiB granule, {@code startPfn} 1, the aperture as large as
+     * a 64-bit address space allows for the granule, and room for up to
+     * {@link Builder#DEFAULT_MAX_RANGES} ranges.
+     *
+     * @return a new builder.
+     */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** @return the page size in bytes, a power of two. */
+    public long granuleBytes()
+    {
+        return granuleBytes;
+    }
+
+    /** @return log2 of {@link #granuleBytes()}: {@code address >>> granuleShift()} is a pfn. */
+    public int granuleShift()
+    {
+        return granuleShift;
+    }
+
+    /** @return the lowest pfn this domain hands out. */
+    public long startPfn()
+    {
+        return startPfn;
+    }
+
+    /** @return the highest pfn this domain hands out (inclusive): the aperture end. */
+    public long lastPfn()
+    {
+        return lastPfn;
+    }
+
+    /**
+     * Allocates {@code pages} contiguous pfns at the highest position that fits, searching
+     * top-down from {@code limitPfn}.
+     *
+     * @param pages       how many pages, at least 1.
+     * @param limitPfn    the highest pfn the range may use (inclusive), at least {@link #startPfn()};
+     *                    values above {@link #lastPfn()} mean {@code lastPfn()}.
+     * @param sizeAligned when true, the first pfn is a multiple of {@code pages} rounded up to a
+     *                    power of two (the DMA-layer convention).
+     * @return the first pfn of the range, or {@link #NO_ADDRESS} when nothing fits.
+     * @throws IllegalArgumentException when {@code pages < 1} or {@code limitPfn < startPfn()}.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long alloc(final long pages, final long limitPfn, final boolean sizeAligned)
+    {
+        if (pages < 1 || limitPfn < startPfn)
+        {
+            throw badAlloc(pages, limitPfn);
+        }
+        synchronized (lock)
+        {
+            checkOpen();
+            return tree.alloc(pages, Math.min(limitPfn, lastPfn), sizeAligned);
+        }
+    }
+
+    /**
+     * Frees the allocated range that contains {@code pfn} (any of its pfns), as Linux's
+     * {@code free_iova} does.
+     *
+     * @param pfn a pfn inside a live allocation.
+     * @throws IllegalArgumentException when no allocation holds {@code pfn} (never allocated,
+     *                                  or already freed) or {@code pfn} is reserved.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void free(final long pfn)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            tree.free(pfn, 0L);
+        }
+    }
+
+    /**
+     * Frees exactly the allocation {@code [pfn, pfn + pages - 1]}; rejects any mismatch.
+     *
+     * @param pfn   the first pfn of a live allocation.
+     * @param pages its length in pages.
+     * @throws IllegalArgumentException when no allocation starts at {@code pfn}, its length is
+     *                                  not {@code pages}, or the range is reserved.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void free(final long pfn, final long pages)
+    {
+        if (pages < 1)
+        {
+            throw new IllegalArgumentException("pages=" + pages + " must be at least 1 (pfn=0x" + Long.toHexString(pfn) + ")");
+        }
+        synchronized (lock)
+        {
+            checkOpen();
+            tree.free(pfn, pages);
+        }
+    }
+
+    /**
+     * Finds the range (allocated or reserved) that contains {@code pfn}.
+     *
+     * @param pfn any pfn.
+     * @return the range, or {@code null} when {@code pfn} is free or outside the domain.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public IovaRange find(final long pfn)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            final int node = tree.find(pfn);
+            return node == IntervalTree.NIL ? null : tree.rangeOf(node);
+        }
+    }
+
+    /**
+     * Reserves {@code [loPfn, hiPfn]} so that it is never handed out. Reserved ranges that
+     * overlap or touch the new one merge with it; reserving what is already reserved changes
+     * nothing.
+     *
+     * @param loPfn first pfn, at least {@link #startPfn()}.
+     * @param hiPfn last pfn (inclusive), at least {@code loPfn}, at most {@link #lastPfn()}.
+     * @throws IllegalArgumentException when the range is empty, leaves the domain, or overlaps a
+     *                                  live allocation; the domain is then unchanged.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void reserve(final long loPfn, final long hiPfn)
+    {
+        checkReserveBounds(loPfn, hiPfn);
+        synchronized (lock)
+        {
+            checkOpen();
+            tree.reserve(loPfn, hiPfn);
+        }
+    }
+
+    /**
+     * Reserves several ranges at once, all or nothing: when any of them is out of bounds or
+     * overlaps a live allocation, none is reserved.
+     *
+     * @param loPfns first pfns.
+     * @param hiPfns last pfns (inclusive), same length as {@code loPfns}.
+     * @throws IllegalArgumentException as {@link #reserve(long, long)}, for the first bad range.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void reserveAll(final long[] loPfns, final long[] hiPfns)
+    {
+        if (loPfns.length != hiPfns.length)
+        {
+            throw new IllegalArgumentException(
+                "loPfns.length=" + loPfns.length + " differs from hiPfns.length=" + hiPfns.length);
+        }
+        for (int i = 0; i < loPfns.length; i++)
+        {
+            checkReserveBounds(loPfns[i], hiPfns[i]);
+        }
+        synchronized (lock)
+        {
+            checkOpen();
+            for (int i = 0; i < loPfns.length; i++)
+            {
+                tree.checkNoAllocationOverlaps(loPfns[i], hiPfns[i]);
+            }
+            for (int i = 0; i < loPfns.length; i++)
+            {
+                tree.reserve(loPfns[i], hiPfns[i]);
+            }
+        }
+    }
+
+    /** @return how many allocations are live (reserved ranges not counted). */
+    public long liveRanges()
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            return tree.allocatedRanges();
+        }
+    }
+
+    /** @return how many reserved ranges there are, after merging. */
+    public long reservedRanges()
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            return tree.reservedRanges();
+        }
+    }
+
+    /**
+     * Counts the free pfns in {@code [startPfn, limitPfn]}. Walks every range below the limit:
+     * meant for inspection and tests, not for a hot path.
+     *
+     * @param limitPfn highest pfn counted (inclusive); values above {@link #lastPfn()} mean {@code lastPfn()}.
+     * @return free pfns at or below {@code limitPfn}; 0 when {@code limitPfn < startPfn}.
+     */
+    public long freePages(final long limitPfn)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            return limitPfn < startPfn ? 0 : tree.freePages(Math.min(limitPfn, lastPfn));
+        }
+    }
+
+    /**
+     * The length of the longest run of free pfns at or below {@code limitPfn}, in O(log n).
+     *
+     * @param limitPfn highest pfn considered (inclusive); values above {@link #lastPfn()} mean {@code lastPfn()}.
+     * @return the longest free run in pages; 0 when there is none.
+     */
+    public long largestFreeGapPages(final long limitPfn)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            return limitPfn < startPfn ? 0 : tree.largestFreeGapPages(Math.min(limitPfn, lastPfn));
+        }
+    }
+
+    /**
+     * Calls {@code visitor} for every range, allocated and reserved, in ascending pfn order,
+     * while holding the domain's lock: the visitor must not call back into this domain.
+     *
+     * @param visitor receives each range.
+     */
+    public void forEachRange(final RangeVisitor visitor)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            tree.forEach(visitor::visit);
+        }
+    }
+
+    /**
+     * Checks every invariant of the tree: key order, no overlap, ranges inside the domain,
+     * balance, the gap augmentation of every node, the node counts.
+     *
+     * @throws IllegalStateException naming the first broken invariant and the node it broke at.
+     */
+    public void verify()
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            tree.verify();
+        }
+    }
+
+    /** @return the off-heap bytes this domain holds now (0 after {@link #close()}). */
+    public long offHeapBytes()
+    {
+        synchronized (lock)
+        {
+            return closed ? 0 : tree.offHeapBytes();
+        }
+    }
+
+    /** @return true once {@link #close()} has been called. */
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /** Releases all off-heap memory. Later calls throw {@link IllegalStateException}; closing twice is harmless. */
+    @Override
+    public void close()
+    {
+        synchronized (lock)
+        {
+            if (!closed)
+            {
+                closed = true;
+                tree.release();
+            }
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "IovaDomain{granuleBytes=" + granuleBytes + ", startPfn=0x" + Long.toHexString(startPfn) +
+            ", lastPfn=0x" + Long.toHexString(lastPfn) + (closed ? ", closed}" : "}");
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("domain is closed: " + this);
+        }
+    }
+
+    private void checkReserveBounds(final long loPfn, final long hiPfn)
+    {
+        if (hiPfn < loPfn || loPfn < startPfn || hiPfn > lastPfn)
+        {
+            throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" +
+                Long.toHexString(hiPfn) + "]: " + (hiPfn < loPfn ? "hiPfn is below loPfn" :
+                "outside the domain [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]"));
+        }
+    }
+
+    private IllegalArgumentException badAlloc(final long pages, final long limitPfn)
+    {
+        return new IllegalArgumentException(pages < 1 ?
+            "pages=" + pages + " must be at least 1" :
+            "limitPfn=0x" + Long.toHexString(limitPfn) + " is below startPfn=0x" + Long.toHexString(startPfn));
+    }
+
+    static long defaultLastPfn(final int granuleShift)
+    {
+        // The highest pfn of a 64-bit address space, kept one below Long.MAX_VALUE so that
+        // the tree's anchor at lastPfn + 1 is still a positive long.
+        return granuleShift == 0 ? Long.MAX_VALUE - 1 : Math.min(Long.MAX_VALUE - 1, (-1L >>> granuleShift));
+    }
+
+    private static final long UNSET = -1L;
+
+    /** Configures a domain; every setter checks its argument at once. */
+    public static final class Builder
+    {
+        /** Default {@link #maxRanges(int)}: 64 Mi ranges, 3 GiB of nodes at most, allocated only as used. */
+        public static final int DEFAULT_MAX_RANGES = 1 << 26;
+
+        private long granuleBytes = 4096;
+        private long startPfn = 1;
+        private long lastPfn = UNSET;
+        private int maxRanges = DEFAULT_MAX_RANGES;
+        private int chunkRanges = IntervalTree.DEFAULT_CHUNK_NODES;
+
+        private Builder()
+        {
+        }
+
+        /**
+         * @param granuleBytes the page size, a power of two (1 byte to 2^62 bytes).
+         * @return this builder.
+         */
+        public Builder granuleBytes(final long granuleBytes)
+        {
+            if (granuleBytes <= 0 || Long.bitCount(granuleBytes) != 1)
+            {
+                throw new IllegalArgumentException("granuleBytes=" + granuleBytes + " is not a power of two");
+            }
+            this.granuleBytes = granuleBytes;
+            return this;
+        }
+
+        /**
+         * @param startPfn the lowest pfn handed out, at least 1 (pfn 0 is {@link #NO_ADDRESS}).
+         * @return this builder.
+         */
+        public Builder startPfn(final long startPfn)
+        {
+            if (startPfn < 1)
+            {
+                throw new IllegalArgumentException("startPfn=" + startPfn + " must be at least 1: pfn 0 means NO_ADDRESS");
+            }
+            this.startPfn = startPfn;
+            return this;
+        }
+
+        /**
+         * @param lastPfn the highest pfn handed out (inclusive), at least {@code startPfn} and
+         *                below {@code Long.MAX_VALUE}. Default: the top of a 64-bit address space.
+         * @return this builder.
+         */
+        public Builder lastPfn(final long lastPfn)
+        {
+            if (lastPfn < 1 || lastPfn >= Long.MAX_VALUE)
+            {
+                throw new IllegalArgumentException("lastPfn=0x" + Long.toHexString(lastPfn) +
+                    " must be in [1, 0x" + Long.toHexString(Long.MAX_VALUE - 1) + "]");
+            }
+            this.lastPfn = lastPfn;
+            return this;
+        }
+
+        /**
+         * The most ranges (allocated plus reserved) the domain holds; beyond it {@code alloc}
+         * returns {@link #NO_ADDRESS} and {@code reserve} throws. Memory is taken in chunks as
+         * ranges are created, never all up front.
+         *
+         * @param maxRanges at least 1, at most {@link IntervalTree#MAX_NODES} - 2.
+         * @return this builder.
+         */
+        public Builder maxRanges(final int maxRanges)
+        {
+            if (maxRanges < 1 || maxRanges > IntervalTree.MAX_NODES - 2)
+            {
+                throw new IllegalArgumentException("maxRanges=" + maxRanges + " must be in [1, " + (IntervalTree.MAX_NODES - 2) + "]");
+            }
+            this.maxRanges = maxRanges;
+            return this;
+        }
+
+        /**
+         * How many ranges one off-heap chunk holds (a power of two); the domain grows by one
+         * chunk at a time.
+         *
+         * @param chunkRanges a power of two in [64, 2^20].
+         * @return this builder.
+         */
+        public Builder chunkRanges(final int chunkRanges)
+        {
+            if (chunkRanges < 64 || chunkRanges > (1 << 20) || Integer.bitCount(chunkRanges) != 1)
+            {
+                throw new IllegalArgumentException("chunkRanges=" + chunkRanges + " must be a power of two in [64, 1048576]");
+            }
+            this.chunkRanges = chunkRanges;
+            return this;
+        }
+
+        /**
+         * @return a new, empty domain.
+         * @throws IllegalArgumentException when {@code lastPfn < startPfn}.
+         * @throws IllegalStateException    when the JVM lacks the {@code --add-exports} Agrona needs.
+         */
+        public IovaDomain build()
+        {
+            return new IovaDomain(this);
+        }
+    }
+}
