@@ -209,8 +209,28 @@ public final class IntervalTree
      */
     public void free(final long pfn, final long pages)
     {
-        final int node = find(pfn);
-        if (node == NIL)
+        // One descent finds the node and its successor (the last node the path turned left at,
+        // unless the node has a right subtree), which inherits the freed range as gap.
+        final NodeStore store = this.store;
+        int successor = NIL;
+        int node = root;
+        while (node != NIL)
+        {
+            if (pfn < store.loPfn(node))
+            {
+                successor = node;
+                node = store.left(node);
+            }
+            else if (pfn > store.hiPfn(node))
+            {
+                node = store.right(node);
+            }
+            else
+            {
+                break;
+            }
+        }
+        if (node == NIL || node == anchor)
         {
             throw new IllegalArgumentException("no allocation holds pfn=0x" + Long.toHexString(pfn) +
                 " (never allocated, already freed, or outside the domain)");
@@ -228,7 +248,7 @@ public final class IntervalTree
                 ") does not match allocation [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "] of " +
                 (hiPfn - loPfn + 1) + " pages");
         }
-        remove(node);
+        remove(node, store.right(node) == NIL ? successor : NIL);
         allocatedRanges--;
     }
 
@@ -323,7 +343,7 @@ public final class IntervalTree
         {
             mergedLoPfn = Math.min(mergedLoPfn, store.loPfn(touching));
             mergedHiPfn = Math.max(mergedHiPfn, store.hiPfn(touching));
-            remove(touching);
+            remove(touching, NIL);
             reservedRanges--;
             touching = reservedTouching(mergedLoPfn, mergedHiPfn);
         }
@@ -681,19 +701,26 @@ public final class IntervalTree
         return rebalance(subtree);
     }
 
-    /** Unlinks {@code node} from the tree, hands its gap to its successor, and frees it. */
-    private void remove(final int node)
+    /**
+     * Unlinks {@code node} from the tree, hands its gap to its successor, and frees it.
+     *
+     * @param node      any node but the anchor.
+     * @param successor the node's successor when the caller knows it, else {@link #NIL}.
+     */
+    private void remove(final int node, final int successor)
     {
-        final int successor = successor(node);
-        final boolean twoChildren = store.left(node) != NIL && store.right(node) != NIL;
-        if (!twoChildren)
+        final int left = store.left(node);
+        final int right = store.right(node);
+        if (left == NIL || right == NIL)
         {
-            // The successor keeps the merged gap. It is an ancestor (repaired on the way up), or
-            // the lone right child, a leaf in an AVL tree, repaired here.
-            store.setGapLoPfn(successor, store.gapLoPfn(node));
-            if (successor == store.right(node))
+            // The successor takes over the merged gap. It is an ancestor, repaired on the way up
+            // by delete, or the lone right child, a leaf in an AVL tree, repaired here. (With two
+            // children, delete splices the successor in and moves the gap itself.)
+            final int heir = successor != NIL ? successor : successor(node);
+            store.setGapLoPfn(heir, store.gapLoPfn(node));
+            if (heir == right)
             {
-                update(successor);
+                update(heir);
             }
         }
         root = delete(root, store.loPfn(node));
