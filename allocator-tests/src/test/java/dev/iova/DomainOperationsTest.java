@@ -647,17 +647,35 @@ class DomainOperationsTest
         @Test
         void defaultLastPfnIsTheTopOfA64BitAddressSpace()
         {
-            try (IovaDomain pages4k = IovaDomain.builder().build();
-                 IovaDomain bytes = IovaDomain.builder().granuleBytes(1).build())
+            try (IovaDomain domain = IovaDomain.builder().build())
             {
-                assertEquals((1L << 52) - 1, pages4k.lastPfn());
-                assertEquals(4096, pages4k.granuleBytes());
-                assertEquals(1, pages4k.startPfn());
-                assertEquals((1L << 52) - 1, pages4k.alloc(1, Long.MAX_VALUE, false));
-                assertEquals(Long.MAX_VALUE - 1, bytes.lastPfn());
-                assertEquals(Long.MAX_VALUE - 1, bytes.alloc(1, Long.MAX_VALUE, false));
-                assertEquals(Long.MAX_VALUE - 2, bytes.alloc(1, Long.MAX_VALUE, false));
-                bytes.verify();
+                assertEquals((1L << 52) - 1, domain.lastPfn(), "2^64 bytes in 4 KiB pages");
+                assertEquals(4096, domain.granuleBytes());
+                assertEquals(1, domain.startPfn());
+                assertEquals((1L << 52) - 1, domain.alloc(1, Long.MAX_VALUE, false));
+            }
+        }
+
+        @ParameterizedTest
+        @ValueSource(longs = {1, 2, 16, 128})
+        void defaultLastPfnOfATinyGranuleIsMaxPfn(final long granuleBytes)
+        {
+            // 2^64 bytes in granules of 128 bytes or less is more than MAX_PFN + 1 pfns.
+            try (IovaDomain domain = IovaDomain.builder().granuleBytes(granuleBytes).build())
+            {
+                assertEquals(IovaDomain.MAX_PFN, domain.lastPfn(), () -> "default lastPfn for granuleBytes=" + granuleBytes);
+                assertEquals(IovaDomain.MAX_PFN, domain.alloc(1, Long.MAX_VALUE, false));
+                assertEquals(IovaDomain.MAX_PFN - 1, domain.alloc(1, Long.MAX_VALUE, false));
+                domain.verify();
+            }
+        }
+
+        @Test
+        void defaultLastPfnOfA512ByteGranuleIsTheTopOfA64BitAddressSpace()
+        {
+            try (IovaDomain domain = IovaDomain.builder().granuleBytes(512).build())
+            {
+                assertEquals(Math.min(IovaDomain.MAX_PFN, (1L << 55) - 1), domain.lastPfn());
             }
         }
     }
@@ -727,6 +745,15 @@ class DomainOperationsTest
         }
 
         @Test
+        void lastPfnAboveMaxPfnIsRejected()
+        {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> IovaDomain.builder().lastPfn(IovaDomain.MAX_PFN + 1));
+            assertTrue(e.getMessage().contains(hex(IovaDomain.MAX_PFN + 1)), e::getMessage);
+            assertDoesNotThrow(() -> IovaDomain.builder().lastPfn(IovaDomain.MAX_PFN));
+        }
+
+        @Test
         void lastPfnBelowStartPfnIsRejected()
         {
             final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -763,12 +790,12 @@ class DomainOperationsTest
         {
             try (IovaDomain a = IovaDomain.builder().granuleBytes(1).startPfn(1).lastPfn(1).maxRanges(1).chunkRanges(64).build();
                  IovaDomain b = IovaDomain.builder().granuleBytes(1L << 62).chunkRanges(1 << 20).build();
-                 IovaDomain c = IovaDomain.builder().startPfn(Long.MAX_VALUE - 1).lastPfn(Long.MAX_VALUE - 1).build())
+                 IovaDomain c = IovaDomain.builder().startPfn(IovaDomain.MAX_PFN).lastPfn(IovaDomain.MAX_PFN).build())
             {
                 assertEquals(1, a.alloc(1, 1, true));
                 assertEquals(NO_ADDRESS, a.alloc(1, 1, true));
                 assertEquals(3, b.lastPfn(), "a 2^62-byte granule leaves pfns 1..3 of a 64-bit space");
-                assertEquals(Long.MAX_VALUE - 1, c.alloc(1, Long.MAX_VALUE, false));
+                assertEquals(IovaDomain.MAX_PFN, c.alloc(1, Long.MAX_VALUE, false));
                 c.verify();
             }
         }

@@ -75,7 +75,7 @@ class DomainPropertyTest
     // Properties
     // ---------------------------------------------------------------------------------------
 
-    @Property(tries = 300)
+    @Property(tries = 1000)
     void domainAgreesWithReferenceModel(@ForAll("geometries") final Geometry geometry,
                                         @ForAll("operations") final List<Op> ops)
     {
@@ -101,7 +101,7 @@ class DomainPropertyTest
         });
     }
 
-    @Property(tries = 200)
+    @Property(tries = 500)
     void domainAgreesWithReferenceModelAtCapacity(@ForAll @IntRange(min = 1, max = 12) final int maxRanges,
                                                   @ForAll("capacityOperations") final List<Op> ops)
     {
@@ -200,7 +200,8 @@ class DomainPropertyTest
             new Geometry(7, 7 + 300, MAX_RANGES_UNBOUNDED, 64),
             new Geometry(0x100, 0x4ff, MAX_RANGES_UNBOUNDED, 128),
             new Geometry(0x1003, 0x1fff, MAX_RANGES_UNBOUNDED, 64),
-            new Geometry(0xfff00, 0xfffff, MAX_RANGES_UNBOUNDED, 1024));
+            new Geometry(0xfff00, 0xfffff, MAX_RANGES_UNBOUNDED, 1024),
+            new Geometry(IovaDomain.MAX_PFN - 0x7ff, IovaDomain.MAX_PFN, MAX_RANGES_UNBOUNDED, 64));  // the top of the pfn space
     }
 
     @Provide
