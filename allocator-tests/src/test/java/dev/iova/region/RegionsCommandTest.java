@@ -156,6 +156,8 @@ class RegionsCommandTest
         assertEquals("regions: --aperture '0x0:fff': 'fff' is not a hexadecimal address (0x and 1 to 16 hex digits).",
             run(groups, "--aperture", "0x0:fff").err().strip());
         assertEquals("regions: --msi 'its' is neither hw nor sw.", run(groups, "--msi", "its").err().strip());
+        assertEquals("regions: --group 'x' is not a group number.", run(groups, "--group", "x").err().strip());
+        assertEquals(1, run(groups, "--group", "x").exitCode());
         assertEquals(1, run(groups, "--msi", "its").exitCode());
     }
 
@@ -174,6 +176,15 @@ class RegionsCommandTest
             assertFalse(run.err().contains("\tat "), relativePath + ": " + run.err());
             assertTrue(run.err().startsWith("regions: " + sample(relativePath)), relativePath + ": " + run.err());
         }
+    }
+
+    @Test
+    void shouldPrintUsageOnHelp()
+    {
+        final Run run = run("--help");
+
+        assertEquals(0, run.exitCode());
+        assertTrue(run.out().startsWith("Usage: regions "), run.out());
     }
 
     @Test

@@ -33,10 +33,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "regions",
-    mixinStandardHelpOptions = true,
-    description = {
-        "Reads Linux reserved_regions files (sysfs format) and prints the merged reserved regions and",
-        "the usable ranges within an aperture (inclusive, hexadecimal byte addresses)."})
+    description = "Reads Linux reserved_regions files (sysfs format) and prints the merged reserved regions and " +
+        "the usable ranges within an aperture (inclusive, hexadecimal byte addresses).")
 public final class RegionsCommand implements Callable<Integer>
 {
     /** Exit status when everything was read and printed. */
@@ -61,7 +59,7 @@ public final class RegionsCommand implements Callable<Integer>
         names = "--group",
         paramLabel = "N",
         description = "Read only group N of the iommu_groups directory PATH (default: every group, merged).")
-    private Integer group;
+    private String group;
 
     @Option(
         names = "--aperture",
@@ -76,6 +74,9 @@ public final class RegionsCommand implements Callable<Integer>
         defaultValue = "hw",
         description = "What a sysfs 'msi' line is: hw (hardware doorbell, x86) or sw (software-managed window, Arm SMMU). Default: ${DEFAULT-VALUE}.")
     private String msi;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
 
     @Option(
         names = "--json",
@@ -101,7 +102,7 @@ public final class RegionsCommand implements Callable<Integer>
         {
             final ByteRange apertureRange = parseAperture(aperture);
             final SysfsRegionReader reader = new SysfsRegionReader(parseMsiKind(msi));
-            final ReservedRegionList regions = group == null ? reader.read(path) : reader.readGroup(path, group);
+            final ReservedRegionList regions = group == null ? reader.read(path) : reader.readGroup(path, parseGroup(group));
             final List<ByteRange> usable = regions.usableRanges(apertureRange.startByte(), apertureRange.endByte());
             if (json)
             {
@@ -146,6 +147,23 @@ public final class RegionsCommand implements Callable<Integer>
             throw new IllegalArgumentException("--aperture '" + text + "' ends below its start");
         }
         return new ByteRange(startByte, endByte);
+    }
+
+    /**
+     * @param text a group number in decimal.
+     * @return the number.
+     * @throws IllegalArgumentException naming the value, when it is not a decimal number.
+     */
+    static int parseGroup(final String text)
+    {
+        try
+        {
+            return Integer.parseInt(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("--group '" + text + "' is not a group number");
+        }
     }
 
     /**
