@@ -55,14 +55,4 @@ final class ByteAddresses
     {
         return Long.compareUnsigned(a, b) >= 0 ? a : b;
     }
-
-    /**
-     * @param a an unsigned value.
-     * @param b an unsigned value.
-     * @return the smaller of the two, compared unsigned.
-     */
-    static long minUnsigned(final long a, final long b)
-    {
-        return Long.compareUnsigned(a, b) <= 0 ? a : b;
-    }
 }
