@@ -1,6 +1,7 @@
 package dev.iova;
 
 import dev.iova.tree.IntervalTree;
+import dev.iova.tree.NodeDescriptor;
 
 /**
  * An I/O virtual address space: hands out ranges of page frame numbers (pfns) and takes them back.
@@ -45,6 +46,12 @@ import dev.iova.tree.IntervalTree;
  */
 public final class IovaDomain implements AutoCloseable
 {
+    /**
+     * The highest pfn a domain can use: pfns are 56-bit (a 68-bit address space with a 4 KiB
+     * granule), which frees the node's top byte for its balance and flags.
+     */
+    public static final long MAX_PFN = NodeDescriptor.MAX_PFN;
+
     /** What {@link #alloc} returns when no range fits: pfn 0, which a domain with {@code startPfn >= 1} never hands out. */
     public static final long NO_ADDRESS = 0L;
 
@@ -186,7 +193,7 @@ public final class IovaDomain implements AutoCloseable
         {
             checkOpen();
             final int node = tree.find(pfn);
-            return node == IntervalTree.NIL ? null : tree.rangeOf(node);
+            return node == IntervalTree.NIL ? null : new IovaRange(tree.loPfn(node), tree.hiPfn(node), tree.isReserved(node));
         }
     }
 
@@ -389,9 +396,8 @@ public final class IovaDomain implements AutoCloseable
 
     static long defaultLastPfn(final int granuleShift)
     {
-        // The highest pfn of a 64-bit address space, kept one below Long.MAX_VALUE so that
-        // the tree's anchor at lastPfn + 1 is still a positive long.
-        return granuleShift == 0 ? Long.MAX_VALUE - 1 : Math.min(Long.MAX_VALUE - 1, (-1L >>> granuleShift));
+        // The highest pfn of a 64-bit address space, capped at the tree's 56-bit pfns.
+        return Math.min(MAX_PFN, -1L >>> granuleShift);
     }
 
     private static final long UNSET = -1L;
@@ -441,16 +447,17 @@ public final class IovaDomain implements AutoCloseable
         }
 
         /**
-         * @param lastPfn the highest pfn handed out (inclusive), at least {@code startPfn} and
-         *                below {@code Long.MAX_VALUE}. Default: the top of a 64-bit address space.
+         * @param lastPfn the highest pfn handed out (inclusive), at least {@code startPfn} and at
+         *                most {@link #MAX_PFN}. Default: the top of a 64-bit address space, or
+         *                {@code MAX_PFN} if lower.
          * @return this builder.
          */
         public Builder lastPfn(final long lastPfn)
         {
-            if (lastPfn < 1 || lastPfn >= Long.MAX_VALUE)
+            if (lastPfn < 1 || lastPfn > MAX_PFN)
             {
                 throw new IllegalArgumentException("lastPfn=0x" + Long.toHexString(lastPfn) +
-                    " must be in [1, 0x" + Long.toHexString(Long.MAX_VALUE - 1) + "]");
+                    " must be in [1, MAX_PFN=0x" + Long.toHexString(MAX_PFN) + "]");
             }
             this.lastPfn = lastPfn;
             return this;
