@@ -1,5 +1,6 @@
 package dev.iova.bench.trace;
 
+import dev.iova.HeapAllocationProbe;
 import dev.iova.IovaDomain;
 import org.junit.jupiter.api.Test;
 
@@ -184,6 +185,25 @@ class TraceReplayerTest
 
         assertTrue(first.sameOutcomeAs(second), first + " vs " + second);
         assertEquals(5000, first.ops());
+    }
+
+    @Test
+    void replayShouldAllocateNothingPerOperation()
+    {
+        final int ops = 50_000;
+        final Trace trace = TraceParser.parseText("gen", TraceGenerator.generateText(TraceShape.FRAGMENTING, ops, 1));
+        final TraceReplayer replayer = new TraceReplayer(trace);
+        replayOnFreshDomain(replayer); // warm up
+
+        try (IovaDomain domain = DomainReplayTarget.newDomain(trace))
+        {
+            final DomainReplayTarget target = new DomainReplayTarget(domain);
+            final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> replayer.replay(target));
+
+            // The result record, and the bookkeeping of the tree's few off-heap chunks: no
+            // allocation per operation would come to at least 16 bytes each.
+            assertTrue(bytes < ops, "heap bytes allocated by replaying " + ops + " ops: " + bytes);
+        }
     }
 
     @Test
