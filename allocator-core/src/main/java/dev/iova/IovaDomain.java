@@ -154,7 +154,7 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            tree.free(pfn, 0L);
+            tree.free(pfn, 0L, NodeDescriptor.KIND_ALLOCATED);
         }
     }
 
@@ -176,7 +176,7 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            tree.free(pfn, pages);
+            tree.free(pfn, pages, NodeDescriptor.KIND_ALLOCATED);
         }
     }
 
@@ -396,8 +396,9 @@ public final class IovaDomain implements AutoCloseable
 
     static long defaultLastPfn(final int granuleShift)
     {
-        // The highest pfn of a 64-bit address space, capped at the tree's 56-bit pfns.
-        return Math.min(MAX_PFN, -1L >>> granuleShift);
+        // The highest pfn of a 64-bit address space, capped at the tree's 56-bit pfns. (With a
+        // 1-byte granule, -1L >>> 0 is -1, not 2^64 - 1: every granule below 2^8 hits the cap.)
+        return granuleShift < Long.SIZE - NodeDescriptor.PFN_BITS ? MAX_PFN : Math.min(MAX_PFN, -1L >>> granuleShift);
     }
 
     private static final long UNSET = -1L;

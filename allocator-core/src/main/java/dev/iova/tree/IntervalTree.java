@@ -80,7 +80,7 @@ public final class IntervalTree
         this.anchor = store.allocate();
         store.setLoPfn(anchor, lastPfn + 1);
         store.setHiPfn(anchor, lastPfn + 1);
-        store.setGapWord(anchor, NodeDescriptor.gapWord(startPfn, 1, true));
+        store.setGapWord(anchor, NodeDescriptor.gapWord(startPfn, 1, NodeDescriptor.KIND_RESERVED));
         update(anchor);
         root = anchor;
     }
@@ -98,6 +98,20 @@ public final class IntervalTree
      * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or no node is left.
      */
     public long alloc(final long pages, final long limitPfn, final boolean sizeAligned)
+    {
+        return alloc(pages, limitPfn, sizeAligned, NodeDescriptor.KIND_ALLOCATED);
+    }
+
+    /**
+     * As {@link #alloc(long, long, boolean)}, creating a range of the given kind.
+     *
+     * @param pages       at least 1.
+     * @param limitPfn    highest pfn the range may use (inclusive), in {@code [startPfn, lastPfn]}.
+     * @param sizeAligned align the first pfn to {@code pages} rounded up to a power of two.
+     * @param kind        {@link NodeDescriptor#KIND_ALLOCATED} or {@link NodeDescriptor#KIND_CACHED}.
+     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or no node is left.
+     */
+    public long alloc(final long pages, final long limitPfn, final boolean sizeAligned, final long kind)
     {
         if (pages > limitPfn - startPfn + 1)
         {
@@ -130,7 +144,7 @@ public final class IntervalTree
             final long pfn = Gaps.highestFit(store.gapLoPfn(straddling), limitPfn, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(straddling, pfn, pages);
+                return insertInGapOf(straddling, pfn, pages, kind);
             }
         }
         while (depth > 0)
@@ -139,12 +153,12 @@ public final class IntervalTree
             final long pfn = Gaps.highestFit(store.gapLoPfn(candidate), store.loPfn(candidate) - 1, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(candidate, pfn, pages);
+                return insertInGapOf(candidate, pfn, pages, kind);
             }
             final int left = store.left(candidate);
             if (subtreeFits(left, pages, sizeAligned))
             {
-                return allocInSubtree(left, pages, alignPages, sizeAligned);
+                return allocInSubtree(left, pages, alignPages, sizeAligned, kind);
             }
         }
         return NO_ADDRESS;
@@ -156,7 +170,7 @@ public final class IntervalTree
     }
 
     /** Descends a subtree known to hold a fitting gap (all of it below the limit) to the highest one. */
-    private long allocInSubtree(final int subtree, final long pages, final long alignPages, final boolean sizeAligned)
+    private long allocInSubtree(final int subtree, final long pages, final long alignPages, final boolean sizeAligned, final long kind)
     {
         final NodeStore store = this.store;
         int node = subtree;
@@ -171,7 +185,7 @@ public final class IntervalTree
             final long pfn = Gaps.highestFit(store.gapLoPfn(node), store.loPfn(node) - 1, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(node, pfn, pages);
+                return insertInGapOf(node, pfn, pages, kind);
             }
             node = store.left(node);
         }
@@ -180,7 +194,7 @@ public final class IntervalTree
     }
 
     /** Inserts the allocation {@code [pfn, pfn + pages - 1]}, which lies in the gap below {@code owner}. */
-    private long insertInGapOf(final int owner, final long pfn, final long pages)
+    private long insertInGapOf(final int owner, final long pfn, final long pages, final long kind)
     {
         final int node = store.allocate();
         if (node == NIL)
@@ -189,7 +203,7 @@ public final class IntervalTree
         }
         store.setLoPfn(node, pfn);
         store.setHiPfn(node, pfn + pages - 1);
-        store.setGapWord(node, NodeDescriptor.gapWord(store.gapLoPfn(owner), 1, false));
+        store.setGapWord(node, NodeDescriptor.gapWord(store.gapLoPfn(owner), 1, kind));
         store.setGapLoPfn(owner, pfn + pages);
         root = insert(root, node, pfn);
         allocatedRanges++;
@@ -205,9 +219,11 @@ public final class IntervalTree
      *
      * @param pfn   any pfn of the allocation when {@code pages == 0}; its first pfn otherwise.
      * @param pages 0 to free whatever holds {@code pfn}; otherwise the exact length expected.
-     * @throws IllegalArgumentException when no allocation matches; the tree is then unchanged.
+     * @param kind  the kind the range must have: {@link NodeDescriptor#KIND_ALLOCATED} or
+     *              {@link NodeDescriptor#KIND_CACHED}.
+     * @throws IllegalArgumentException when no allocation of that kind matches; the tree is then unchanged.
      */
-    public void free(final long pfn, final long pages)
+    public void free(final long pfn, final long pages, final long kind)
     {
         // One descent finds the node and its successor (the last node the path turned left at,
         // unless the node has a right subtree), which inherits the freed range as gap.
@@ -241,6 +257,13 @@ public final class IntervalTree
         {
             throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in reserved range [0x" +
                 Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "], which cannot be freed");
+        }
+        if (store.kind(node) != kind)
+        {
+            throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in range [0x" + Long.toHexString(loPfn) +
+                ", 0x" + Long.toHexString(hiPfn) + "], which " + (kind == NodeDescriptor.KIND_CACHED ?
+                "the range caches do not own" :
+                "belongs to the range caches: handed out by allocFast (free it with freeFast), or already freed into a cache"));
         }
         if (pages != 0 && (loPfn != pfn || hiPfn - loPfn + 1 != pages))
         {
@@ -353,7 +376,7 @@ public final class IntervalTree
         final int predecessor = highestStartingBelow(mergedLoPfn);
         store.setLoPfn(node, mergedLoPfn);
         store.setHiPfn(node, mergedHiPfn);
-        store.setGapWord(node, NodeDescriptor.gapWord(predecessor == NIL ? startPfn : store.hiPfn(predecessor) + 1, 1, true));
+        store.setGapWord(node, NodeDescriptor.gapWord(predecessor == NIL ? startPfn : store.hiPfn(predecessor) + 1, 1, NodeDescriptor.KIND_RESERVED));
         store.setGapLoPfn(successor, mergedHiPfn + 1);
         root = insert(root, node, mergedLoPfn);
         reservedRanges++;
