@@ -31,11 +31,11 @@ import java.nio.file.NoSuchFileException;
     name = "allocator-bench",
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
-    description = "Replays and generates IOVA allocation traces (iova-trace v1).",
+    description = "Replays and generates IOVA allocation traces (iova-trace v1) and reads reserved regions.",
     subcommands = {
         ReplayCommand.class,
         GenCommand.class,
-        // >>> RegionsCommand.class is added here by the regions branch (one subcommand per line). <<<
+        RegionsCommand.class,
     })
 public final class Main implements Runnable
 {
