@@ -258,18 +258,18 @@ public final class IntervalTree
             throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in reserved range [0x" +
                 Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "], which cannot be freed");
         }
+        if (pages != 0 && (loPfn != pfn || hiPfn - loPfn + 1 != pages))
+        {
+            throw new IllegalArgumentException("free(pfn=0x" + Long.toHexString(pfn) + ", pages=" + pages +
+                ") does not match allocation [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "] of " +
+                (hiPfn - loPfn + 1) + " pages");
+        }
         if (store.kind(node) != kind)
         {
             throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in range [0x" + Long.toHexString(loPfn) +
                 ", 0x" + Long.toHexString(hiPfn) + "], which " + (kind == NodeDescriptor.KIND_CACHED ?
                 "the range caches do not own" :
                 "belongs to the range caches: handed out by allocFast (free it with freeFast), or already freed into a cache"));
-        }
-        if (pages != 0 && (loPfn != pfn || hiPfn - loPfn + 1 != pages))
-        {
-            throw new IllegalArgumentException("free(pfn=0x" + Long.toHexString(pfn) + ", pages=" + pages +
-                ") does not match allocation [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "] of " +
-                (hiPfn - loPfn + 1) + " pages");
         }
         remove(node, store.right(node) == NIL ? successor : NIL);
         allocatedRanges--;
