@@ -36,6 +36,7 @@ import java.nio.file.NoSuchFileException;
         ReplayCommand.class,
         GenCommand.class,
         RegionsCommand.class,
+        WorkloadsCommand.class,
     })
 public final class Main implements Runnable
 {
