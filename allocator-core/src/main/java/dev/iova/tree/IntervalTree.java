@@ -24,10 +24,12 @@ package dev.iova.tree;
  * O(log n), whether the request fits or not, however the space is fragmented.
  *
  * <h2>Updates</h2>
- * Insert and delete are the textbook recursive AVL ones; on the way back up every node on the
- * path, and every node a rotation moves, recomputes its height and maxima from its children.
- * Inserting or deleting a range changes the gap of its successor, which is always on the same
- * root-to-leaf path (or is the new node's replacement), so the same pass repairs it.
+ * Insert and delete are AVL's, done iteratively over an explicit root-to-node path: going back
+ * up it, each node rebalances and recomputes its height and maxima from its own gap and its
+ * children. Inserting or deleting a range changes the gap of its successor, which is always on
+ * that path (or is the node that replaces the deleted one), so the same pass repairs it. The
+ * pass stops at the first node that neither rotates nor changes, once the changed gap's owner is
+ * behind it: nothing above can change.
  *
  * <p>Not thread-safe: {@code IovaDomain} serialises every call.
  */
