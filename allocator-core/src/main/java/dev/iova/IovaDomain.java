@@ -1,5 +1,7 @@
 package dev.iova;
 
+import dev.iova.cache.RangeCache;
+import dev.iova.cache.RangeCacheStats;
 import dev.iova.tree.IntervalTree;
 import dev.iova.tree.NodeDescriptor;
 
@@ -36,6 +38,14 @@ import dev.iova.tree.NodeDescriptor;
  * {@link #free(long, long)} allocate nothing on the Java heap once the chunk they need exists.
  * {@link #close()} returns all off-heap memory at once.
  *
+ * <h2>Range caches</h2>
+ * {@link #allocFast(long, long)} and {@link #freeFast(long, long)} put magazines of recently
+ * freed ranges in front of the tree (Linux's {@code alloc_iova_fast}/{@code free_iova_fast}):
+ * requests of up to {@link #maxCachedPages()} pages are rounded up to a power of two, always
+ * size-aligned, and most of them never take the tree's lock. See {@code dev.iova.cache}.
+ * Ranges sitting in a cache count as allocated in the tree ({@link #liveRanges()}) until
+ * {@link #flushCaches()} gives them back.
+ *
  * <pre>{@code
  * try (IovaDomain domain = IovaDomain.builder().granuleBytes(4096).startPfn(1).build()) {
  *     long pfn = domain.alloc(8, 0xfffffL, true);   // 8 pages below 4 GiB, 8-page aligned
@@ -61,6 +71,8 @@ public final class IovaDomain implements AutoCloseable
     private final long startPfn;
     private final long lastPfn;
     private final IntervalTree tree;
+    private final RangeCache cache;
+    private final long maxCachedPages;
     private volatile boolean closed;
 
     private IovaDomain(final Builder builder)
@@ -76,6 +88,18 @@ public final class IovaDomain implements AutoCloseable
                 "lastPfn=0x" + Long.toHexString(lastPfn) + " is below startPfn=0x" + Long.toHexString(startPfn));
         }
         this.tree = new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
+        if (builder.maxCachedPages > 0)
+        {
+            this.maxCachedPages = builder.maxCachedPages;
+            final int stripes = builder.cacheStripes > 0 ? builder.cacheStripes : Builder.defaultStripes();
+            this.cache = new RangeCache(new TreeBackend(), sizeClassOf(maxCachedPages) + 1, stripes,
+                builder.magazineRanges, builder.depotMagazines);
+        }
+        else
+        {
+            this.maxCachedPages = 0;
+            this.cache = null;
+        }
     }
 
     /**
@@ -154,7 +178,7 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            tree.free(pfn, 0L);
+            tree.free(pfn, 0L, NodeDescriptor.KIND_ALLOCATED);
         }
     }
 
@@ -176,8 +200,99 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            tree.free(pfn, pages);
+            tree.free(pfn, pages, NodeDescriptor.KIND_ALLOCATED);
         }
+    }
+
+    /**
+     * Allocates through the range caches: a size-aligned range of {@code pages} rounded up to a
+     * power of two, ending at or below {@code limitPfn}. Requests larger than
+     * {@link #maxCachedPages()}, or every request when the caches are off, go to
+     * {@link #alloc(long, long, boolean) alloc(pages, limitPfn, true)}. When the tree has no room,
+     * every cache is flushed back and the tree is asked once more, so the caches never make an
+     * allocation fail that the tree alone would satisfy.
+     *
+     * @param pages    how many pages, at least 1.
+     * @param limitPfn the highest pfn the range may use (inclusive), at least {@link #startPfn()}.
+     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits.
+     * @throws IllegalArgumentException when {@code pages < 1} or {@code limitPfn < startPfn()}.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long allocFast(final long pages, final long limitPfn)
+    {
+        if (pages < 1 || limitPfn < startPfn)
+        {
+            throw badAlloc(pages, limitPfn);
+        }
+        if (pages > maxCachedPages)
+        {
+            return alloc(pages, limitPfn, true);
+        }
+        return cache.allocFast(sizeClassOf(pages), Math.min(limitPfn, lastPfn));
+    }
+
+    /**
+     * Frees a range that {@link #allocFast(long, long)} handed out, into the caller's cache. Any
+     * thread may free any range. Ordinary ranges from {@link #alloc} are accepted too and go
+     * to the tree.
+     *
+     * @param pfn   the first pfn of the range.
+     * @param pages the length it was allocated with (any length that rounds up to the same power of two).
+     * @throws IllegalArgumentException when {@code pfn} is not the start of a live range of that
+     *                                  size: double free, unknown or misaligned pfn; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void freeFast(final long pfn, final long pages)
+    {
+        if (pages < 1)
+        {
+            throw new IllegalArgumentException("pages=" + pages + " must be at least 1 (pfn=0x" + Long.toHexString(pfn) + ")");
+        }
+        if (pages > maxCachedPages)
+        {
+            free(pfn, pages);
+            return;
+        }
+        cache.freeFast(pfn, sizeClassOf(pages));
+    }
+
+    /**
+     * Gives every range held in the caches back to the tree (before inspecting or resizing the
+     * space; the domain also does it on exhaustion and before a reserve). Does nothing when the
+     * caches are off.
+     *
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public void flushCaches()
+    {
+        if (cache != null)
+        {
+            cache.flush();
+        }
+        else
+        {
+            checkOpenUnlocked();
+        }
+    }
+
+    /**
+     * @return the caches' counters; all zero when the caches are off.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public RangeCacheStats cacheStats()
+    {
+        if (cache == null)
+        {
+            checkOpenUnlocked();
+            return new RangeCacheStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
+        return cache.stats();
+    }
+
+    /** @return the largest request the caches serve, in pages (a power of two); 0 when they are off. */
+    public long maxCachedPages()
+    {
+        return maxCachedPages;
     }
 
     /**
@@ -211,6 +326,7 @@ public final class IovaDomain implements AutoCloseable
     public void reserve(final long loPfn, final long hiPfn)
     {
         checkReserveBounds(loPfn, hiPfn);
+        flushCaches(); // a range sitting in a cache is free for the user and must not block a reserve
         synchronized (lock)
         {
             checkOpen();
@@ -238,6 +354,7 @@ public final class IovaDomain implements AutoCloseable
         {
             checkReserveBounds(loPfns[i], hiPfns[i]);
         }
+        flushCaches();
         synchronized (lock)
         {
             checkOpen();
@@ -333,12 +450,12 @@ public final class IovaDomain implements AutoCloseable
         }
     }
 
-    /** @return the off-heap bytes this domain holds now (0 after {@link #close()}). */
+    /** @return the off-heap bytes this domain holds now, tree and caches (0 after {@link #close()}). */
     public long offHeapBytes()
     {
         synchronized (lock)
         {
-            return closed ? 0 : tree.offHeapBytes();
+            return closed ? 0 : tree.offHeapBytes() + (cache == null ? 0 : cache.offHeapBytes());
         }
     }
 
@@ -348,10 +465,17 @@ public final class IovaDomain implements AutoCloseable
         return closed;
     }
 
-    /** Releases all off-heap memory. Later calls throw {@link IllegalStateException}; closing twice is harmless. */
+    /**
+     * Releases all off-heap memory, after waiting for the calls in progress. Later calls throw
+     * {@link IllegalStateException}; closing twice is harmless.
+     */
     @Override
     public void close()
     {
+        if (cache != null)
+        {
+            cache.close(); // outside the lock: cache operations in progress may need it to finish
+        }
         synchronized (lock)
         {
             if (!closed)
@@ -377,6 +501,64 @@ public final class IovaDomain implements AutoCloseable
         }
     }
 
+    private void checkOpenUnlocked()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("domain is closed: " + this);
+        }
+    }
+
+    /** @return the size class of a cached request: log2 of {@code pages} rounded up to a power of two. */
+    private static int sizeClassOf(final long pages)
+    {
+        return 64 - Long.numberOfLeadingZeros(pages - 1);
+    }
+
+    /** The tree, as the range caches see it: each call under the domain's lock. */
+    private final class TreeBackend implements RangeCache.Backend
+    {
+        @Override
+        public long allocCached(final long pages, final long limitPfn)
+        {
+            synchronized (lock)
+            {
+                checkOpen();
+                return tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_CACHED);
+            }
+        }
+
+        @Override
+        public long allocUntracked(final long pages, final long limitPfn)
+        {
+            synchronized (lock)
+            {
+                checkOpen();
+                return tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_ALLOCATED);
+            }
+        }
+
+        @Override
+        public void freeCached(final long pfn, final long pages)
+        {
+            synchronized (lock)
+            {
+                checkOpen();
+                tree.free(pfn, pages, NodeDescriptor.KIND_CACHED);
+            }
+        }
+
+        @Override
+        public void freeUntracked(final long pfn, final long pages)
+        {
+            synchronized (lock)
+            {
+                checkOpen();
+                tree.free(pfn, pages, NodeDescriptor.KIND_ALLOCATED);
+            }
+        }
+    }
+
     private void checkReserveBounds(final long loPfn, final long hiPfn)
     {
         if (hiPfn < loPfn || loPfn < startPfn || hiPfn > lastPfn)
@@ -396,8 +578,9 @@ public final class IovaDomain implements AutoCloseable
 
     static long defaultLastPfn(final int granuleShift)
     {
-        // The highest pfn of a 64-bit address space, capped at the tree's 56-bit pfns.
-        return Math.min(MAX_PFN, -1L >>> granuleShift);
+        // The highest pfn of a 64-bit address space, capped at the tree's 56-bit pfns. (With a
+        // 1-byte granule, -1L >>> 0 is -1, not 2^64 - 1: every granule below 2^8 hits the cap.)
+        return granuleShift < Long.SIZE - NodeDescriptor.PFN_BITS ? MAX_PFN : Math.min(MAX_PFN, -1L >>> granuleShift);
     }
 
     private static final long UNSET = -1L;
@@ -408,11 +591,27 @@ public final class IovaDomain implements AutoCloseable
         /** Default {@link #maxRanges(int)}: 64 Mi ranges, 3 GiB of nodes at most, allocated only as used. */
         public static final int DEFAULT_MAX_RANGES = 1 << 26;
 
+        /** Default {@link #maxCachedPages(long)}: 32 pages, Linux's largest cached size. */
+        public static final long DEFAULT_MAX_CACHED_PAGES = 32;
+
+        /** Default {@link #magazineRanges(int)}: Linux's {@code IOVA_MAG_SIZE}, 127 ranges, a 1 KiB magazine. */
+        public static final int DEFAULT_MAGAZINE_RANGES = 127;
+
+        /**
+         * Default {@link #depotMagazines(int)}: 32 full magazines per size class, Linux's former
+         * {@code MAX_GLOBAL_MAGS}; see {@code docs/caches.md} for the reasoning.
+         */
+        public static final int DEFAULT_DEPOT_MAGAZINES = 32;
+
         private long granuleBytes = 4096;
         private long startPfn = 1;
         private long lastPfn = UNSET;
         private int maxRanges = DEFAULT_MAX_RANGES;
         private int chunkRanges = IntervalTree.DEFAULT_CHUNK_NODES;
+        private long maxCachedPages = DEFAULT_MAX_CACHED_PAGES;
+        private int magazineRanges = DEFAULT_MAGAZINE_RANGES;
+        private int depotMagazines = DEFAULT_DEPOT_MAGAZINES;
+        private int cacheStripes;
 
         private Builder()
         {
@@ -496,6 +695,72 @@ public final class IovaDomain implements AutoCloseable
             }
             this.chunkRanges = chunkRanges;
             return this;
+        }
+
+        /**
+         * The largest request the range caches serve; larger ones go to the tree.
+         *
+         * @param maxCachedPages a power of two from 1 to 2^15, or 0 to turn the caches off
+         *                       ({@code allocFast}/{@code freeFast} then go straight to the tree).
+         * @return this builder.
+         */
+        public Builder maxCachedPages(final long maxCachedPages)
+        {
+            if (maxCachedPages != 0 && (maxCachedPages < 0 || maxCachedPages > (1 << 15) || Long.bitCount(maxCachedPages) != 1))
+            {
+                throw new IllegalArgumentException("maxCachedPages=" + maxCachedPages + " must be 0 or a power of two up to 32768");
+            }
+            this.maxCachedPages = maxCachedPages;
+            return this;
+        }
+
+        /**
+         * @param magazineRanges ranges per magazine, 1 to 4096.
+         * @return this builder.
+         */
+        public Builder magazineRanges(final int magazineRanges)
+        {
+            if (magazineRanges < 1 || magazineRanges > 4096)
+            {
+                throw new IllegalArgumentException("magazineRanges=" + magazineRanges + " must be in [1, 4096]");
+            }
+            this.magazineRanges = magazineRanges;
+            return this;
+        }
+
+        /**
+         * @param depotMagazines full magazines each size class's depot holds, 0 to 4096.
+         * @return this builder.
+         */
+        public Builder depotMagazines(final int depotMagazines)
+        {
+            if (depotMagazines < 0 || depotMagazines > 4096)
+            {
+                throw new IllegalArgumentException("depotMagazines=" + depotMagazines + " must be in [0, 4096]");
+            }
+            this.depotMagazines = depotMagazines;
+            return this;
+        }
+
+        /**
+         * @param cacheStripes stripes of magazines, a power of two from 1 to 1024. Default:
+         *                     four per available processor, rounded up to a power of two, at most 256.
+         * @return this builder.
+         */
+        public Builder cacheStripes(final int cacheStripes)
+        {
+            if (cacheStripes < 1 || cacheStripes > 1024 || Integer.bitCount(cacheStripes) != 1)
+            {
+                throw new IllegalArgumentException("cacheStripes=" + cacheStripes + " must be a power of two in [1, 1024]");
+            }
+            this.cacheStripes = cacheStripes;
+            return this;
+        }
+
+        static int defaultStripes()
+        {
+            final int wanted = 4 * Runtime.getRuntime().availableProcessors();
+            return Math.min(256, Integer.highestOneBit(wanted - 1) << 1);
         }
 
         /**

@@ -24,10 +24,12 @@ package dev.iova.tree;
  * O(log n), whether the request fits or not, however the space is fragmented.
  *
  * <h2>Updates</h2>
- * Insert and delete are the textbook recursive AVL ones; on the way back up every node on the
- * path, and every node a rotation moves, recomputes its height and maxima from its children.
- * Inserting or deleting a range changes the gap of its successor, which is always on the same
- * root-to-leaf path (or is the new node's replacement), so the same pass repairs it.
+ * Insert and delete are AVL's, done iteratively over an explicit root-to-node path: going back
+ * up it, each node rebalances and recomputes its height and maxima from its own gap and its
+ * children. Inserting or deleting a range changes the gap of its successor, which is always on
+ * that path (or is the node that replaces the deleted one), so the same pass repairs it. The
+ * pass stops at the first node that neither rotates nor changes, once the changed gap's owner is
+ * behind it: nothing above can change.
  *
  * <p>Not thread-safe: {@code IovaDomain} serialises every call.
  */
@@ -53,6 +55,10 @@ public final class IntervalTree
     private final long lastPfn;
     private final int anchor;
     private final int[] descentStack = new int[MAX_HEIGHT];
+    /** Root-to-node path of the insert or delete in progress: path[0] is the root. */
+    private final int[] path = new int[MAX_HEIGHT];
+    /** Set by {@link #rebalance(int)}: whether the node's height or maxima changed, or it rotated. */
+    private boolean rebalanceChanged;
     private int root;
     private long allocatedRanges;
     private long reservedRanges;
@@ -80,7 +86,7 @@ public final class IntervalTree
         this.anchor = store.allocate();
         store.setLoPfn(anchor, lastPfn + 1);
         store.setHiPfn(anchor, lastPfn + 1);
-        store.setGapWord(anchor, NodeDescriptor.gapWord(startPfn, 1, true));
+        store.setGapWord(anchor, NodeDescriptor.gapWord(startPfn, 1, NodeDescriptor.KIND_RESERVED));
         update(anchor);
         root = anchor;
     }
@@ -98,6 +104,20 @@ public final class IntervalTree
      * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or no node is left.
      */
     public long alloc(final long pages, final long limitPfn, final boolean sizeAligned)
+    {
+        return alloc(pages, limitPfn, sizeAligned, NodeDescriptor.KIND_ALLOCATED);
+    }
+
+    /**
+     * As {@link #alloc(long, long, boolean)}, creating a range of the given kind.
+     *
+     * @param pages       at least 1.
+     * @param limitPfn    highest pfn the range may use (inclusive), in {@code [startPfn, lastPfn]}.
+     * @param sizeAligned align the first pfn to {@code pages} rounded up to a power of two.
+     * @param kind        {@link NodeDescriptor#KIND_ALLOCATED} or {@link NodeDescriptor#KIND_CACHED}.
+     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or no node is left.
+     */
+    public long alloc(final long pages, final long limitPfn, final boolean sizeAligned, final long kind)
     {
         if (pages > limitPfn - startPfn + 1)
         {
@@ -130,7 +150,7 @@ public final class IntervalTree
             final long pfn = Gaps.highestFit(store.gapLoPfn(straddling), limitPfn, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(straddling, pfn, pages);
+                return insertInGapOf(straddling, pfn, pages, kind);
             }
         }
         while (depth > 0)
@@ -139,12 +159,12 @@ public final class IntervalTree
             final long pfn = Gaps.highestFit(store.gapLoPfn(candidate), store.loPfn(candidate) - 1, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(candidate, pfn, pages);
+                return insertInGapOf(candidate, pfn, pages, kind);
             }
             final int left = store.left(candidate);
             if (subtreeFits(left, pages, sizeAligned))
             {
-                return allocInSubtree(left, pages, alignPages, sizeAligned);
+                return allocInSubtree(left, pages, alignPages, sizeAligned, kind);
             }
         }
         return NO_ADDRESS;
@@ -156,7 +176,7 @@ public final class IntervalTree
     }
 
     /** Descends a subtree known to hold a fitting gap (all of it below the limit) to the highest one. */
-    private long allocInSubtree(final int subtree, final long pages, final long alignPages, final boolean sizeAligned)
+    private long allocInSubtree(final int subtree, final long pages, final long alignPages, final boolean sizeAligned, final long kind)
     {
         final NodeStore store = this.store;
         int node = subtree;
@@ -171,7 +191,7 @@ public final class IntervalTree
             final long pfn = Gaps.highestFit(store.gapLoPfn(node), store.loPfn(node) - 1, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(node, pfn, pages);
+                return insertInGapOf(node, pfn, pages, kind);
             }
             node = store.left(node);
         }
@@ -180,7 +200,7 @@ public final class IntervalTree
     }
 
     /** Inserts the allocation {@code [pfn, pfn + pages - 1]}, which lies in the gap below {@code owner}. */
-    private long insertInGapOf(final int owner, final long pfn, final long pages)
+    private long insertInGapOf(final int owner, final long pfn, final long pages, final long kind)
     {
         final int node = store.allocate();
         if (node == NIL)
@@ -189,9 +209,9 @@ public final class IntervalTree
         }
         store.setLoPfn(node, pfn);
         store.setHiPfn(node, pfn + pages - 1);
-        store.setGapWord(node, NodeDescriptor.gapWord(store.gapLoPfn(owner), 1, false));
+        store.setGapWord(node, NodeDescriptor.gapWord(store.gapLoPfn(owner), 1, kind));
         store.setGapLoPfn(owner, pfn + pages);
-        root = insert(root, node, pfn);
+        insertNode(node, pfn, owner);
         allocatedRanges++;
         return pfn;
     }
@@ -205,13 +225,17 @@ public final class IntervalTree
      *
      * @param pfn   any pfn of the allocation when {@code pages == 0}; its first pfn otherwise.
      * @param pages 0 to free whatever holds {@code pfn}; otherwise the exact length expected.
-     * @throws IllegalArgumentException when no allocation matches; the tree is then unchanged.
+     * @param kind  the kind the range must have: {@link NodeDescriptor#KIND_ALLOCATED} or
+     *              {@link NodeDescriptor#KIND_CACHED}.
+     * @throws IllegalArgumentException when no allocation of that kind matches; the tree is then unchanged.
      */
-    public void free(final long pfn, final long pages)
+    public void free(final long pfn, final long pages, final long kind)
     {
         // One descent finds the node and its successor (the last node the path turned left at,
         // unless the node has a right subtree), which inherits the freed range as gap.
         final NodeStore store = this.store;
+        final int[] path = this.path;
+        int depth = 0;
         int successor = NIL;
         int node = root;
         while (node != NIL)
@@ -219,10 +243,12 @@ public final class IntervalTree
             if (pfn < store.loPfn(node))
             {
                 successor = node;
+                path[depth++] = node;
                 node = store.left(node);
             }
             else if (pfn > store.hiPfn(node))
             {
+                path[depth++] = node;
                 node = store.right(node);
             }
             else
@@ -248,7 +274,14 @@ public final class IntervalTree
                 ") does not match allocation [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "] of " +
                 (hiPfn - loPfn + 1) + " pages");
         }
-        remove(node, store.right(node) == NIL ? successor : NIL);
+        if (store.kind(node) != kind)
+        {
+            throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in range [0x" + Long.toHexString(loPfn) +
+                ", 0x" + Long.toHexString(hiPfn) + "], which " + (kind == NodeDescriptor.KIND_CACHED ?
+                "the range caches do not own" :
+                "belongs to the range caches: handed out by allocFast (free it with freeFast), or already freed into a cache"));
+        }
+        removeAt(depth, node, store.right(node) == NIL ? successor : NIL);
         allocatedRanges--;
     }
 
@@ -343,7 +376,7 @@ public final class IntervalTree
         {
             mergedLoPfn = Math.min(mergedLoPfn, store.loPfn(touching));
             mergedHiPfn = Math.max(mergedHiPfn, store.hiPfn(touching));
-            remove(touching, NIL);
+            removeNode(touching);
             reservedRanges--;
             touching = reservedTouching(mergedLoPfn, mergedHiPfn);
         }
@@ -353,9 +386,9 @@ public final class IntervalTree
         final int predecessor = highestStartingBelow(mergedLoPfn);
         store.setLoPfn(node, mergedLoPfn);
         store.setHiPfn(node, mergedHiPfn);
-        store.setGapWord(node, NodeDescriptor.gapWord(predecessor == NIL ? startPfn : store.hiPfn(predecessor) + 1, 1, true));
+        store.setGapWord(node, NodeDescriptor.gapWord(predecessor == NIL ? startPfn : store.hiPfn(predecessor) + 1, 1, NodeDescriptor.KIND_RESERVED));
         store.setGapLoPfn(successor, mergedHiPfn + 1);
-        root = insert(root, node, mergedLoPfn);
+        insertNode(node, mergedLoPfn, successor);
         reservedRanges++;
     }
 
@@ -682,98 +715,155 @@ public final class IntervalTree
     // AVL insert and delete, keeping the augmentation
     // ---------------------------------------------------------------------------------------------
 
-    /** Inserts {@code node} (key {@code loPfn}, gap already set) into {@code subtree}; returns the new subtree root. */
-    private int insert(final int subtree, final int node, final long loPfn)
+    /**
+     * Inserts {@code node} (key {@code loPfn}, gap already set) as a leaf, then repairs the path.
+     *
+     * @param owner the node whose gap changed for this insert (the new node's successor, always
+     *              on the path), or NIL.
+     */
+    private void insertNode(final int node, final long loPfn, final int owner)
     {
-        if (subtree == NIL)
+        final NodeStore store = this.store;
+        final int[] path = this.path;
+        int depth = 0;
+        int current = root;
+        while (current != NIL)
         {
-            update(node);
-            return node;
+            path[depth++] = current;
+            current = loPfn < store.loPfn(current) ? store.left(current) : store.right(current);
         }
-        if (loPfn < store.loPfn(subtree))
+        update(node);
+        if (depth == 0)
         {
-            store.setLeft(subtree, insert(store.left(subtree), node, loPfn));
+            root = node;
+            return;
+        }
+        final int parent = path[depth - 1];
+        if (loPfn < store.loPfn(parent))
+        {
+            store.setLeft(parent, node);
         }
         else
         {
-            store.setRight(subtree, insert(store.right(subtree), node, loPfn));
+            store.setRight(parent, node);
         }
-        return rebalance(subtree);
+        repairUpward(depth, owner);
+    }
+
+    /** Removes {@code node}, found by its key, handing its gap to its successor. */
+    private void removeNode(final int node)
+    {
+        final NodeStore store = this.store;
+        final long loPfn = store.loPfn(node);
+        int depth = 0;
+        int current = root;
+        while (current != node)
+        {
+            path[depth++] = current;
+            current = loPfn < store.loPfn(current) ? store.left(current) : store.right(current);
+        }
+        removeAt(depth, node, NIL);
     }
 
     /**
-     * Unlinks {@code node} from the tree, hands its gap to its successor, and frees it.
+     * Unlinks {@code node}, whose ancestors are {@code path[0..depth-1]}, hands its gap (and its
+     * range, now free) to its successor, frees it and repairs the path.
      *
-     * @param node      any node but the anchor.
      * @param successor the node's successor when the caller knows it, else {@link #NIL}.
      */
-    private void remove(final int node, final int successor)
+    private void removeAt(final int depth, final int node, final int successor)
     {
+        final NodeStore store = this.store;
+        final int[] path = this.path;
         final int left = store.left(node);
         final int right = store.right(node);
         if (left == NIL || right == NIL)
         {
-            // The successor takes over the merged gap. It is an ancestor, repaired on the way up
-            // by delete, or the lone right child, a leaf in an AVL tree, repaired here. (With two
-            // children, delete splices the successor in and moves the gap itself.)
+            // The successor takes over the merged gap. It is an ancestor, repaired on the way up,
+            // or the lone right child, a leaf in an AVL tree, repaired here.
             final int heir = successor != NIL ? successor : successor(node);
             store.setGapLoPfn(heir, store.gapLoPfn(node));
+            final int child = left != NIL ? left : right;
             if (heir == right)
             {
                 update(heir);
             }
+            relink(depth, node, child);
+            store.release(node);
+            repairUpward(depth, heir == right ? NIL : heir);
+            return;
         }
-        root = delete(root, store.loPfn(node));
+        // Two children: the successor, the lowest node of the right subtree, takes this node's
+        // place and its gap start, which now begins the merged gap below the successor. Nodes
+        // never change identity, so the anchor stays where it is.
+        final int nodeDepth = depth;
+        int pathDepth = depth + 1;
+        int heir = right;
+        while (store.left(heir) != NIL)
+        {
+            path[pathDepth++] = heir;
+            heir = store.left(heir);
+        }
+        if (heir != right)
+        {
+            store.setLeft(path[pathDepth - 1], store.right(heir));
+            store.setRight(heir, right);
+        }
+        store.setLeft(heir, left);
+        store.setGapLoPfn(heir, store.gapLoPfn(node));
+        // Start from the values the parent last saw, so that "unchanged" below means unchanged for it.
+        store.setDerived(heir, store.height(node), store.maxGapPages(node), store.maxFitPages(node));
+        path[nodeDepth] = heir;
+        relink(nodeDepth, node, heir);
+        store.release(node);
+        repairUpward(pathDepth, heir);
     }
 
-    private int delete(final int subtree, final long loPfn)
+    /** Makes {@code replacement} the child that {@code old} was of {@code path[depth - 1]} (or the root). */
+    private void relink(final int depth, final int old, final int replacement)
     {
-        final long subtreeLoPfn = store.loPfn(subtree);
-        if (loPfn < subtreeLoPfn)
+        if (depth == 0)
         {
-            store.setLeft(subtree, delete(store.left(subtree), loPfn));
+            root = replacement;
+            return;
         }
-        else if (loPfn > subtreeLoPfn)
+        final int parent = path[depth - 1];
+        if (store.left(parent) == old)
         {
-            store.setRight(subtree, delete(store.right(subtree), loPfn));
+            store.setLeft(parent, replacement);
         }
         else
         {
-            final int left = store.left(subtree);
-            final int right = store.right(subtree);
-            if (left == NIL || right == NIL)
-            {
-                store.release(subtree);
-                return left != NIL ? left : right;
-            }
-            // Two children: the successor node takes this node's place (nodes never change
-            // identity, so the anchor stays where it is) and inherits its gap start, which now
-            // begins the merged gap below the successor.
-            int successor = right;
-            while (store.left(successor) != NIL)
-            {
-                successor = store.left(successor);
-            }
-            final int newRight = detachMin(right);
-            store.setLeft(successor, left);
-            store.setRight(successor, newRight);
-            store.setGapLoPfn(successor, store.gapLoPfn(subtree));
-            store.release(subtree);
-            return rebalance(successor);
+            store.setRight(parent, replacement);
         }
-        return rebalance(subtree);
     }
 
-    /** Unlinks the lowest node of {@code subtree} without freeing it; returns the new subtree root. */
-    private int detachMin(final int subtree)
+    /**
+     * Rebalances and recomputes {@code path[depth-1]} up to the root, and stops early at the
+     * first node that neither rotates nor changes its height or maxima, unless the node whose
+     * gap changed ({@code gapChanged}) is still above: nothing above such a node can change.
+     */
+    private void repairUpward(final int depth, final int gapChanged)
     {
-        final int left = store.left(subtree);
-        if (left == NIL)
+        final int[] path = this.path;
+        boolean gapChangePending = gapChanged != NIL;
+        for (int i = depth - 1; i >= 0; i--)
         {
-            return store.right(subtree);
+            final int node = path[i];
+            if (node == gapChanged)
+            {
+                gapChangePending = false;
+            }
+            final int subtree = rebalance(node);
+            if (subtree != node)
+            {
+                relink(i, node, subtree);
+            }
+            else if (!rebalanceChanged && !gapChangePending)
+            {
+                return;
+            }
         }
-        store.setLeft(subtree, detachMin(left));
-        return rebalance(subtree);
     }
 
     private int rebalance(final int node)
@@ -787,6 +877,7 @@ public final class IntervalTree
             {
                 store.setLeft(node, rotateLeft(left));
             }
+            rebalanceChanged = true;
             return rotateRight(node);
         }
         if (rightHeight > leftHeight + 1)
@@ -796,9 +887,10 @@ public final class IntervalTree
             {
                 store.setRight(node, rotateRight(right));
             }
+            rebalanceChanged = true;
             return rotateLeft(node);
         }
-        update(node);
+        rebalanceChanged = update(node);
         return node;
     }
 
@@ -822,8 +914,12 @@ public final class IntervalTree
         return right;
     }
 
-    /** Recomputes {@code node}'s height and maxima from its own gap and its children. */
-    private void update(final int node)
+    /**
+     * Recomputes {@code node}'s height and maxima from its own gap and its children.
+     *
+     * @return whether any of them changed.
+     */
+    private boolean update(final int node)
     {
         final int left = store.left(node);
         final int right = store.right(node);
@@ -832,6 +928,12 @@ public final class IntervalTree
         final long maxGapPages = Math.max(loPfn - gapLoPfn, Math.max(store.maxGapPages(left), store.maxGapPages(right)));
         final long maxFitPages = Math.max(Gaps.alignedFitPages(gapLoPfn, loPfn - 1),
             Math.max(store.maxFitPages(left), store.maxFitPages(right)));
-        store.setDerived(node, 1 + Math.max(store.height(left), store.height(right)), maxGapPages, maxFitPages);
+        final int height = 1 + Math.max(store.height(left), store.height(right));
+        if (height == store.height(node) && maxGapPages == store.maxGapPages(node) && maxFitPages == store.maxFitPages(node))
+        {
+            return false;
+        }
+        store.setDerived(node, height, maxGapPages, maxFitPages);
+        return true;
     }
 }

@@ -9,7 +9,7 @@ package dev.iova.tree;
  *   +---------------+---------------+---------------------+-----------------+-----------------+-------+-------+
  *   |    loPfn      |    hiPfn      | meta | gapLoPfn     |  maxGapPages    |  maxFitPages    | left  | right |
  *   +---------------+---------------+---------------------+-----------------+-----------------+-------+-------+
- *                                    bits 63..56: meta (bit 62 reserved, bits 61..56 AVL height)
+ *                                    bits 63..56: meta (bit 63 cache-owned, bit 62 reserved, bits 61..56 AVL height)
  *                                    bits 55..0:  gapLoPfn
  * </pre>
  *
@@ -68,8 +68,20 @@ public final class NodeDescriptor
     /** The highest pfn a tree can hold: a 56-bit pfn, one below the mask so that an anchor above it still fits. */
     public static final long MAX_PFN = PFN_MASK - 1;
 
-    /** Meta bit set on a reserved range. */
-    static final long RESERVED_BIT = 1L << 62;
+    /** Kind of a range handed out through the tree's own API. */
+    public static final long KIND_ALLOCATED = 0L;
+
+    /** Kind of a reserved range: never handed out, never freed. */
+    public static final long KIND_RESERVED = 1L << 62;
+
+    /**
+     * Kind of a range that the range caches own: allocated in the tree, handed out and taken
+     * back by the caches, and freed to the tree only by them.
+     */
+    public static final long KIND_CACHED = 1L << 63;
+
+    /** The meta bits that hold the kind. */
+    static final long KIND_MASK = KIND_RESERVED | KIND_CACHED;
 
     /** Shift of the AVL height in the gap word. */
     static final int HEIGHT_SHIFT = PFN_BITS;
@@ -84,11 +96,11 @@ public final class NodeDescriptor
     /**
      * @param gapLoPfn the gap's first pfn, at most {@link #PFN_MASK}.
      * @param height   the AVL height, 0 to 63.
-     * @param reserved whether the range is reserved.
+     * @param kind     {@link #KIND_ALLOCATED}, {@link #KIND_RESERVED} or {@link #KIND_CACHED}.
      * @return the gap word.
      */
-    static long gapWord(final long gapLoPfn, final int height, final boolean reserved)
+    static long gapWord(final long gapLoPfn, final int height, final long kind)
     {
-        return gapLoPfn | ((long)height << HEIGHT_SHIFT) | (reserved ? RESERVED_BIT : 0L);
+        return gapLoPfn | ((long)height << HEIGHT_SHIFT) | kind;
     }
 }

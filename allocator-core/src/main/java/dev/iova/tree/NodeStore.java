@@ -188,9 +188,14 @@ final class NodeStore
         return (int)((gapWord(node) >>> HEIGHT_SHIFT) & HEIGHT_MASK);
     }
 
+    long kind(final int node)
+    {
+        return gapWord(node) & KIND_MASK;
+    }
+
     boolean isReserved(final int node)
     {
-        return (gapWord(node) & RESERVED_BIT) != 0;
+        return (gapWord(node) & KIND_RESERVED) != 0;
     }
 
     long maxGapPages(final int node)

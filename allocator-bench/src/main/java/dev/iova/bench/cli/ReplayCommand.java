@@ -1,0 +1,175 @@
+package dev.iova.bench.cli;
+
+import dev.iova.IovaDomain;
+import dev.iova.bench.trace.DomainReplayTarget;
+import dev.iova.bench.trace.ReplayResult;
+import dev.iova.bench.trace.Trace;
+import dev.iova.bench.trace.TraceFormatException;
+import dev.iova.bench.trace.TraceParser;
+import dev.iova.bench.trace.TraceReplayer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code replay TRACE [--json] [--verify] [--repeat K]}: parses a trace, replays it straight
+ * into the tree of a fresh {@link IovaDomain} and prints what happened, one field per line:
+ * {@code ops}, {@code allocOk}, {@code allocFailed}, {@code freeSkipped}, {@code liveAtEnd},
+ * {@code nsPerOp}, {@code pfnDigest} ({@code reservesSkipped} too when a reserve fell outside
+ * the domain). {@code --json} adds the same fields as one JSON object on the last line.
+ */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = "Replays an iova-trace v1 file straight into the tree of a fresh IovaDomain and prints ops, " +
+        "allocOk, allocFailed, freeSkipped, liveAtEnd, nsPerOp and pfnDigest.")
+final class ReplayCommand implements Callable<Integer>
+{
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "TRACE", description = "The trace file.")
+    private Path tracePath;
+
+    @Option(names = "--json", description = "Also print the fields as one JSON object, on the last line.")
+    private boolean json;
+
+    @Option(names = "--verify", description = "Check every invariant of the domain after the replay; fail if one is broken.")
+    private boolean verify;
+
+    @Option(names = "--repeat", paramLabel = "K", defaultValue = "1",
+        description = "Replay K times, each on a fresh domain, and report the best nsPerOp (default: ${DEFAULT-VALUE}).")
+    private int repeat;
+
+    @Override
+    public Integer call()
+    {
+        if (repeat < 1)
+        {
+            throw new ParameterException(spec.commandLine(), "--repeat=" + repeat + " must be at least 1");
+        }
+        final PrintWriter err = spec.commandLine().getErr();
+        final Trace trace;
+        try
+        {
+            trace = TraceParser.parse(tracePath);
+        }
+        catch (final IOException ex)
+        {
+            err.println(tracePath + ": cannot read the trace: " + Main.reasonOf(ex));
+            return ExitCode.SOFTWARE;
+        }
+        catch (final TraceFormatException ex)
+        {
+            err.println(ex.getMessage());
+            return ExitCode.SOFTWARE;
+        }
+
+        final TraceReplayer replayer = new TraceReplayer(trace);
+        ReplayResult first = null;
+        ReplayResult best = null;
+        for (int run = 1; run <= repeat; run++)
+        {
+            final ReplayResult result;
+            try (IovaDomain domain = DomainReplayTarget.newDomain(trace))
+            {
+                result = replayer.replay(new DomainReplayTarget(domain));
+                final String brokenInvariant = verify ? brokenInvariant(domain) : null;
+                if (brokenInvariant != null)
+                {
+                    err.println(trace.name() + ": verify failed after replay " + run + ": " + brokenInvariant);
+                    return ExitCode.SOFTWARE;
+                }
+            }
+            catch (final TraceFormatException ex)
+            {
+                err.println(ex.getMessage());
+                return ExitCode.SOFTWARE;
+            }
+            if (first == null)
+            {
+                first = result;
+            }
+            else if (!result.sameOutcomeAs(first))
+            {
+                err.println(trace.name() + ": replay " + run + " differs from replay 1: " + result + " vs " + first);
+                return ExitCode.SOFTWARE;
+            }
+            if (best == null || result.elapsedNanos() < best.elapsedNanos())
+            {
+                best = result;
+            }
+        }
+        print(spec.commandLine().getOut(), trace, best);
+        return ExitCode.OK;
+    }
+
+    /**
+     * @return the message of the first broken invariant, or null when the domain is sound.
+     */
+    private static String brokenInvariant(final IovaDomain domain)
+    {
+        try
+        {
+            domain.verify();
+            return null;
+        }
+        catch (final IllegalStateException ex)
+        {
+            return ex.getMessage();
+        }
+    }
+
+    private void print(final PrintWriter out, final Trace trace, final ReplayResult result)
+    {
+        final String nsPerOp = String.format(Locale.ROOT, "%.1f", result.nsPerOp());
+        line(out, "trace", trace.name());
+        if (repeat > 1)
+        {
+            line(out, "repeat", repeat + " (best nsPerOp shown)");
+        }
+        line(out, "ops", Long.toString(result.ops()));
+        line(out, "allocOk", Long.toString(result.allocOk()));
+        line(out, "allocFailed", Long.toString(result.allocFailed()));
+        line(out, "freeSkipped", Long.toString(result.freeSkipped()));
+        line(out, "liveAtEnd", Long.toString(result.liveAtEnd()));
+        if (result.reservesSkipped() > 0)
+        {
+            line(out, "reservesSkipped", Long.toString(result.reservesSkipped()));
+        }
+        line(out, "nsPerOp", nsPerOp);
+        line(out, "pfnDigest", result.pfnDigestHex());
+        if (verify)
+        {
+            line(out, "verified", "true");
+        }
+        if (json)
+        {
+            out.println("{\"ops\": " + result.ops() +
+                ", \"allocOk\": " + result.allocOk() +
+                ", \"allocFailed\": " + result.allocFailed() +
+                ", \"freeSkipped\": " + result.freeSkipped() +
+                ", \"liveAtEnd\": " + result.liveAtEnd() +
+                ", \"nsPerOp\": " + nsPerOp +
+                ", \"pfnDigest\": \"" + result.pfnDigestHex() + "\"" +
+                (verify ? ", \"verified\": true" : "") +
+                "}");
+        }
+        out.flush();
+    }
+
+    private static void line(final PrintWriter out, final String field, final String value)
+    {
+        out.printf(Locale.ROOT, "%-16s%s%n", field, value);
+    }
+}

@@ -1,0 +1,277 @@
+package dev.iova.bench.trace;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.util.SplittableRandom;
+
+/**
+ * Writes synthetic iova-trace v1 workloads of a {@link TraceShape}.
+ *
+ * <p>Every trace has the header, {@code domain granule=4096 start=0x1}, the x86 MSI reserve
+ * {@code 0xfee00 0xfeeff} (and, for {@link TraceShape#MIXED}, PCI windows), then exactly
+ * {@code ops} {@code alloc} and {@code free} lines. It is always valid: ids are never reused
+ * and only ids that were allocated and not yet freed are freed. Whether an allocation
+ * succeeds is up to the allocator; when one fails, its free is skipped by the replay.
+ *
+ * <p>The same shape, ops and seed always give the same text ({@link SplittableRandom} seeded
+ * with {@code seed}), so a trace can be named by its command instead of being shipped.
+ */
+public final class TraceGenerator
+{
+    /** The granule of every generated domain: 4 KiB. */
+    public static final long GRANULE_BYTES = 4096;
+
+    /** The start pfn of every generated domain. */
+    public static final long START_PFN = 1;
+
+    /** Highest pfn below 1 GiB: a device with a 30-bit DMA mask. */
+    public static final long LIMIT_30_BIT_PFN = (1L << (30 - 12)) - 1;
+
+    /** Highest pfn below 4 GiB: a device with a 32-bit DMA mask. */
+    public static final long LIMIT_32_BIT_PFN = (1L << (32 - 12)) - 1;
+
+    /** Highest pfn below 512 GiB: a device with a 39-bit DMA mask. */
+    public static final long LIMIT_39_BIT_PFN = (1L << (39 - 12)) - 1;
+
+    /** Highest pfn below 256 TiB: a device with a 48-bit DMA mask. */
+    public static final long LIMIT_48_BIT_PFN = (1L << (48 - 12)) - 1;
+
+    /** First pfn of the x86 MSI doorbell window, 0xfee00000. */
+    public static final long MSI_LO_PFN = 0xfee00L;
+
+    /** Last pfn of the x86 MSI doorbell window, 0xfeefffff. */
+    public static final long MSI_HI_PFN = 0xfeeffL;
+
+    /** How far from the oldest a network buffer may complete: 0..3 places. */
+    private static final int NETWORK_REORDER_WINDOW = 4;
+
+    /** Ops between changes of the in-flight depth (network) or live-set size (storage) aimed at. */
+    private static final int PHASE_OPS = 4096;
+
+    /** Live large maps the fragmenting shape keeps, about. */
+    private static final int FRAGMENTING_LIVE_LARGE = 256;
+
+    private final SplittableRandom random;
+    private final TraceWriter writer;
+    private final long ops;
+    private long nextId = 1;
+
+    private TraceGenerator(final long ops, final long seed, final Writer out)
+    {
+        this.random = new SplittableRandom(seed);
+        this.writer = new TraceWriter(out);
+        this.ops = ops;
+    }
+
+    /**
+     * Writes a trace.
+     *
+     * @param shape the workload.
+     * @param ops   how many {@code alloc} and {@code free} lines, at least 0.
+     * @param seed  any long; the same seed gives the same trace.
+     * @param out   where the text goes; flushed, not closed.
+     * @throws IOException when the output fails.
+     */
+    public static void generate(final TraceShape shape, final long ops, final long seed, final Writer out) throws IOException
+    {
+        if (ops < 0)
+        {
+            throw new IllegalArgumentException("ops=" + ops + " must be at least 0");
+        }
+        final TraceGenerator generator = new TraceGenerator(ops, seed, out);
+        generator.prologue(shape, seed);
+        switch (shape)
+        {
+            case NETWORK:
+                generator.network();
+                break;
+            case STORAGE:
+                generator.storage();
+                break;
+            case FRAGMENTING:
+                generator.fragmenting();
+                break;
+            case MIXED:
+                generator.mixed();
+                break;
+            default:
+                throw new IllegalStateException("no generator for shape " + shape);
+        }
+        out.flush();
+    }
+
+    /**
+     * Writes a trace into a string.
+     *
+     * @param shape the workload.
+     * @param ops   how many {@code alloc} and {@code free} lines, at least 0.
+     * @param seed  any long.
+     * @return the trace text.
+     */
+    public static String generateText(final TraceShape shape, final long ops, final long seed)
+    {
+        final StringWriter text = new StringWriter();
+        try
+        {
+            generate(shape, ops, seed, text);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("a StringWriter failed", ex);
+        }
+        return text.toString();
+    }
+
+    private void prologue(final TraceShape shape, final long seed) throws IOException
+    {
+        writer.header();
+        writer.comment("allocator-bench gen " + shape.shapeName() + " --ops " + ops + " --seed " + seed);
+        writer.comment(shape.description());
+        writer.domain(GRANULE_BYTES, START_PFN);
+        writer.reserve(MSI_LO_PFN, MSI_HI_PFN, "x86 MSI doorbells");
+    }
+
+    /**
+     * A NIC: 1-page maps below 4 GiB. The in-flight depth aimed at changes every
+     * {@link #PHASE_OPS} ops (32..1024); buffers complete oldest first, give or take
+     * {@link #NETWORK_REORDER_WINDOW} places.
+     */
+    private void network() throws IOException
+    {
+        final LiveIds inFlight = new LiveIds();
+        int depthTarget = 0;
+        for (long op = 0; op < ops; op++)
+        {
+            if (op % PHASE_OPS == 0)
+            {
+                depthTarget = 32 + random.nextInt(993);
+            }
+            if (inFlight.isEmpty() || (inFlight.size() < depthTarget && random.nextInt(100) < 60))
+            {
+                inFlight.add(alloc(1, LIMIT_32_BIT_PFN));
+            }
+            else
+            {
+                writer.free(inFlight.removeNearOldest(random.nextInt(Math.min(NETWORK_REORDER_WINDOW, inFlight.size()))));
+            }
+        }
+    }
+
+    /**
+     * A block device: 1..256 pages below 4 GiB, half of them powers of two, freed at random;
+     * the live set aimed at changes every {@link #PHASE_OPS} ops (256..4096 maps).
+     */
+    private void storage() throws IOException
+    {
+        final LiveIds live = new LiveIds();
+        int liveTarget = 0;
+        for (long op = 0; op < ops; op++)
+        {
+            if (op % PHASE_OPS == 0)
+            {
+                liveTarget = 256 + random.nextInt(3841);
+            }
+            if (live.isEmpty() || (live.size() < liveTarget && random.nextInt(100) < 60))
+            {
+                final long pages = random.nextBoolean() ? 1L << random.nextInt(9) : 1 + random.nextInt(256);
+                live.add(alloc(pages, LIMIT_32_BIT_PFN));
+            }
+            else
+            {
+                writer.free(live.removeAt(random.nextInt(live.size())));
+            }
+        }
+    }
+
+    /**
+     * Fragments the 32-bit space: three ops in ten pin 1..2 pages under a limit drawn at random
+     * below 4 GiB (so that the highest fit scatters the pins over the whole space) and never
+     * free them; the rest map 8..1024 pages (powers of two, so naturally aligned) below 4 GiB
+     * and free them at random, about {@link #FRAGMENTING_LIVE_LARGE} live at a time. As pins
+     * accumulate, the large maps find fewer aligned holes without a pin in them, and fail.
+     */
+    private void fragmenting() throws IOException
+    {
+        final LiveIds large = new LiveIds();
+        for (long op = 0; op < ops; op++)
+        {
+            if (random.nextInt(10) < 3)
+            {
+                final long limitPfn = random.nextLong(START_PFN + 1, LIMIT_32_BIT_PFN + 1);
+                alloc(1 + random.nextInt(2), limitPfn);
+            }
+            else if (large.isEmpty() || (large.size() < FRAGMENTING_LIVE_LARGE && random.nextBoolean()))
+            {
+                large.add(alloc(1L << (3 + random.nextInt(8)), LIMIT_32_BIT_PFN));
+            }
+            else
+            {
+                writer.free(large.removeAt(random.nextInt(large.size())));
+            }
+        }
+    }
+
+    /**
+     * Four devices share one domain, each with its own DMA limit, sizes and live set:
+     * a legacy 30-bit device (1..16 pages), a 32-bit NIC (1 page, FIFO), a 39-bit NVMe drive
+     * (1..256 pages) and a 48-bit accelerator (16..4096 pages). PCI windows are reserved below
+     * 1 GiB, below 4 GiB (the 32-bit MMIO hole up to the MSI window) and at the top of the 39-bit
+     * space, so that every device allocates below a hole.
+     */
+    private void mixed() throws IOException
+    {
+        writer.reserve(0x38000L, LIMIT_30_BIT_PFN, "PCI bridge window below 1 GiB");
+        writer.reserve(0xc0000L, 0xfebffL, "PCI 32-bit MMIO window, 3 GiB up to the IOAPIC at 0xfec00000");
+        writer.reserve(LIMIT_39_BIT_PFN - 0x3ffff, LIMIT_39_BIT_PFN, "PCI 64-bit window, the top GiB below 512 GiB");
+
+        final long[] limitPfns = {LIMIT_30_BIT_PFN, LIMIT_32_BIT_PFN, LIMIT_39_BIT_PFN, LIMIT_48_BIT_PFN};
+        final int[] depthTargets = {64, 512, 1024, 128};
+        final int[] weightsPercent = {15, 40, 30, 15};
+        final LiveIds[] lives = {new LiveIds(), new LiveIds(), new LiveIds(), new LiveIds()};
+        for (long op = 0; op < ops; op++)
+        {
+            int device = 0;
+            for (int roll = random.nextInt(100); roll >= weightsPercent[device]; device++)
+            {
+                roll -= weightsPercent[device];
+            }
+            final LiveIds live = lives[device];
+            if (live.isEmpty() || (live.size() < depthTargets[device] && random.nextInt(100) < 60))
+            {
+                live.add(alloc(mixedPages(device), limitPfns[device]));
+            }
+            else if (device == 1)
+            {
+                writer.free(live.removeNearOldest(random.nextInt(Math.min(NETWORK_REORDER_WINDOW, live.size()))));
+            }
+            else
+            {
+                writer.free(live.removeAt(random.nextInt(live.size())));
+            }
+        }
+    }
+
+    private long mixedPages(final int device)
+    {
+        switch (device)
+        {
+            case 0:
+                return 1L << random.nextInt(5);
+            case 1:
+                return 1;
+            case 2:
+                return random.nextBoolean() ? 1L << random.nextInt(9) : 1 + random.nextInt(256);
+            default:
+                return 1L << (4 + random.nextInt(9));
+        }
+    }
+
+    private long alloc(final long pages, final long limitPfn) throws IOException
+    {
+        final long id = nextId++;
+        writer.alloc(id, pages, limitPfn);
+        return id;
+    }
+}

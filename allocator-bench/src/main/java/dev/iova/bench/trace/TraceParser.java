@@ -1,0 +1,429 @@
+package dev.iova.bench.trace;
+
+import org.agrona.collections.Long2LongHashMap;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Reads an iova-trace v1 file (see {@code trace-format.md}) into a {@link Trace}.
+ *
+ * <p>Everything that can be checked without replaying is checked here, and the first problem
+ * stops the parse with a {@link TraceFormatException} whose message is {@code FILE:LINE: reason}:
+ * a missing or wrong header, a missing, repeated or malformed domain line (the granule must be
+ * a power of two in [1, 2^62], the start at least 1, because pfn 0 stands for a failed
+ * allocation), an op before the domain line, an unknown op, missing or extra fields, a number
+ * that is neither decimal nor {@code 0x} hex or does not fit in 64 bits, zero pages, a reserve
+ * whose HI is below its LO.
+ *
+ * <p>Two rules are left to the replay because they depend on which allocations succeed: an
+ * {@code alloc} of an id that is still bound, and a {@code free} of an id that is not bound
+ * (a free right after a failed alloc of its id is skipped, not an error). The parser links the
+ * entries for them (see {@link Trace}) so that the replay can check both without a map.
+ *
+ * <p>Numbers are unsigned 64-bit; pages, limits and reserve bounds above {@code Long.MAX_VALUE}
+ * are clamped to it, so that a limit of {@code 0xffffffffffffffff} means "anywhere".
+ */
+public final class TraceParser
+{
+    /** The header line every trace starts with. */
+    public static final String HEADER = "iova-trace v1";
+
+    private static final String HEADER_WORD = "iova-trace";
+    private static final String VERSION_WORD = "v1";
+    private static final int INITIAL_CAPACITY = 1024;
+    private static final int MAX_ENTRIES = Integer.MAX_VALUE - 8;
+    private static final long MAX_GRANULE_BYTES = 1L << 62;
+    private static final int READ_BUFFER_CHARS = 1 << 16;
+
+    private final String name;
+    private final String[] fields = new String[4];
+    private final Long2LongHashMap pendingAllocByIds = new Long2LongHashMap(Trace.NO_LINK);
+    private int lineNumber;
+    private int fieldCount;
+    private boolean sawHeader;
+    private int domainLine;
+    private long granuleBytes;
+    private long startPfn;
+
+    private int entries;
+    private byte[] kinds = new byte[INITIAL_CAPACITY];
+    private long[] ids = new long[INITIAL_CAPACITY];
+    private long[] pagesOrLoPfns = new long[INITIAL_CAPACITY];
+    private long[] limitOrHiPfns = new long[INITIAL_CAPACITY];
+    private int[] links = new int[INITIAL_CAPACITY];
+    private int[] lines = new int[INITIAL_CAPACITY];
+
+    private TraceParser(final String name)
+    {
+        this.name = name;
+    }
+
+    /**
+     * Parses a trace file, named in errors as {@code path} is written.
+     *
+     * @param path the trace file.
+     * @return the parsed trace.
+     * @throws IOException          when the file cannot be read.
+     * @throws TraceFormatException at the first malformed line.
+     */
+    public static Trace parse(final Path path) throws IOException
+    {
+        try (Reader reader = new InputStreamReader(Files.newInputStream(path), StandardCharsets.UTF_8))
+        {
+            return parse(path.toString(), reader);
+        }
+    }
+
+    /**
+     * Parses a trace from a reader, which is read to the end but not closed.
+     *
+     * @param name   the name to give in error messages and {@link Trace#name()}.
+     * @param reader the trace text.
+     * @return the parsed trace.
+     * @throws IOException          when the reader fails.
+     * @throws TraceFormatException at the first malformed line.
+     */
+    public static Trace parse(final String name, final Reader reader) throws IOException
+    {
+        return new TraceParser(name).readAll(reader);
+    }
+
+    /**
+     * Parses a trace held in a string (handy for tests and generated traces).
+     *
+     * @param name the name to give in error messages and {@link Trace#name()}.
+     * @param text the trace text.
+     * @return the parsed trace.
+     * @throws TraceFormatException at the first malformed line.
+     */
+    public static Trace parseText(final String name, final String text)
+    {
+        try
+        {
+            return parse(name, new StringReader(text));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("a StringReader failed", ex);
+        }
+    }
+
+    private Trace readAll(final Reader reader) throws IOException
+    {
+        final BufferedReader lineReader = new BufferedReader(reader, READ_BUFFER_CHARS);
+        String text;
+        while ((text = lineReader.readLine()) != null)
+        {
+            if (lineNumber == Integer.MAX_VALUE)
+            {
+                throw error("more than " + Integer.MAX_VALUE + " lines");
+            }
+            lineNumber++;
+            parseLine(text);
+        }
+        if (!sawHeader)
+        {
+            lineNumber = Math.max(1, lineNumber);
+            throw error("no '" + HEADER + "' header: the trace is empty");
+        }
+        if (domainLine == 0)
+        {
+            throw error("no domain line: a trace needs 'domain granule=BYTES start=PFN'");
+        }
+        return new Trace(name, granuleBytes, startPfn, domainLine, entries,
+            Arrays.copyOf(kinds, entries), Arrays.copyOf(ids, entries), Arrays.copyOf(pagesOrLoPfns, entries),
+            Arrays.copyOf(limitOrHiPfns, entries), Arrays.copyOf(links, entries), Arrays.copyOf(lines, entries));
+    }
+
+    private void parseLine(final String text)
+    {
+        split(text);
+        if (fieldCount == 0)
+        {
+            return;
+        }
+        final String op = fields[0];
+        if (!sawHeader)
+        {
+            parseHeader(op);
+            return;
+        }
+        switch (op)
+        {
+            case "domain":
+                parseDomain();
+                break;
+            case "reserve":
+                checkDomainSeen(op);
+                checkFieldCount(op, "LO HI", 3);
+                parseReserve();
+                break;
+            case "alloc":
+                checkDomainSeen(op);
+                checkFieldCount(op, "ID PAGES LIMIT", 4);
+                parseAlloc();
+                break;
+            case "free":
+                checkDomainSeen(op);
+                checkFieldCount(op, "ID", 2);
+                parseFree();
+                break;
+            case HEADER_WORD:
+                throw error("the header is repeated: it belongs on the first line only");
+            default:
+                throw error("unknown op '" + op + "': expected domain, reserve, alloc or free");
+        }
+    }
+
+    private void parseHeader(final String first)
+    {
+        if (fieldCount == 2 && HEADER_WORD.equals(first) && VERSION_WORD.equals(fields[1]))
+        {
+            sawHeader = true;
+            return;
+        }
+        if (HEADER_WORD.equals(first) && fieldCount == 2)
+        {
+            throw error("unsupported version '" + fields[1] + "': this replayer reads " + HEADER);
+        }
+        throw error("expected the header '" + HEADER + "' first, found '" + joinedFields() + "'");
+    }
+
+    private void parseDomain()
+    {
+        if (domainLine != 0)
+        {
+            throw error("the domain line is repeated (first on line " + domainLine + ")");
+        }
+        checkFieldCount("domain", "granule=BYTES start=PFN", 3);
+        long parsedGranuleBytes = 0;
+        long parsedStartPfn = 0;
+        boolean sawGranule = false;
+        boolean sawStart = false;
+        for (int i = 1; i < fieldCount; i++)
+        {
+            final String field = fields[i];
+            final int equalsAt = field.indexOf('=');
+            final String key = equalsAt < 0 ? field : field.substring(0, equalsAt);
+            if (equalsAt < 0 || !("granule".equals(key) || "start".equals(key)))
+            {
+                throw error("domain takes granule=BYTES start=PFN, found '" + field + "'");
+            }
+            final long value = parseNumber(field.substring(equalsAt + 1), key);
+            if ("granule".equals(key))
+            {
+                if (sawGranule)
+                {
+                    throw error("domain gives granule twice");
+                }
+                sawGranule = true;
+                parsedGranuleBytes = value;
+            }
+            else
+            {
+                if (sawStart)
+                {
+                    throw error("domain gives start twice");
+                }
+                sawStart = true;
+                parsedStartPfn = value;
+            }
+        }
+        if (parsedGranuleBytes <= 0 || parsedGranuleBytes > MAX_GRANULE_BYTES || Long.bitCount(parsedGranuleBytes) != 1)
+        {
+            throw error("granule=" + Long.toUnsignedString(parsedGranuleBytes) + " is not a power of two in [1, 2^62]");
+        }
+        if (parsedStartPfn == 0)
+        {
+            throw error("start=0 is not supported: pfn 0 stands for a failed allocation, use start=1 or more");
+        }
+        granuleBytes = parsedGranuleBytes;
+        startPfn = clampToLong(parsedStartPfn);
+        domainLine = lineNumber;
+    }
+
+    private void parseReserve()
+    {
+        final long loPfn = parseNumber(fields[1], "LO");
+        final long hiPfn = parseNumber(fields[2], "HI");
+        if (Long.compareUnsigned(hiPfn, loPfn) < 0)
+        {
+            throw error("reserve HI=0x" + Long.toHexString(hiPfn) + " is below LO=0x" + Long.toHexString(loPfn));
+        }
+        add(Trace.RESERVE, 0, clampToLong(loPfn), clampToLong(hiPfn), Trace.NO_LINK);
+    }
+
+    private void parseAlloc()
+    {
+        final long id = parseNumber(fields[1], "ID");
+        final long pages = parseNumber(fields[2], "PAGES");
+        final long limitPfn = parseNumber(fields[3], "LIMIT");
+        if (pages == 0)
+        {
+            throw error("alloc of id " + Long.toUnsignedString(id) + " asks for PAGES=0: at least 1 page");
+        }
+        // The entry is added at index `entries`; remember it as the id's pending alloc.
+        final int pendingAlloc = (int)pendingAllocByIds.put(id, entries);
+        add(Trace.ALLOC, id, clampToLong(pages), clampToLong(limitPfn), pendingAlloc);
+    }
+
+    private void parseFree()
+    {
+        final long id = parseNumber(fields[1], "ID");
+        final int alloc = (int)pendingAllocByIds.remove(id);
+        add(Trace.FREE, id, 0, 0, alloc);
+    }
+
+    private void add(final byte kind, final long id, final long pagesOrLoPfn, final long limitOrHiPfn, final int link)
+    {
+        if (entries == kinds.length)
+        {
+            grow();
+        }
+        kinds[entries] = kind;
+        ids[entries] = id;
+        pagesOrLoPfns[entries] = pagesOrLoPfn;
+        limitOrHiPfns[entries] = limitOrHiPfn;
+        links[entries] = link;
+        lines[entries] = lineNumber;
+        entries++;
+    }
+
+    private void grow()
+    {
+        if (entries >= MAX_ENTRIES)
+        {
+            throw error("more than " + MAX_ENTRIES + " reserve, alloc and free lines: split the trace");
+        }
+        final int capacity = (int)Math.min(MAX_ENTRIES, 2L * kinds.length);
+        kinds = Arrays.copyOf(kinds, capacity);
+        ids = Arrays.copyOf(ids, capacity);
+        pagesOrLoPfns = Arrays.copyOf(pagesOrLoPfns, capacity);
+        limitOrHiPfns = Arrays.copyOf(limitOrHiPfns, capacity);
+        links = Arrays.copyOf(links, capacity);
+        lines = Arrays.copyOf(lines, capacity);
+    }
+
+    /**
+     * Parses an unsigned 64-bit number, decimal or {@code 0x} hex, into the bits of a long.
+     */
+    private long parseNumber(final String text, final String label)
+    {
+        final boolean hex = text.length() > 2 && text.charAt(0) == '0' && (text.charAt(1) == 'x' || text.charAt(1) == 'X');
+        final int firstDigit = hex ? 2 : 0;
+        if (text.length() == firstDigit)
+        {
+            throw notANumber(text, label);
+        }
+        for (int i = firstDigit; i < text.length(); i++)
+        {
+            if (!isDigit(text.charAt(i), hex))
+            {
+                throw notANumber(text, label);
+            }
+        }
+        try
+        {
+            return Long.parseUnsignedLong(text.substring(firstDigit), hex ? 16 : 10);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(label + " '" + text + "' does not fit in 64 bits");
+        }
+    }
+
+    private TraceFormatException notANumber(final String text, final String label)
+    {
+        return error(label + " '" + text + "' is not a number (decimal, or hexadecimal with 0x)");
+    }
+
+    private static long clampToLong(final long unsigned)
+    {
+        return unsigned < 0 ? Long.MAX_VALUE : unsigned;
+    }
+
+    private void checkDomainSeen(final String op)
+    {
+        if (domainLine == 0)
+        {
+            throw error(op + " before the domain line: 'domain granule=BYTES start=PFN' must come first");
+        }
+    }
+
+    private void checkFieldCount(final String op, final String usage, final int expectedFields)
+    {
+        if (fieldCount != expectedFields)
+        {
+            final int operands = fieldCount - 1;
+            throw error(op + " takes " + usage + ", found " + operands + (operands == 1 ? " field" : " fields") +
+                (fieldCount > expectedFields ? ": '" + joinedFields() + "'" : ""));
+        }
+    }
+
+    /**
+     * Splits the part of {@code text} before any {@code #} at blanks into {@link #fields},
+     * keeping the first ones that fit and counting all of them in {@link #fieldCount}.
+     */
+    private void split(final String text)
+    {
+        final int commentAt = text.indexOf('#');
+        final int end = commentAt < 0 ? text.length() : commentAt;
+        fieldCount = 0;
+        int i = 0;
+        while (i < end)
+        {
+            while (i < end && isBlank(text.charAt(i)))
+            {
+                i++;
+            }
+            if (i == end)
+            {
+                break;
+            }
+            final int fieldStart = i;
+            while (i < end && !isBlank(text.charAt(i)))
+            {
+                i++;
+            }
+            if (fieldCount < fields.length)
+            {
+                fields[fieldCount] = text.substring(fieldStart, i);
+            }
+            fieldCount++;
+        }
+    }
+
+    private String joinedFields()
+    {
+        final StringBuilder joined = new StringBuilder();
+        for (int i = 0; i < Math.min(fieldCount, fields.length); i++)
+        {
+            joined.append(i == 0 ? "" : " ").append(fields[i]);
+        }
+        return fieldCount > fields.length ? joined.append(" ...").toString() : joined.toString();
+    }
+
+    private static boolean isDigit(final char c, final boolean hex)
+    {
+        return (c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+    }
+
+    private static boolean isBlank(final char c)
+    {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\u000b';
+    }
+
+    private TraceFormatException error(final String reason)
+    {
+        return new TraceFormatException(name, lineNumber, reason);
+    }
+}

@@ -1,0 +1,198 @@
+package dev.iova.cache;
+
+import org.agrona.UnsafeApi;
+
+/**
+ * Which ranges the caches have handed out and not yet taken back: one sparse bitmap per size
+ * class, a bit per naturally aligned slot of that class, set by {@code allocFast} and cleared by
+ * {@code freeFast} with a compare-and-set.
+ *
+ * <h2>Why</h2>
+ * Linux's {@code free_iova_fast} trusts its caller: a double free puts the same range in a
+ * magazine twice and it is later handed to two owners. Here a free must clear a bit that an
+ * allocation set, so a double free, a free of a pfn the caches never handed out, a misaligned
+ * free and a free of the wrong size class all fail before anything changes, and no lock is taken.
+ *
+ * <h2>Shape</h2>
+ * A class-{@code c} range starting at {@code pfn} is bit {@code pfn >>> c}. Bits are grouped in
+ * leaves of {@value #LEAF_BITS} bits (4 KiB, off-heap, zeroed), found through a per-class
+ * open-addressed directory of {@value #DIRECTORY_SLOTS} slots keyed by {@code bit >>> 15}. A leaf
+ * is created with a compare-and-set on its directory slot the first time a range of its window is
+ * handed out and lives until {@link #close()}; memory therefore follows the part of the address
+ * space the caches have touched (a class-0 leaf covers 128 MiB of IOVA space at a 4 KiB granule),
+ * and is at most {@value #DIRECTORY_SLOTS} leaves per class. When a class's directory is full,
+ * {@link #markLive} says so and the caller hands out an untracked tree range instead.
+ *
+ * <p>Thread-safe and lock-free; allocates nothing on the Java heap.
+ */
+final class LiveRangeMap
+{
+    /** log2 of the bits per leaf. */
+    static final int LEAF_SHIFT = 15;
+
+    /** Bits per leaf: 32 Ki bits, 4 KiB. */
+    static final int LEAF_BITS = 1 << LEAF_SHIFT;
+
+    /** Bytes per leaf. */
+    static final int LEAF_BYTES = LEAF_BITS / Byte.SIZE;
+
+    /** Directory slots per size class (a power of two). */
+    static final int DIRECTORY_SLOTS = 1024;
+
+    /** Directory slot layout: the window key (window + 1, 0 for empty), then the leaf address. */
+    private static final int SLOT_KEY_OFFSET = 0;
+    private static final int SLOT_LEAF_OFFSET = Long.BYTES;
+    private static final int SLOT_LENGTH = 2 * Long.BYTES;
+
+    private final long directoryAddress;
+    private final int sizeClasses;
+    private long leafCountAddress;
+
+    /**
+     * @param sizeClasses how many size classes.
+     */
+    LiveRangeMap(final int sizeClasses)
+    {
+        this.sizeClasses = sizeClasses;
+        final long directoryBytes = (long)sizeClasses * DIRECTORY_SLOTS * SLOT_LENGTH + Long.BYTES;
+        directoryAddress = UnsafeApi.allocateMemory(directoryBytes);
+        UnsafeApi.setMemory(directoryAddress, directoryBytes, (byte)0);
+        leafCountAddress = directoryAddress + directoryBytes - Long.BYTES;
+    }
+
+    /**
+     * Marks the class-{@code sizeClass} range at {@code pfn} as handed out.
+     *
+     * @param pfn       first pfn, aligned to the class.
+     * @param sizeClass the size class.
+     * @return false when the class's directory is full and the range cannot be tracked.
+     * @throws IllegalStateException when the range is already marked (the caches are corrupt).
+     */
+    boolean markLive(final long pfn, final int sizeClass)
+    {
+        final long bit = pfn >>> sizeClass;
+        final long leaf = leafOf(sizeClass, bit >>> LEAF_SHIFT, true);
+        if (leaf == 0)
+        {
+            return false;
+        }
+        final long wordAddress = wordAddress(leaf, bit);
+        final long mask = 1L << bit;
+        long word;
+        do
+        {
+            word = UnsafeApi.getLongVolatile(null, wordAddress);
+            if ((word & mask) != 0)
+            {
+                throw new IllegalStateException("range cache corrupted: pfn=0x" + Long.toHexString(pfn) + " of size class " +
+                    sizeClass + " is handed out twice");
+            }
+        }
+        while (!UnsafeApi.compareAndSetLong(null, wordAddress, word, word | mask));
+        return true;
+    }
+
+    /**
+     * Takes back the class-{@code sizeClass} range at {@code pfn}, if it is marked.
+     *
+     * @param pfn       first pfn, aligned to the class.
+     * @param sizeClass the size class.
+     * @return true when it was marked (and is now clear); false when it was not, which changes nothing.
+     */
+    boolean clearLive(final long pfn, final int sizeClass)
+    {
+        final long bit = pfn >>> sizeClass;
+        final long leaf = leafOf(sizeClass, bit >>> LEAF_SHIFT, false);
+        if (leaf == 0)
+        {
+            return false;
+        }
+        final long wordAddress = wordAddress(leaf, bit);
+        final long mask = 1L << bit;
+        long word;
+        do
+        {
+            word = UnsafeApi.getLongVolatile(null, wordAddress);
+            if ((word & mask) == 0)
+            {
+                return false;
+            }
+        }
+        while (!UnsafeApi.compareAndSetLong(null, wordAddress, word, word & ~mask));
+        return true;
+    }
+
+    /** @return off-heap bytes held: the directory and every leaf. */
+    long offHeapBytes()
+    {
+        return (long)sizeClasses * DIRECTORY_SLOTS * SLOT_LENGTH + Long.BYTES +
+            UnsafeApi.getLongVolatile(null, leafCountAddress) * LEAF_BYTES;
+    }
+
+    /** Frees every leaf and the directory. The caller guarantees no thread uses the map any more. */
+    void close()
+    {
+        for (int slot = 0; slot < sizeClasses * DIRECTORY_SLOTS; slot++)
+        {
+            final long leaf = UnsafeApi.getLongVolatile(null, directoryAddress + (long)slot * SLOT_LENGTH + SLOT_LEAF_OFFSET);
+            if (leaf != 0)
+            {
+                UnsafeApi.freeMemory(leaf);
+            }
+        }
+        UnsafeApi.freeMemory(directoryAddress);
+    }
+
+    private static long wordAddress(final long leaf, final long bit)
+    {
+        return leaf + ((bit & (LEAF_BITS - 1)) >>> 6) * Long.BYTES;
+    }
+
+    /** @return the leaf of {@code window} in the class's directory, created if asked; 0 when absent (or the directory is full). */
+    private long leafOf(final int sizeClass, final long window, final boolean create)
+    {
+        final long classDirectory = directoryAddress + (long)sizeClass * DIRECTORY_SLOTS * SLOT_LENGTH;
+        final long key = window + 1;
+        int index = (int)((key * 0x9E3779B97F4A7C15L) >>> 54) & (DIRECTORY_SLOTS - 1);
+        for (int probe = 0; probe < DIRECTORY_SLOTS; probe++)
+        {
+            final long slot = classDirectory + (long)index * SLOT_LENGTH;
+            final long slotKey = UnsafeApi.getLongVolatile(null, slot + SLOT_KEY_OFFSET);
+            if (slotKey == key)
+            {
+                return awaitLeaf(slot);
+            }
+            if (slotKey == 0)
+            {
+                if (!create)
+                {
+                    return 0;
+                }
+                if (UnsafeApi.compareAndSetLong(null, slot + SLOT_KEY_OFFSET, 0, key))
+                {
+                    final long leaf = UnsafeApi.allocateMemory(LEAF_BYTES);
+                    UnsafeApi.setMemory(leaf, LEAF_BYTES, (byte)0);
+                    UnsafeApi.getAndAddLong(null, leafCountAddress, 1);
+                    UnsafeApi.putLongRelease(null, slot + SLOT_LEAF_OFFSET, leaf); // publishes the zeroed leaf
+                    return leaf;
+                }
+                if (UnsafeApi.getLongVolatile(null, slot + SLOT_KEY_OFFSET) == key)
+                {
+                    return awaitLeaf(slot); // another thread installed this window a moment ago
+                }
+            }
+            index = (index + 1) & (DIRECTORY_SLOTS - 1);
+        }
+        return 0;
+    }
+
+    private static long awaitLeaf(final long slot)
+    {
+        long leaf;
+        while ((leaf = UnsafeApi.getLongAcquire(null, slot + SLOT_LEAF_OFFSET)) == 0)
+        {
+            Thread.onSpinWait(); // the installer is between its two writes
+        }
+        return leaf;
+    }
+}

@@ -1,0 +1,682 @@
+package dev.iova.cache;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
+
+import static dev.iova.cache.DepotDescriptor.FULL_COUNT_OFFSET;
+import static dev.iova.cache.DepotDescriptor.depotLength;
+import static dev.iova.cache.DepotDescriptor.slotOffset;
+import static dev.iova.cache.MagazineDescriptor.COUNT_OFFSET;
+import static dev.iova.cache.MagazineDescriptor.magazineLength;
+import static dev.iova.cache.MagazineDescriptor.pfnOffset;
+import static dev.iova.cache.StripeDescriptor.ALLOC_HITS_OFFSET;
+import static dev.iova.cache.StripeDescriptor.ALLOC_MISSES_OFFSET;
+import static dev.iova.cache.StripeDescriptor.FAST_FREES_OFFSET;
+import static dev.iova.cache.StripeDescriptor.loadedOffset;
+import static dev.iova.cache.StripeDescriptor.prevOffset;
+import static dev.iova.cache.StripeDescriptor.stripeLength;
+
+/**
+ * Magazines of recently freed ranges in front of the tree, so that most allocations and frees
+ * of small ranges never take the tree's lock.
+ *
+ * <h2>Magazines</h2>
+ * After Bonwick and Adams, "Magazines and Vmem" (USENIX 2001), as Linux's
+ * {@code drivers/iommu/iova.c} rcache uses them: per size class (powers of two up to
+ * {@code maxCachedPages}), a <em>loaded</em> and a <em>previous</em> magazine of
+ * {@code magazineRanges} first pfns. A free pushes onto the loaded magazine; when it is full and
+ * the previous one is too, the loaded magazine goes to the class's <em>depot</em> in exchange for
+ * an empty one, and when the depot is full as well its ranges go back to the tree. An allocation
+ * pops the highest pfn within its limit from the loaded magazine, then the previous one, then
+ * trades its empty magazine for a full one from the depot, and only then asks the tree. When the
+ * tree has no room, every cached range is given back ({@link #flush()}) and the tree is asked
+ * once more, so a cache never makes an allocation fail that the tree alone would satisfy.
+ *
+ * <h2>Stripes instead of CPUs</h2>
+ * A JVM thread cannot ask which CPU it runs on, and a cache per thread grows with the number of
+ * threads and dies with them. So magazines hang off a fixed number of <em>stripes</em> (by
+ * default four per available processor, a power of two), each guarded by its own spin lock. A
+ * thread starts at the stripe its id hashes to and, if that one is held, tries the next one: a
+ * busy or preempted holder costs the others one failed compare-and-set, never a wait. The
+ * consequences, each by construction:
+ * <ul>
+ *   <li>memory is fixed at creation: {@code stripes × classes × 2} magazines plus
+ *       {@code classes × depotMagazines}, whatever the number of threads;</li>
+ *   <li>nothing belongs to a thread, so a thread that dies loses no range;</li>
+ *   <li>a range freed on another thread (a completion thread freeing what a submitter mapped)
+ *       goes into that thread's stripe exactly like a local free, and full magazines flow to
+ *       the submitter's stripe through the depot;</li>
+ *   <li>no lock is shared by all threads on the hit path: a stripe lock is contended only when
+ *       two running threads hash to it at the same moment, and then one moves on.</li>
+ * </ul>
+ *
+ * <h2>Checking frees without the tree</h2>
+ * A {@link LiveRangeMap} records every range handed out; a free must clear its bit, so double,
+ * unknown, misaligned and wrong-size frees are caught on the fast path and go to the tree's
+ * checked free, which throws and changes nothing.
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} marks the cache closed, then takes every stripe and depot lock (waiting for
+ * holders to finish) and keeps them, then frees the memory. Every operation checks the flag
+ * after taking a lock, so none can touch freed memory. Lock words live on the Java heap for the
+ * same reason: a thread spinning on a lock of a closed cache reads memory that still exists.
+ *
+ * <p>Garbage-free: no operation allocates on the Java heap.
+ */
+public final class RangeCache implements AutoCloseable
+{
+    /** What the cache needs of the domain underneath. Implementations take the domain's lock. */
+    public interface Backend
+    {
+        /**
+         * @param pages    a power of two.
+         * @param limitPfn highest pfn (inclusive).
+         * @return a size-aligned range the caches own, or 0 when none fits.
+         */
+        long allocCached(long pages, long limitPfn);
+
+        /**
+         * @param pages    a power of two.
+         * @param limitPfn highest pfn (inclusive).
+         * @return a size-aligned ordinary tree range, or 0 when none fits.
+         */
+        long allocUntracked(long pages, long limitPfn);
+
+        /**
+         * Gives a range the caches own back to the tree.
+         *
+         * @param pfn   first pfn.
+         * @param pages its length.
+         */
+        void freeCached(long pfn, long pages);
+
+        /**
+         * Frees an ordinary tree range, with every check of the tree's free.
+         *
+         * @param pfn   first pfn.
+         * @param pages its length.
+         * @throws IllegalArgumentException when no such range is allocated.
+         */
+        void freeUntracked(long pfn, long pages);
+    }
+
+    /** Returned by {@link #allocFast} when nothing fits. */
+    public static final long NO_ADDRESS = 0L;
+
+    /** Lock words are this many ints apart (128 bytes): one per stripe, then one per depot. */
+    private static final int LOCK_SPACING = 32;
+
+    /** Counter offsets in the shared counters line. */
+    private static final int TREE_ALLOCS_OFFSET = 0;
+    private static final int TREE_FREES_OFFSET = Long.BYTES;
+    private static final int FLUSHES_OFFSET = 2 * Long.BYTES;
+    private static final int UNTRACKED_OFFSET = 3 * Long.BYTES;
+    private static final int COUNTERS_LENGTH = 128;
+
+    private final Backend backend;
+    private final int sizeClasses;
+    private final int stripes;
+    private final int stripeMask;
+    private final int magazineRanges;
+    private final int depotMagazines;
+    private final int stripeLength;
+    private final int depotLength;
+    private final int magazineLength;
+    private final ByteBuffer memory;
+    private final long stripesAddress;
+    private final long depotsAddress;
+    private final long magazinesAddress;
+    private final long countersAddress;
+    private final AtomicIntegerArray locks;
+    private final LiveRangeMap liveMap;
+    private volatile boolean closed;
+
+    /**
+     * @param backend        the domain underneath.
+     * @param sizeClasses    classes 0 to {@code sizeClasses - 1}: ranges of 1 to {@code 2^(sizeClasses-1)} pages.
+     * @param stripes        a power of two.
+     * @param magazineRanges pfns per magazine.
+     * @param depotMagazines full magazines each class's depot holds.
+     */
+    public RangeCache(
+        final Backend backend, final int sizeClasses, final int stripes, final int magazineRanges, final int depotMagazines)
+    {
+        if (sizeClasses < 1 || sizeClasses > 16 || stripes < 1 || Integer.bitCount(stripes) != 1 ||
+            magazineRanges < 1 || depotMagazines < 0)
+        {
+            throw new IllegalArgumentException("bad range cache geometry: sizeClasses=" + sizeClasses + " stripes=" + stripes +
+                " magazineRanges=" + magazineRanges + " depotMagazines=" + depotMagazines);
+        }
+        this.backend = backend;
+        this.sizeClasses = sizeClasses;
+        this.stripes = stripes;
+        this.stripeMask = stripes - 1;
+        this.magazineRanges = magazineRanges;
+        this.depotMagazines = depotMagazines;
+        this.stripeLength = stripeLength(sizeClasses);
+        this.depotLength = depotLength(depotMagazines);
+        this.magazineLength = magazineLength(magazineRanges);
+
+        final long stripesBytes = (long)stripes * stripeLength;
+        final long depotsBytes = (long)sizeClasses * depotLength;
+        final long magazinesBytes = (long)sizeClasses * magazinesPerClass() * magazineLength;
+        final long totalBytes = COUNTERS_LENGTH + stripesBytes + depotsBytes + magazinesBytes;
+        if (totalBytes > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("range caches of " + totalBytes + " bytes exceed 2 GiB: fewer stripes or magazines");
+        }
+        memory = ByteBuffer.allocateDirect((int)totalBytes); // zeroed: every magazine starts empty
+        countersAddress = BufferUtil.address(memory);
+        stripesAddress = countersAddress + COUNTERS_LENGTH;
+        depotsAddress = stripesAddress + stripesBytes;
+        magazinesAddress = depotsAddress + depotsBytes;
+        locks = new AtomicIntegerArray((stripes + sizeClasses) * LOCK_SPACING);
+        liveMap = new LiveRangeMap(sizeClasses);
+
+        for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
+        {
+            final int base = sizeClass * magazinesPerClass();
+            for (int stripe = 0; stripe < stripes; stripe++)
+            {
+                UnsafeApi.putInt(stripeAddress(stripe) + loadedOffset(sizeClass), base + 2 * stripe);
+                UnsafeApi.putInt(stripeAddress(stripe) + prevOffset(sizeClass), base + 2 * stripe + 1);
+            }
+            for (int slot = 0; slot < depotMagazines; slot++)
+            {
+                UnsafeApi.putInt(depotAddress(sizeClass) + slotOffset(slot), base + 2 * stripes + slot);
+            }
+        }
+    }
+
+    /** @return how many size classes: requests of up to {@code 2^(sizeClasses - 1)} pages are cached. */
+    public int sizeClasses()
+    {
+        return sizeClasses;
+    }
+
+    /** @return how many stripes. */
+    public int stripes()
+    {
+        return stripes;
+    }
+
+    /**
+     * Allocates a size-aligned range of {@code 2^sizeClass} pages ending at or below {@code limitPfn},
+     * from a magazine when one holds a range within the limit, else from the tree.
+     *
+     * @param sizeClass from 0 to {@code sizeClasses() - 1}.
+     * @param limitPfn  highest pfn the range may use (inclusive).
+     * @return the first pfn, or {@link #NO_ADDRESS} when even the tree, with every cache flushed back, has no room.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long allocFast(final int sizeClass, final long limitPfn)
+    {
+        final long classPages = 1L << sizeClass;
+        final int stripe = lockAnyStripe();
+        try
+        {
+            final long stripeAddress = stripeAddress(stripe);
+            final long pfn = takeFromStripe(stripeAddress, sizeClass, limitPfn - classPages + 1);
+            if (pfn != NO_ADDRESS)
+            {
+                incrementOwned(stripeAddress + ALLOC_HITS_OFFSET);
+                liveMap.markLive(pfn, sizeClass); // its leaf exists: the range was handed out before
+                return pfn;
+            }
+            incrementOwned(stripeAddress + ALLOC_MISSES_OFFSET);
+            final long treePfn = allocFromTree(sizeClass, limitPfn);
+            if (treePfn != NO_ADDRESS)
+            {
+                return treePfn;
+            }
+        }
+        finally
+        {
+            unlockStripe(stripe);
+        }
+        return allocAfterFlush(sizeClass, limitPfn);
+    }
+
+    /**
+     * Takes back a range that {@link #allocFast} handed out, into a magazine of the calling
+     * thread's stripe. A range the caches did not hand out goes to the tree's checked free.
+     *
+     * @param pfn       first pfn of the range.
+     * @param sizeClass its size class, as it was allocated.
+     * @throws IllegalArgumentException for a pfn that is not the start of a live range of that
+     *                                  size (double free, unknown pfn, misaligned pfn); nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void freeFast(final long pfn, final int sizeClass)
+    {
+        final long classPages = 1L << sizeClass;
+        if ((pfn & (classPages - 1)) == 0)
+        {
+            final int stripe = lockAnyStripe();
+            try
+            {
+                if (liveMap.clearLive(pfn, sizeClass))
+                {
+                    final long stripeAddress = stripeAddress(stripe);
+                    putInStripe(stripeAddress, sizeClass, pfn);
+                    incrementOwned(stripeAddress + FAST_FREES_OFFSET);
+                    return;
+                }
+            }
+            finally
+            {
+                unlockStripe(stripe);
+            }
+        }
+        // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
+        backend.freeUntracked(pfn, classPages);
+    }
+
+    /**
+     * Gives every cached range back to the tree: the magazines of every stripe and every depot.
+     * Ranges that threads free meanwhile may be cached again at once.
+     *
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public void flush()
+    {
+        for (int stripe = 0; stripe < stripes; stripe++)
+        {
+            lock(stripe * LOCK_SPACING, true);
+            try
+            {
+                final long stripeAddress = stripeAddress(stripe);
+                for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
+                {
+                    drain(magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass))), sizeClass);
+                    drain(magazineAddress(UnsafeApi.getInt(stripeAddress + prevOffset(sizeClass))), sizeClass);
+                }
+            }
+            finally
+            {
+                unlockStripe(stripe);
+            }
+        }
+        for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
+        {
+            final int depotLock = depotLock(sizeClass);
+            lock(depotLock, true);
+            try
+            {
+                final long depot = depotAddress(sizeClass);
+                final int fullCount = UnsafeApi.getInt(depot + FULL_COUNT_OFFSET);
+                for (int slot = fullCount - 1; slot >= 0; slot--)
+                {
+                    drain(magazineAddress(UnsafeApi.getInt(depot + slotOffset(slot))), sizeClass);
+                    UnsafeApi.putInt(depot + FULL_COUNT_OFFSET, slot);
+                }
+            }
+            finally
+            {
+                locks.lazySet(depotLock, 0);
+            }
+        }
+        increment(countersAddress + FLUSHES_OFFSET);
+    }
+
+    /**
+     * A consistent-enough snapshot of the counters: each stripe and depot is read under its lock.
+     *
+     * @return the statistics.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public RangeCacheStats stats()
+    {
+        long hits = 0;
+        long misses = 0;
+        long fastFrees = 0;
+        long cachedRanges = 0;
+        long depotFull = 0;
+        for (int stripe = 0; stripe < stripes; stripe++)
+        {
+            lock(stripe * LOCK_SPACING, true);
+            try
+            {
+                final long stripeAddress = stripeAddress(stripe);
+                hits += UnsafeApi.getLong(stripeAddress + ALLOC_HITS_OFFSET);
+                misses += UnsafeApi.getLong(stripeAddress + ALLOC_MISSES_OFFSET);
+                fastFrees += UnsafeApi.getLong(stripeAddress + FAST_FREES_OFFSET);
+                for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
+                {
+                    cachedRanges += count(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));
+                    cachedRanges += count(UnsafeApi.getInt(stripeAddress + prevOffset(sizeClass)));
+                }
+            }
+            finally
+            {
+                unlockStripe(stripe);
+            }
+        }
+        for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
+        {
+            final int depotLock = depotLock(sizeClass);
+            lock(depotLock, true);
+            try
+            {
+                final long depot = depotAddress(sizeClass);
+                final int fullCount = UnsafeApi.getInt(depot + FULL_COUNT_OFFSET);
+                depotFull += fullCount;
+                for (int slot = 0; slot < fullCount; slot++)
+                {
+                    cachedRanges += count(UnsafeApi.getInt(depot + slotOffset(slot)));
+                }
+            }
+            finally
+            {
+                locks.lazySet(depotLock, 0);
+            }
+        }
+        return new RangeCacheStats(hits, misses, fastFrees,
+            UnsafeApi.getLongVolatile(null, countersAddress + TREE_ALLOCS_OFFSET),
+            UnsafeApi.getLongVolatile(null, countersAddress + TREE_FREES_OFFSET),
+            UnsafeApi.getLongVolatile(null, countersAddress + FLUSHES_OFFSET),
+            UnsafeApi.getLongVolatile(null, countersAddress + UNTRACKED_OFFSET),
+            depotFull, cachedRanges);
+    }
+
+    /** @return off-heap bytes held: stripes, depots, magazines and the live map. */
+    public long offHeapBytes()
+    {
+        return closed ? 0 : memory.capacity() + liveMap.offHeapBytes();
+    }
+
+    /**
+     * Waits for every operation in progress, then frees all memory. Cached ranges are not given
+     * back (the domain is going away). Later calls throw {@link IllegalStateException}.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (int lockIndex = 0; lockIndex < locks.length(); lockIndex += LOCK_SPACING)
+        {
+            lock(lockIndex, false); // held for ever: nobody touches the memory again
+        }
+        liveMap.close();
+        BufferUtil.free(memory);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Magazines, under the stripe's lock
+    // ---------------------------------------------------------------------------------------------
+
+    private long takeFromStripe(final long stripeAddress, final int sizeClass, final long maxStartPfn)
+    {
+        final int loaded = UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass));
+        long pfn = popWithin(magazineAddress(loaded), maxStartPfn);
+        if (pfn != NO_ADDRESS)
+        {
+            return pfn;
+        }
+        final int prev = UnsafeApi.getInt(stripeAddress + prevOffset(sizeClass));
+        pfn = popWithin(magazineAddress(prev), maxStartPfn);
+        if (pfn != NO_ADDRESS)
+        {
+            UnsafeApi.putInt(stripeAddress + loadedOffset(sizeClass), prev);
+            UnsafeApi.putInt(stripeAddress + prevOffset(sizeClass), loaded);
+            return pfn;
+        }
+        if (count(loaded) != 0)
+        {
+            return NO_ADDRESS; // cached ranges, all above the limit: the tree decides
+        }
+        final int full = tradeWithDepot(sizeClass, loaded, false);
+        if (full < 0)
+        {
+            return NO_ADDRESS;
+        }
+        UnsafeApi.putInt(stripeAddress + loadedOffset(sizeClass), full);
+        return popWithin(magazineAddress(full), maxStartPfn);
+    }
+
+    private void putInStripe(final long stripeAddress, final int sizeClass, final long pfn)
+    {
+        final int loaded = UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass));
+        if (count(loaded) < magazineRanges)
+        {
+            push(magazineAddress(loaded), pfn);
+            return;
+        }
+        final int prev = UnsafeApi.getInt(stripeAddress + prevOffset(sizeClass));
+        if (count(prev) < magazineRanges)
+        {
+            UnsafeApi.putInt(stripeAddress + loadedOffset(sizeClass), prev);
+            UnsafeApi.putInt(stripeAddress + prevOffset(sizeClass), loaded);
+            push(magazineAddress(prev), pfn);
+            return;
+        }
+        final int empty = tradeWithDepot(sizeClass, loaded, true);
+        if (empty >= 0)
+        {
+            UnsafeApi.putInt(stripeAddress + loadedOffset(sizeClass), empty);
+            push(magazineAddress(empty), pfn);
+            return;
+        }
+        drain(magazineAddress(loaded), sizeClass); // the depot is full too: back to the tree
+        push(magazineAddress(loaded), pfn);
+    }
+
+    /**
+     * Swaps {@code magazine} with one from the depot: a full one for an empty one when
+     * {@code parkFull}, else an empty one for a full one.
+     *
+     * @return the magazine received, or -1 when the depot is full (parking) or empty (taking).
+     */
+    private int tradeWithDepot(final int sizeClass, final int magazine, final boolean parkFull)
+    {
+        final int depotLock = depotLock(sizeClass);
+        lock(depotLock, true);
+        try
+        {
+            final long depot = depotAddress(sizeClass);
+            final int fullCount = UnsafeApi.getInt(depot + FULL_COUNT_OFFSET);
+            if (parkFull ? fullCount == depotMagazines : fullCount == 0)
+            {
+                return -1;
+            }
+            final int slot = parkFull ? fullCount : fullCount - 1;
+            final long slotAddress = depot + slotOffset(slot);
+            final int received = UnsafeApi.getInt(slotAddress);
+            UnsafeApi.putInt(slotAddress, magazine);
+            UnsafeApi.putInt(depot + FULL_COUNT_OFFSET, parkFull ? fullCount + 1 : fullCount - 1);
+            return received;
+        }
+        finally
+        {
+            locks.lazySet(depotLock, 0);
+        }
+    }
+
+    /** Pops the highest-placed pfn at or below {@code maxStartPfn} (Linux takes the last such). */
+    private static long popWithin(final long magazineAddress, final long maxStartPfn)
+    {
+        final int count = UnsafeApi.getInt(magazineAddress + COUNT_OFFSET);
+        for (int slot = count - 1; slot >= 0; slot--)
+        {
+            final long pfn = UnsafeApi.getLong(magazineAddress + pfnOffset(slot));
+            if (pfn <= maxStartPfn)
+            {
+                UnsafeApi.putLong(magazineAddress + pfnOffset(slot), UnsafeApi.getLong(magazineAddress + pfnOffset(count - 1)));
+                UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count - 1);
+                return pfn;
+            }
+        }
+        return NO_ADDRESS;
+    }
+
+    private static void push(final long magazineAddress, final long pfn)
+    {
+        final int count = UnsafeApi.getInt(magazineAddress + COUNT_OFFSET);
+        UnsafeApi.putLong(magazineAddress + pfnOffset(count), pfn);
+        UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count + 1);
+    }
+
+    private void drain(final long magazineAddress, final int sizeClass)
+    {
+        final long classPages = 1L << sizeClass;
+        for (int count = UnsafeApi.getInt(magazineAddress + COUNT_OFFSET); count > 0; count--)
+        {
+            backend.freeCached(UnsafeApi.getLong(magazineAddress + pfnOffset(count - 1)), classPages);
+            UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count - 1);
+            increment(countersAddress + TREE_FREES_OFFSET);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The tree, and the one retry after a flush
+    // ---------------------------------------------------------------------------------------------
+
+    private long allocFromTree(final int sizeClass, final long limitPfn)
+    {
+        final long classPages = 1L << sizeClass;
+        increment(countersAddress + TREE_ALLOCS_OFFSET);
+        final long pfn = backend.allocCached(classPages, limitPfn);
+        if (pfn == NO_ADDRESS || liveMap.markLive(pfn, sizeClass))
+        {
+            return pfn;
+        }
+        // The live map cannot track this window: hand out an ordinary tree range instead.
+        backend.freeCached(pfn, classPages);
+        increment(countersAddress + UNTRACKED_OFFSET);
+        return backend.allocUntracked(classPages, limitPfn);
+    }
+
+    private long allocAfterFlush(final int sizeClass, final long limitPfn)
+    {
+        flush();
+        final int stripe = lockAnyStripe();
+        try
+        {
+            return allocFromTree(sizeClass, limitPfn);
+        }
+        finally
+        {
+            unlockStripe(stripe);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Locks, addresses, counters
+    // ---------------------------------------------------------------------------------------------
+
+    /** Locks the calling thread's home stripe, or the next free one; returns its index. */
+    private int lockAnyStripe()
+    {
+        final int home = (int)((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 40) & stripeMask;
+        for (int attempt = 0; ; attempt++)
+        {
+            final int stripe = (home + attempt) & stripeMask;
+            final int lockIndex = stripe * LOCK_SPACING;
+            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
+            {
+                if (closed)
+                {
+                    locks.lazySet(lockIndex, 0);
+                    throw closedException();
+                }
+                return stripe;
+            }
+            if ((attempt & stripeMask) == stripeMask)
+            {
+                backOff(attempt, true); // every stripe was busy: let their holders run
+            }
+        }
+    }
+
+    private void unlockStripe(final int stripe)
+    {
+        locks.lazySet(stripe * LOCK_SPACING, 0); // StoreStore: the stripe's writes are visible to the next holder
+    }
+
+    private void lock(final int lockIndex, final boolean failWhenClosed)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
+            {
+                if (failWhenClosed && closed)
+                {
+                    locks.lazySet(lockIndex, 0);
+                    throw closedException();
+                }
+                return;
+            }
+            backOff(attempt, failWhenClosed);
+        }
+    }
+
+    private void backOff(final int attempt, final boolean failWhenClosed)
+    {
+        if (failWhenClosed && closed)
+        {
+            throw closedException();
+        }
+        if (attempt < 64)
+        {
+            Thread.onSpinWait();
+        }
+        else
+        {
+            Thread.yield(); // the holder may be preempted on an oversubscribed machine
+        }
+    }
+
+    private static IllegalStateException closedException()
+    {
+        return new IllegalStateException("domain is closed: its range caches are gone");
+    }
+
+    private int depotLock(final int sizeClass)
+    {
+        return (stripes + sizeClass) * LOCK_SPACING;
+    }
+
+    private int magazinesPerClass()
+    {
+        return 2 * stripes + depotMagazines;
+    }
+
+    private long stripeAddress(final int stripe)
+    {
+        return stripesAddress + (long)stripe * stripeLength;
+    }
+
+    private long depotAddress(final int sizeClass)
+    {
+        return depotsAddress + (long)sizeClass * depotLength;
+    }
+
+    private long magazineAddress(final int magazine)
+    {
+        return magazinesAddress + (long)magazine * magazineLength;
+    }
+
+    private int count(final int magazine)
+    {
+        return UnsafeApi.getInt(magazineAddress(magazine) + COUNT_OFFSET);
+    }
+
+    /** Adds one to a counter that any thread may update. */
+    private static void increment(final long counterAddress)
+    {
+        UnsafeApi.getAndAddLong(null, counterAddress, 1);
+    }
+
+    /** Adds one to a stripe's counter: only the stripe's lock holder writes it, so a plain write does. */
+    private static void incrementOwned(final long counterAddress)
+    {
+        UnsafeApi.putLong(counterAddress, UnsafeApi.getLong(counterAddress) + 1);
+    }
+}
