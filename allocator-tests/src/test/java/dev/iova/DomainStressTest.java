@@ -14,6 +14,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -167,6 +168,85 @@ class DomainStressTest
             {
                 domain.close();
             }
+        }
+    }
+
+    @Test
+    void closeWhileThreadsAllocateStopsThemWithIllegalStateException() throws Exception
+    {
+        // Closing frees the off-heap chunks: a thread still inside the tree would read freed
+        // memory. Every thread must instead see IllegalStateException once the domain is closed.
+        final int threads = 8;
+        final IovaDomain domain = IovaDomain.builder().startPfn(START_PFN).lastPfn(LAST_PFN).chunkRanges(64).build();
+        final CountDownLatch running = new CountDownLatch(threads);
+        final ExecutorService executor = Executors.newFixedThreadPool(threads, runnable -> {
+            final Thread thread = new Thread(runnable, "close-race-worker");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try
+        {
+            final List<Future<String>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++)
+            {
+                final int seed = t;
+                futures.add(executor.submit(() -> {
+                    final SplittableRandom random = new SplittableRandom(seed);
+                    final List<Long> mine = new ArrayList<>();
+                    long calls = 0;
+                    try
+                    {
+                        while (true)
+                        {
+                            if (++calls == 2_000)
+                            {
+                                running.countDown();
+                            }
+                            if (mine.size() < 32 && random.nextBoolean())
+                            {
+                                final long pfn = domain.alloc(1 + random.nextInt(8), Long.MAX_VALUE, random.nextBoolean());
+                                if (pfn != NO_ADDRESS)
+                                {
+                                    mine.add(pfn);
+                                }
+                            }
+                            else if (!mine.isEmpty())
+                            {
+                                domain.free(mine.remove(mine.size() - 1));
+                            }
+                        }
+                    }
+                    catch (final IllegalStateException e)
+                    {
+                        if (calls < 2_000)
+                        {
+                            running.countDown();
+                        }
+                        return e.getMessage();
+                    }
+                }));
+            }
+            assertTrue(running.await(HANG_GUARD_MINUTES, TimeUnit.MINUTES), "hang guard: the workers never got going");
+            domain.close();
+            for (final Future<String> future : futures)
+            {
+                try
+                {
+                    final String message = future.get(HANG_GUARD_MINUTES, TimeUnit.MINUTES);
+                    assertTrue(message.contains("closed"), () -> "a worker stopped with: " + message);
+                }
+                catch (final ExecutionException e)
+                {
+                    fail("a worker failed with something other than IllegalStateException: " + e.getCause(), e.getCause());
+                }
+            }
+            assertTrue(domain.isClosed());
+            assertEquals(0, domain.offHeapBytes());
+        }
+        finally
+        {
+            executor.shutdownNow();
+            domain.close();
         }
     }
 
