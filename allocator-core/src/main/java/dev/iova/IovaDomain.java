@@ -335,13 +335,14 @@ public final class IovaDomain implements AutoCloseable
     }
 
     /**
-     * Reserves several ranges at once, all or nothing: when any of them is out of bounds or
-     * overlaps a live allocation, none is reserved.
+     * Reserves several ranges at once, all or nothing: when any of them is out of bounds,
+     * overlaps a live allocation, or the domain lacks room for them ({@link Builder#maxRanges}),
+     * none is reserved.
      *
      * @param loPfns first pfns.
      * @param hiPfns last pfns (inclusive), same length as {@code loPfns}.
      * @throws IllegalArgumentException as {@link #reserve(long, long)}, for the first bad range.
-     * @throws IllegalStateException    after {@link #close()}.
+     * @throws IllegalStateException    after {@link #close()}, or when the ranges need more room than is left.
      */
     public void reserveAll(final long[] loPfns, final long[] hiPfns)
     {
@@ -354,17 +355,41 @@ public final class IovaDomain implements AutoCloseable
         {
             checkReserveBounds(loPfns[i], hiPfns[i]);
         }
+        // The ranges merged among themselves, in order: what the tree will hold once they are in.
+        final Integer[] order = new Integer[loPfns.length];
+        for (int i = 0; i < order.length; i++)
+        {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Long.compare(loPfns[a], loPfns[b]));
+        final long[] mergedLoPfns = new long[loPfns.length];
+        final long[] mergedHiPfns = new long[loPfns.length];
+        int merged = 0;
+        for (final int i : order)
+        {
+            if (merged > 0 && loPfns[i] <= mergedHiPfns[merged - 1] + 1)
+            {
+                mergedHiPfns[merged - 1] = Math.max(mergedHiPfns[merged - 1], hiPfns[i]);
+            }
+            else
+            {
+                mergedLoPfns[merged] = loPfns[i];
+                mergedHiPfns[merged] = hiPfns[i];
+                merged++;
+            }
+        }
         flushCaches();
         synchronized (lock)
         {
             checkOpen();
-            for (int i = 0; i < loPfns.length; i++)
+            for (int i = 0; i < merged; i++)
             {
-                tree.checkNoAllocationOverlaps(loPfns[i], hiPfns[i]);
+                tree.checkNoAllocationOverlaps(mergedLoPfns[i], mergedHiPfns[i]);
             }
-            for (int i = 0; i < loPfns.length; i++)
+            tree.checkCapacityToReserve(mergedLoPfns, mergedHiPfns, merged);
+            for (int i = 0; i < merged; i++)
             {
-                tree.reserve(loPfns[i], hiPfns[i]);
+                tree.reserve(mergedLoPfns[i], mergedHiPfns[i]);
             }
         }
     }

@@ -392,6 +392,33 @@ public final class IntervalTree
         reservedRanges++;
     }
 
+    /**
+     * How many new nodes reserving these ranges would take, to check capacity before changing
+     * anything: a range that touches an existing reserved range merges into it and takes none.
+     *
+     * @param loPfns first pfns of ranges that neither overlap nor touch each other.
+     * @param hiPfns last pfns (inclusive).
+     * @param count  how many ranges.
+     * @throws IllegalStateException when the domain has fewer free nodes than that.
+     */
+    public void checkCapacityToReserve(final long[] loPfns, final long[] hiPfns, final int count)
+    {
+        long needed = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (reservedTouching(loPfns[i], hiPfns[i]) == NIL)
+            {
+                needed++;
+            }
+        }
+        final long free = store.maxNodes() - store.liveNodes();
+        if (needed > free)
+        {
+            throw new IllegalStateException("cannot reserve " + count + " ranges: they need " + needed +
+                " new ranges and the domain has room for " + free + " more (maxRanges=" + (store.maxNodes() - 1) + ")");
+        }
+    }
+
     /** @return a reserved node (not the anchor) overlapping or touching {@code [loPfn, hiPfn]}, or NIL. */
     private int reservedTouching(final long loPfn, final long hiPfn)
     {
