@@ -171,6 +171,19 @@ class DomainBadInputTest
         assertRejected(IllegalArgumentException.class, () -> domain.free(0x280, 1), 0x280);
     }
 
+    @Test
+    void freeOfARangeSittingInACacheThrows()
+    {
+        // freeFast puts the range in a cache: for the user it is freed, so freeing it again
+        // through the tree is a double free, whatever the tree still holds.
+        final long pfn = domain.allocFast(1, LAST_PFN);
+        domain.freeFast(pfn, 1);
+        assertRejected(IllegalArgumentException.class, () -> domain.free(pfn), pfn);
+        assertRejected(IllegalArgumentException.class, () -> domain.free(pfn, 1), pfn);
+        domain.flushCaches();
+        assertRejected(IllegalArgumentException.class, () -> domain.free(pfn), pfn);
+    }
+
     // ---------------------------------------------------------------------------------------
     // reserve
     // ---------------------------------------------------------------------------------------
@@ -322,7 +335,12 @@ class DomainBadInputTest
             new Object[] {"freePages", (Consumer<IovaDomain>)d -> d.freePages(LAST_PFN)},
             new Object[] {"largestFreeGapPages", (Consumer<IovaDomain>)d -> d.largestFreeGapPages(LAST_PFN)},
             new Object[] {"forEachRange", (Consumer<IovaDomain>)d -> d.forEachRange((lo, hi, reserved) -> fail("visited after close"))},
-            new Object[] {"verify", (Consumer<IovaDomain>)IovaDomain::verify});
+            new Object[] {"verify", (Consumer<IovaDomain>)IovaDomain::verify},
+            new Object[] {"allocFast (cached size)", (Consumer<IovaDomain>)d -> d.allocFast(1, LAST_PFN)},
+            new Object[] {"allocFast (beyond the caches)", (Consumer<IovaDomain>)d -> d.allocFast(d.maxCachedPages() * 2, LAST_PFN)},
+            new Object[] {"freeFast", (Consumer<IovaDomain>)d -> d.freeFast(0x7f8, 8)},
+            new Object[] {"flushCaches", (Consumer<IovaDomain>)IovaDomain::flushCaches},
+            new Object[] {"cacheStats", (Consumer<IovaDomain>)IovaDomain::cacheStats});
         return calls.stream().map(call -> DynamicTest.dynamicTest(call[0] + " after close throws IllegalStateException", () -> {
             @SuppressWarnings("unchecked") final Consumer<IovaDomain> operation = (Consumer<IovaDomain>)call[1];
             final IovaDomain closed = IovaDomain.builder().startPfn(START_PFN).lastPfn(LAST_PFN).chunkRanges(64).build();

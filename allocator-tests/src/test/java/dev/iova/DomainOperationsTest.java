@@ -530,6 +530,21 @@ class DomainOperationsTest
         }
 
         @Test
+        void reserveOverARangeSittingInACacheSucceeds()
+        {
+            try (IovaDomain domain = domain(1, 0xfff))
+            {
+                final long pfn = domain.allocFast(1, 0xfff);
+                domain.freeFast(pfn, 1);                       // free for the user, held by a cache
+                domain.reserve(pfn, pfn);
+                assertEquals(reserved(pfn, pfn), domain.find(pfn));
+                assertEquals(0, domain.liveRanges(), "the reserve flushed the caches");
+                assertEquals(List.of(reserved(pfn, pfn)), listing(domain));
+                domain.verify();
+            }
+        }
+
+        @Test
         void reserveOfTheWholeDomainIsAllowed()
         {
             try (IovaDomain domain = domain(0x10, 0xfff))
