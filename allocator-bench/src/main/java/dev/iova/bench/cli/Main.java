@@ -18,7 +18,7 @@ import java.nio.file.NoSuchFileException;
  * The {@code allocator-bench} command: replays and generates allocation traces.
  *
  * <pre>
- * java -jar allocator-bench/target/allocator-bench.jar replay TRACE [--json] [--verify] [--repeat K]
+ * java -jar allocator-bench/target/allocator-bench.jar replay TRACE [--cache] [--json] [--verify] [--repeat K]
  * java -jar allocator-bench/target/allocator-bench.jar gen SHAPE --ops N [--seed S] [--out FILE]
  * </pre>
  *

@@ -1,8 +1,10 @@
 package dev.iova.bench.cli;
 
 import dev.iova.IovaDomain;
+import dev.iova.bench.trace.CachedReplayTarget;
 import dev.iova.bench.trace.DomainReplayTarget;
 import dev.iova.bench.trace.ReplayResult;
+import dev.iova.bench.trace.ReplayTarget;
 import dev.iova.bench.trace.Trace;
 import dev.iova.bench.trace.TraceFormatException;
 import dev.iova.bench.trace.TraceParser;
@@ -22,17 +24,19 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code replay TRACE [--json] [--verify] [--repeat K]}: parses a trace, replays it straight
- * into the tree of a fresh {@link IovaDomain} and prints what happened, one field per line:
+ * {@code replay TRACE [--cache] [--json] [--verify] [--repeat K]}: parses a trace, replays it
+ * straight into the tree of a fresh {@link IovaDomain} (or, with {@code --cache}, through its
+ * range caches: {@link CachedReplayTarget}) and prints what happened, one field per line:
  * {@code ops}, {@code allocOk}, {@code allocFailed}, {@code freeSkipped}, {@code liveAtEnd},
  * {@code nsPerOp}, {@code pfnDigest} ({@code reservesSkipped} too when a reserve fell outside
- * the domain). {@code --json} adds the same fields as one JSON object on the last line.
+ * the domain; {@code via} with {@code --cache}, saying that the digest is not a tree digest).
+ * {@code --json} adds the same fields as one JSON object on the last line.
  */
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
-    description = "Replays an iova-trace v1 file straight into the tree of a fresh IovaDomain and prints ops, " +
-        "allocOk, allocFailed, freeSkipped, liveAtEnd, nsPerOp and pfnDigest.")
+    description = "Replays an iova-trace v1 file straight into the tree of a fresh IovaDomain (or, with --cache, " +
+        "through its range caches) and prints ops, allocOk, allocFailed, freeSkipped, liveAtEnd, nsPerOp and pfnDigest.")
 final class ReplayCommand implements Callable<Integer>
 {
     @Spec
@@ -44,8 +48,13 @@ final class ReplayCommand implements Callable<Integer>
     @Option(names = "--json", description = "Also print the fields as one JSON object, on the last line.")
     private boolean json;
 
-    @Option(names = "--verify", description = "Check every invariant of the domain after the replay; fail if one is broken.")
+    @Option(names = "--verify", description = "Check every invariant of the domain after the replay (and, with --cache, " +
+        "after flushing the caches); fail if one is broken.")
     private boolean verify;
+
+    @Option(names = "--cache", description = "Replay through allocFast/freeFast (the range caches) instead of straight " +
+        "into the tree. Placements then depend on history: pfnDigest is comparable only with other --cache replays.")
+    private boolean cache;
 
     @Option(names = "--repeat", paramLabel = "K", defaultValue = "1",
         description = "Replay K times, each on a fresh domain, and report the best nsPerOp (default: ${DEFAULT-VALUE}).")
@@ -83,8 +92,13 @@ final class ReplayCommand implements Callable<Integer>
             final ReplayResult result;
             try (IovaDomain domain = DomainReplayTarget.newDomain(trace))
             {
-                result = replayer.replay(new DomainReplayTarget(domain));
-                final String brokenInvariant = verify ? brokenInvariant(domain) : null;
+                final ReplayTarget target = cache ? new CachedReplayTarget(domain) : new DomainReplayTarget(domain);
+                result = replayer.replay(target);
+                if (cache)
+                {
+                    domain.flushCaches(); // after the clock: the domain then holds only the trace's live ranges
+                }
+                final String brokenInvariant = verify ? brokenInvariant(domain, result) : null;
                 if (brokenInvariant != null)
                 {
                     err.println(trace.name() + ": verify failed after replay " + run + ": " + brokenInvariant);
@@ -115,19 +129,22 @@ final class ReplayCommand implements Callable<Integer>
     }
 
     /**
-     * @return the message of the first broken invariant, or null when the domain is sound.
+     * @return the message of the first broken invariant, or null when the domain is sound and
+     *         holds exactly the ranges the replay left live.
      */
-    private static String brokenInvariant(final IovaDomain domain)
+    private static String brokenInvariant(final IovaDomain domain, final ReplayResult result)
     {
         try
         {
             domain.verify();
-            return null;
         }
         catch (final IllegalStateException ex)
         {
             return ex.getMessage();
         }
+        final long liveRanges = domain.liveRanges();
+        return liveRanges == result.liveAtEnd() ? null :
+            "the domain holds " + liveRanges + " live ranges, the replay left " + result.liveAtEnd();
     }
 
     private void print(final PrintWriter out, final Trace trace, final ReplayResult result)
@@ -149,6 +166,10 @@ final class ReplayCommand implements Callable<Integer>
         }
         line(out, "nsPerOp", nsPerOp);
         line(out, "pfnDigest", result.pfnDigestHex());
+        if (cache)
+        {
+            line(out, "via", "range caches (allocFast/freeFast): pfnDigest is not comparable with tree replays");
+        }
         if (verify)
         {
             line(out, "verified", "true");
@@ -162,6 +183,7 @@ final class ReplayCommand implements Callable<Integer>
                 ", \"liveAtEnd\": " + result.liveAtEnd() +
                 ", \"nsPerOp\": " + nsPerOp +
                 ", \"pfnDigest\": \"" + result.pfnDigestHex() + "\"" +
+                (cache ? ", \"cache\": true" : "") +
                 (verify ? ", \"verified\": true" : "") +
                 "}");
         }

@@ -7,7 +7,8 @@
  *       primitive arrays, one slot per line, ids already resolved to the entries they refer to.</li>
  *   <li>{@link dev.iova.bench.trace.TraceReplayer} replays a trace into a
  *       {@link dev.iova.bench.trace.ReplayTarget} ({@link dev.iova.bench.trace.DomainReplayTarget}
- *       for the tree of an {@code IovaDomain}) and reports a {@link dev.iova.bench.trace.ReplayResult},
+ *       for the tree of an {@code IovaDomain}, {@link dev.iova.bench.trace.CachedReplayTarget} for its
+ *       range caches) and reports a {@link dev.iova.bench.trace.ReplayResult},
  *       with the {@link dev.iova.bench.trace.PfnDigest} of all placements.</li>
  *   <li>{@link dev.iova.bench.trace.TraceGenerator} writes the {@link dev.iova.bench.trace.TraceShape}s
  *       through a {@link dev.iova.bench.trace.TraceWriter}.</li>

@@ -81,6 +81,22 @@ class MainTest
     }
 
     @Test
+    void replayWithCacheShouldSaySoAndVerifyAfterAFlush()
+    {
+        final Run run = run("replay", "--cache", "--verify", "--json", "--repeat", "2", tight3000());
+
+        run.assertSucceeded();
+        final List<String> lines = run.outLines();
+        assertEquals("ops             3000", lines.get(2));
+        assertEquals("via             range caches (allocFast/freeFast): pfnDigest is not comparable with tree replays",
+            lines.get(lines.size() - 3));
+        assertEquals("verified        true", lines.get(lines.size() - 2));
+        assertTrue(lines.get(lines.size() - 1).matches("\\{\"ops\": 3000, \"allocOk\": \\d+, \"allocFailed\": \\d+, " +
+            "\"freeSkipped\": \\d+, \"liveAtEnd\": \\d+, \"nsPerOp\": \\d+\\.\\d, \"pfnDigest\": \"[0-9a-f]{16}\", " +
+            "\"cache\": true, \"verified\": true}"), lines.get(lines.size() - 1));
+    }
+
+    @Test
     void plainCommandLineOfMainShouldReplayToo()
     {
         final StringWriter out = new StringWriter();

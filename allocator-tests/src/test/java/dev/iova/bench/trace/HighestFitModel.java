@@ -36,6 +36,18 @@ final class HighestFitModel implements ReplayTarget
     @Override
     public long alloc(final long pages, final long limitPfn)
     {
+        final long pfn = highestFit(pages, limitPfn);
+        return pfn == NO_ADDRESS ? NO_ADDRESS : take(pfn, pages);
+    }
+
+    /**
+     * Where {@link #alloc} would place a request, without placing it.
+     *
+     * @return the highest naturally aligned first pfn of {@code pages} free pages ending at or
+     *         below {@code limitPfn}, or {@link #NO_ADDRESS} when there is none.
+     */
+    long highestFit(final long pages, final long limitPfn)
+    {
         final long alignPages = Long.highestOneBit(pages) == pages ? pages : Long.highestOneBit(pages) << 1;
         long holeHiPfn = Math.min(limitPfn, lastPfn);
         for (final Map.Entry<Long, Long> range : hiPfnByLoPfn.headMap(holeHiPfn, true).descendingMap().entrySet())
@@ -45,7 +57,7 @@ final class HighestFitModel implements ReplayTarget
                 final long pfn = fit(range.getValue() + 1, holeHiPfn, pages, alignPages);
                 if (pfn != NO_ADDRESS)
                 {
-                    return take(pfn, pages);
+                    return pfn;
                 }
             }
             holeHiPfn = Math.min(holeHiPfn, range.getKey() - 1);
@@ -54,8 +66,26 @@ final class HighestFitModel implements ReplayTarget
                 return NO_ADDRESS;
             }
         }
-        final long pfn = fit(startPfn, holeHiPfn, pages, alignPages);
-        return pfn == NO_ADDRESS ? NO_ADDRESS : take(pfn, pages);
+        return fit(startPfn, holeHiPfn, pages, alignPages);
+    }
+
+    /**
+     * Records a range that another allocator placed, checking that it is free.
+     *
+     * @param pfn   first pfn.
+     * @param pages length.
+     * @throws AssertionError when it overlaps a live or reserved range.
+     */
+    void place(final long pfn, final long pages)
+    {
+        final long hiPfn = pfn + pages - 1;
+        final Map.Entry<Long, Long> below = hiPfnByLoPfn.floorEntry(hiPfn);
+        if (below != null && below.getValue() >= pfn)
+        {
+            throw new AssertionError("[0x" + Long.toHexString(pfn) + ", 0x" + Long.toHexString(hiPfn) + "] overlaps [0x" +
+                Long.toHexString(below.getKey()) + ", 0x" + Long.toHexString(below.getValue()) + "], live or reserved");
+        }
+        take(pfn, pages);
     }
 
     @Override
