@@ -226,6 +226,12 @@ public final class IovaDomain implements AutoCloseable
         }
         if (pages > maxCachedPages)
         {
+            final long pfn = alloc(pages, limitPfn, true);
+            if (pfn != NO_ADDRESS || cache == null)
+            {
+                return pfn;
+            }
+            cache.flush(); // ranges sitting in the caches may be what blocks a large request
             return alloc(pages, limitPfn, true);
         }
         return cache.allocFast(sizeClassOf(pages), Math.min(limitPfn, lastPfn));

@@ -39,8 +39,9 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  * A JVM thread cannot ask which CPU it runs on, and a cache per thread grows with the number of
  * threads and dies with them. So magazines hang off a fixed number of <em>stripes</em> (by
  * default four per available processor, a power of two), each guarded by its own spin lock. A
- * thread starts at the stripe its id hashes to and, if that one is held, tries the next one: a
- * busy or preempted holder costs the others one failed compare-and-set, never a wait. The
+ * thread uses the stripe its probe points at (the per-thread hash {@code LongAdder} uses) and, if
+ * that one is held, rehashes its probe and tries another: a busy or preempted holder costs the
+ * others one failed compare-and-set, never a wait, and threads that collided once part for good. The
  * consequences, each by construction:
  * <ul>
  *   <li>memory is fixed at creation: {@code stripes × classes × 2} magazines plus
@@ -571,13 +572,19 @@ public final class RangeCache implements AutoCloseable
     // Locks, addresses, counters
     // ---------------------------------------------------------------------------------------------
 
-    /** Locks the calling thread's home stripe, or the next free one; returns its index. */
+    /**
+     * Locks a stripe for the calling thread and returns its index: the one the thread's probe
+     * points at, as {@code LongAdder} picks its cell. When that stripe is held, the thread
+     * rehashes its probe (and keeps the new one, so two threads that collided once part for
+     * good) and tries the stripe it now points at.
+     */
     private int lockAnyStripe()
     {
-        final int home = (int)((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 40) & stripeMask;
+        final Thread thread = Thread.currentThread();
+        int probe = ThreadProbe.get(thread);
         for (int attempt = 0; ; attempt++)
         {
-            final int stripe = (home + attempt) & stripeMask;
+            final int stripe = probe & stripeMask;
             final int lockIndex = stripe * LOCK_SPACING;
             if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
             {
@@ -588,9 +595,10 @@ public final class RangeCache implements AutoCloseable
                 }
                 return stripe;
             }
-            if ((attempt & stripeMask) == stripeMask)
+            probe = ThreadProbe.advance(thread, probe);
+            if (attempt >= stripes)
             {
-                backOff(attempt, true); // every stripe was busy: let their holders run
+                backOff(attempt, true); // every stripe seems busy: let their holders run
             }
         }
     }

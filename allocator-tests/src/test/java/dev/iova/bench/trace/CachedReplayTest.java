@@ -3,7 +3,6 @@ package dev.iova.bench.trace;
 import dev.iova.HeapAllocationProbe;
 import dev.iova.IovaDomain;
 import dev.iova.cache.RangeCacheStats;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -128,7 +127,6 @@ class CachedReplayTest
      * asks for 64 pages in it: the tree alone has room.
      */
     @Test
-    @Disabled("allocator-core: allocFast of more than maxCachedPages pages does not flush the caches before failing")
     void largeAllocationShouldNotFailWhileTheCachesHoldItsRoom()
     {
         final StringBuilder text = new StringBuilder("iova-trace v1\ndomain granule=4096 start=1\nreserve 1 0xff\n");

@@ -1,0 +1,72 @@
+package dev.iova.cache;
+
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.agrona.UnsafeApi;
+
+/**
+ * A per-thread hash that a thread keeps until it collides: the {@code threadLocalRandomProbe}
+ * that {@code java.util.concurrent} gives every thread ({@code LongAdder} and
+ * {@code ConcurrentHashMap} pick their cells with it). Reading and rehashing it costs a field
+ * access and allocates nothing. Where the JDK has no such field, a hash of the thread id stands
+ * in (rehashing then only lasts for the call).
+ */
+final class ThreadProbe
+{
+    private static final long PROBE_OFFSET = probeOffset();
+
+    private ThreadProbe()
+    {
+    }
+
+    /**
+     * @param thread the current thread.
+     * @return its probe, never 0.
+     */
+    static int get(final Thread thread)
+    {
+        if (PROBE_OFFSET < 0)
+        {
+            return (int)((thread.getId() * 0x9E3779B97F4A7C15L) >>> 33) | 1;
+        }
+        int probe = UnsafeApi.getInt(thread, PROBE_OFFSET);
+        if (probe == 0)
+        {
+            ThreadLocalRandom.current(); // seeds this thread's probe
+            probe = UnsafeApi.getInt(thread, PROBE_OFFSET);
+        }
+        return probe;
+    }
+
+    /**
+     * Moves the thread to another probe (xorshift, as {@code ThreadLocalRandom.advanceProbe}) and keeps it.
+     *
+     * @param thread the current thread.
+     * @param probe  its probe now.
+     * @return the new probe.
+     */
+    static int advance(final Thread thread, final int probe)
+    {
+        int next = probe;
+        next ^= next << 13;
+        next ^= next >>> 17;
+        next ^= next << 5;
+        if (PROBE_OFFSET >= 0)
+        {
+            UnsafeApi.putInt(thread, PROBE_OFFSET, next);
+        }
+        return next;
+    }
+
+    private static long probeOffset()
+    {
+        try
+        {
+            return UnsafeApi.objectFieldOffset(Thread.class, "threadLocalRandomProbe");
+        }
+        catch (final RuntimeException | LinkageError ex)
+        {
+            return -1;
+        }
+    }
+}
