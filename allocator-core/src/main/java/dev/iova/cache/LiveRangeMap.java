@@ -1,5 +1,7 @@
 package dev.iova.cache;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import org.agrona.UnsafeApi;
 
 /**
@@ -52,7 +54,8 @@ final class LiveRangeMap
 
     private final long directoryAddress;
     private final int sizeClasses;
-    private long leafCountAddress;
+    /** Leaves allocated so far; on the heap, so that reading it after close is harmless. */
+    private final AtomicLong leafCount = new AtomicLong();
 
     /**
      * @param sizeClasses how many size classes.
@@ -60,10 +63,9 @@ final class LiveRangeMap
     LiveRangeMap(final int sizeClasses)
     {
         this.sizeClasses = sizeClasses;
-        final long directoryBytes = (long)sizeClasses * DIRECTORY_SLOTS * SLOT_LENGTH + Long.BYTES;
+        final long directoryBytes = (long)sizeClasses * DIRECTORY_SLOTS * SLOT_LENGTH;
         directoryAddress = UnsafeApi.allocateMemory(directoryBytes);
         UnsafeApi.setMemory(directoryAddress, directoryBytes, (byte)0);
-        leafCountAddress = directoryAddress + directoryBytes - Long.BYTES;
     }
 
     /**
@@ -131,8 +133,7 @@ final class LiveRangeMap
     /** @return off-heap bytes held: the directory and every leaf. */
     long offHeapBytes()
     {
-        return (long)sizeClasses * DIRECTORY_SLOTS * SLOT_LENGTH + Long.BYTES +
-            UnsafeApi.getLongVolatile(null, leafCountAddress) * LEAF_BYTES;
+        return (long)sizeClasses * DIRECTORY_SLOTS * SLOT_LENGTH + leafCount.get() * LEAF_BYTES;
     }
 
     /** Frees every leaf and the directory. The caller guarantees no thread uses the map any more. */
@@ -191,7 +192,7 @@ final class LiveRangeMap
                 {
                     final long leaf = UnsafeApi.allocateMemory(LEAF_BYTES);
                     UnsafeApi.setMemory(leaf, LEAF_BYTES, (byte)0);
-                    UnsafeApi.getAndAddLong(null, leafCountAddress, 1);
+                    leafCount.incrementAndGet();
                     UnsafeApi.putLongRelease(null, slot + SLOT_LEAF_OFFSET, leaf); // publishes the zeroed leaf
                     return leaf;
                 }

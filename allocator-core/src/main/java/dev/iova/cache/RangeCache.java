@@ -2,6 +2,7 @@ package dev.iova.cache;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
@@ -63,7 +64,8 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  * {@link #close()} marks the cache closed, then takes every stripe and depot lock (waiting for
  * holders to finish) and keeps them, then frees the memory. Every operation checks the flag
  * after taking a lock, so none can touch freed memory. Lock words live on the Java heap for the
- * same reason: a thread spinning on a lock of a closed cache reads memory that still exists.
+ * same reason: a thread spinning on a lock of a closed cache reads memory that still exists; so
+ * do the slow-path counters, which are read and written outside any lock.
  *
  * <p>Garbage-free: no operation allocates on the Java heap.
  */
@@ -110,12 +112,14 @@ public final class RangeCache implements AutoCloseable
     /** Lock words are this many ints apart (128 bytes): one per stripe, then one per depot. */
     private static final int LOCK_SPACING = 32;
 
-    /** Counter offsets in the shared counters line. */
-    private static final int TREE_ALLOCS_OFFSET = 0;
-    private static final int TREE_FREES_OFFSET = Long.BYTES;
-    private static final int FLUSHES_OFFSET = 2 * Long.BYTES;
-    private static final int UNTRACKED_OFFSET = 3 * Long.BYTES;
-    private static final int COUNTERS_LENGTH = 128;
+    /**
+     * Slow-path counters, shared by all threads. They live on the heap, like the locks, so that
+     * reading them can never touch memory that {@link #close()} freed.
+     */
+    private static final int TREE_ALLOCS = 0;
+    private static final int TREE_FREES = 1;
+    private static final int FLUSHES = 2;
+    private static final int UNTRACKED = 3;
 
     private final Backend backend;
     private final int sizeClasses;
@@ -127,10 +131,10 @@ public final class RangeCache implements AutoCloseable
     private final int depotLength;
     private final int magazineLength;
     private final ByteBuffer memory;
+    private final AtomicLongArray counters = new AtomicLongArray(4);
     private final long stripesAddress;
     private final long depotsAddress;
     private final long magazinesAddress;
-    private final long countersAddress;
     private final AtomicIntegerArray locks;
     private final LiveRangeMap liveMap;
     private volatile boolean closed;
@@ -164,14 +168,13 @@ public final class RangeCache implements AutoCloseable
         final long stripesBytes = (long)stripes * stripeLength;
         final long depotsBytes = (long)sizeClasses * depotLength;
         final long magazinesBytes = (long)sizeClasses * magazinesPerClass() * magazineLength;
-        final long totalBytes = COUNTERS_LENGTH + stripesBytes + depotsBytes + magazinesBytes;
+        final long totalBytes = stripesBytes + depotsBytes + magazinesBytes;
         if (totalBytes > Integer.MAX_VALUE)
         {
             throw new IllegalArgumentException("range caches of " + totalBytes + " bytes exceed 2 GiB: fewer stripes or magazines");
         }
         memory = ByteBuffer.allocateDirect((int)totalBytes); // zeroed: every magazine starts empty
-        countersAddress = BufferUtil.address(memory);
-        stripesAddress = countersAddress + COUNTERS_LENGTH;
+        stripesAddress = BufferUtil.address(memory);
         depotsAddress = stripesAddress + stripesBytes;
         magazinesAddress = depotsAddress + depotsBytes;
         locks = new AtomicIntegerArray((stripes + sizeClasses) * LOCK_SPACING);
@@ -320,7 +323,7 @@ public final class RangeCache implements AutoCloseable
                 locks.lazySet(depotLock, 0);
             }
         }
-        increment(countersAddress + FLUSHES_OFFSET);
+        counters.incrementAndGet(FLUSHES);
     }
 
     /**
@@ -375,12 +378,8 @@ public final class RangeCache implements AutoCloseable
                 locks.lazySet(depotLock, 0);
             }
         }
-        return new RangeCacheStats(hits, misses, fastFrees,
-            UnsafeApi.getLongVolatile(null, countersAddress + TREE_ALLOCS_OFFSET),
-            UnsafeApi.getLongVolatile(null, countersAddress + TREE_FREES_OFFSET),
-            UnsafeApi.getLongVolatile(null, countersAddress + FLUSHES_OFFSET),
-            UnsafeApi.getLongVolatile(null, countersAddress + UNTRACKED_OFFSET),
-            depotFull, cachedRanges);
+        return new RangeCacheStats(hits, misses, fastFrees, counters.get(TREE_ALLOCS), counters.get(TREE_FREES),
+            counters.get(FLUSHES), counters.get(UNTRACKED), depotFull, cachedRanges);
     }
 
     /** @return off-heap bytes held: stripes, depots, magazines and the live map. */
@@ -531,7 +530,7 @@ public final class RangeCache implements AutoCloseable
         {
             backend.freeCached(UnsafeApi.getLong(magazineAddress + pfnOffset(count - 1)), classPages);
             UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count - 1);
-            increment(countersAddress + TREE_FREES_OFFSET);
+            counters.incrementAndGet(TREE_FREES);
         }
     }
 
@@ -542,7 +541,7 @@ public final class RangeCache implements AutoCloseable
     private long allocFromTree(final int sizeClass, final long limitPfn)
     {
         final long classPages = 1L << sizeClass;
-        increment(countersAddress + TREE_ALLOCS_OFFSET);
+        counters.incrementAndGet(TREE_ALLOCS);
         final long pfn = backend.allocCached(classPages, limitPfn);
         if (pfn == NO_ADDRESS || liveMap.markLive(pfn, sizeClass))
         {
@@ -550,7 +549,7 @@ public final class RangeCache implements AutoCloseable
         }
         // The live map cannot track this window: hand out an ordinary tree range instead.
         backend.freeCached(pfn, classPages);
-        increment(countersAddress + UNTRACKED_OFFSET);
+        counters.incrementAndGet(UNTRACKED);
         return backend.allocUntracked(classPages, limitPfn);
     }
 
@@ -674,12 +673,6 @@ public final class RangeCache implements AutoCloseable
     private int count(final int magazine)
     {
         return UnsafeApi.getInt(magazineAddress(magazine) + COUNT_OFFSET);
-    }
-
-    /** Adds one to a counter that any thread may update. */
-    private static void increment(final long counterAddress)
-    {
-        UnsafeApi.getAndAddLong(null, counterAddress, 1);
     }
 
     /** Adds one to a stripe's counter: only the stripe's lock holder writes it, so a plain write does. */
