@@ -259,7 +259,7 @@ public final class IovaDomain implements AutoCloseable
             free(pfn, pages);
             return;
         }
-        cache.freeFast(pfn, sizeClassOf(pages));
+        cache.freeFast(pfn, pages, sizeClassOf(pages));
     }
 
     /**
@@ -580,12 +580,16 @@ public final class IovaDomain implements AutoCloseable
         }
 
         @Override
-        public void freeUntracked(final long pfn, final long pages)
+        public void freeUntracked(final long pfn, final long pages, final long classPages)
         {
             synchronized (lock)
             {
                 checkOpen();
-                tree.free(pfn, pages, NodeDescriptor.KIND_ALLOCATED);
+                // A range the caches own was rounded up: check it at that length, so that the
+                // tree reports what it is (a double free) rather than a length mismatch.
+                final int node = tree.find(pfn);
+                final boolean cacheOwned = node != IntervalTree.NIL && tree.isCacheOwned(node);
+                tree.free(pfn, cacheOwned ? classPages : pages, NodeDescriptor.KIND_ALLOCATED);
             }
         }
     }

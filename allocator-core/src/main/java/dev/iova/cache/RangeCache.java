@@ -1,6 +1,7 @@
 package dev.iova.cache;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -97,13 +98,15 @@ public final class RangeCache implements AutoCloseable
         void freeCached(long pfn, long pages);
 
         /**
-         * Frees an ordinary tree range, with every check of the tree's free.
+         * Frees an ordinary tree range, with every check of the tree's free. A range the caches
+         * own is not ordinary: it is refused, as the double free it then is.
          *
-         * @param pfn   first pfn.
-         * @param pages its length.
-         * @throws IllegalArgumentException when no such range is allocated.
+         * @param pfn        first pfn.
+         * @param pages      its length, as the caller gave it.
+         * @param classPages the length rounded up to its size class (what a range the caches own has).
+         * @throws IllegalArgumentException when no such ordinary range is allocated.
          */
-        void freeUntracked(long pfn, long pages);
+        void freeUntracked(long pfn, long pages, long classPages);
     }
 
     /** Returned by {@link #allocFast} when nothing fits. */
@@ -137,7 +140,9 @@ public final class RangeCache implements AutoCloseable
     private final long magazinesAddress;
     private final AtomicIntegerArray locks;
     private final LiveRangeMap liveMap;
+    private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
+    private volatile boolean released;
 
     /**
      * @param backend        the domain underneath.
@@ -249,12 +254,13 @@ public final class RangeCache implements AutoCloseable
      * thread's stripe. A range the caches did not hand out goes to the tree's checked free.
      *
      * @param pfn       first pfn of the range.
-     * @param sizeClass its size class, as it was allocated.
+     * @param pages     its length as the caller gives it (an ordinary tree range must match it).
+     * @param sizeClass the size class of {@code pages}.
      * @throws IllegalArgumentException for a pfn that is not the start of a live range of that
      *                                  size (double free, unknown pfn, misaligned pfn); nothing changes.
      * @throws IllegalStateException    after {@link #close()}.
      */
-    public void freeFast(final long pfn, final int sizeClass)
+    public void freeFast(final long pfn, final long pages, final int sizeClass)
     {
         final long classPages = 1L << sizeClass;
         if ((pfn & (classPages - 1)) == 0)
@@ -276,7 +282,7 @@ public final class RangeCache implements AutoCloseable
             }
         }
         // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
-        backend.freeUntracked(pfn, classPages);
+        backend.freeUntracked(pfn, pages, classPages);
     }
 
     /**
@@ -395,8 +401,12 @@ public final class RangeCache implements AutoCloseable
     @Override
     public void close()
     {
-        if (closed)
+        if (!closing.compareAndSet(false, true))
         {
+            while (!released)
+            {
+                Thread.yield(); // another thread is closing: return once it is done
+            }
             return;
         }
         closed = true;
@@ -406,6 +416,7 @@ public final class RangeCache implements AutoCloseable
         }
         liveMap.close();
         BufferUtil.free(memory);
+        released = true;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -323,6 +323,12 @@ public final class IntervalTree
         return store.hiPfn(node);
     }
 
+    /** @return whether {@code node}'s range belongs to the range caches ({@link NodeDescriptor#KIND_CACHED}). */
+    public boolean isCacheOwned(final int node)
+    {
+        return store.kind(node) == NodeDescriptor.KIND_CACHED;
+    }
+
     /** @return whether {@code node}'s range is reserved rather than allocated. */
     public boolean isReserved(final int node)
     {
