@@ -6,6 +6,7 @@ import org.jetbrains.kotlinx.lincheck.LinChecker;
 import org.jetbrains.kotlinx.lincheck.annotations.Operation;
 import org.jetbrains.kotlinx.lincheck.strategy.stress.StressOptions;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +32,11 @@ import org.junit.jupiter.api.Test;
  * The broader properties (many ranges, sizes, limits and threads) are checked by
  * {@link RangeCacheStressTest}'s shadow ownership map and {@link RangeCachePropertyTest}; why
  * Lincheck's model checking mode is not used is in {@code docs/cache-correctness.md}.
+ *
+ * <p>Tagged {@code lincheck}: it runs in a JVM of its own (see {@code allocator-tests/pom.xml}),
+ * because Lincheck's agent stays attached and transforms every class loaded after it.
  */
+@Tag("lincheck")
 public class RangeCacheLinearizabilityTest
 {
     private static final String FREED = "freed";
