@@ -3,8 +3,8 @@ package dev.iova.cache;
 import dev.iova.HeapAllocationProbe;
 import dev.iova.IovaDomain;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -20,6 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * trades and overflows, misses that go to the tree, requests above {@code maxCachedPages}, the
  * flush-and-retry on exhaustion, and frees on another thread than the allocation. Counted with
  * {@link HeapAllocationProbe} (bytes the thread allocated, per HotSpot): a count, not a timing.
+ *
+ * <h2>Best of three</h2>
+ * Each workload is measured three times and the least count must be 0. HotSpot itself may
+ * allocate a few hundred bytes once, on the thread, while it moves a running loop into
+ * freshly compiled code (on-stack replacement: 128 to 760 bytes were seen here, and none with
+ * {@code -XX:-UseOnStackReplacement}). A per-call allocation costs at least 16 bytes on every one
+ * of the 50 000 or more calls of each measurement, so it shows in all three.
  */
 class GarbageFreeCacheTest
 {
@@ -34,7 +41,7 @@ class GarbageFreeCacheTest
             final long[] pfns = allocateSlots(domain, 1000);
             churn(domain, pfns); // warm up: every leaf, chunk and code path exists
 
-            final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, pfns));
+            final long bytes = steadyStateBytes(() -> churn(domain, pfns));
 
             assertEquals(0, bytes, "heap bytes allocated by " + PAIRS + " allocFast/freeFast pairs");
             assertTrue(domain.cacheStats().allocHits() > PAIRS, "the pairs were meant to hit the caches");
@@ -50,7 +57,7 @@ class GarbageFreeCacheTest
             burst(domain, pfns, 1000);
             final RangeCacheStats warm = domain.cacheStats();
 
-            final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> burst(domain, pfns, 10_000));
+            final long bytes = steadyStateBytes(() -> burst(domain, pfns, 10_000));
 
             final RangeCacheStats after = domain.cacheStats();
             assertEquals(0, bytes, "heap bytes allocated by bursts through magazines, depot and tree");
@@ -73,7 +80,7 @@ class GarbageFreeCacheTest
             };
             pairs.run();
 
-            assertEquals(0, HeapAllocationProbe.bytesAllocatedBy(pairs), "heap bytes allocated by uncached allocFast/freeFast pairs");
+            assertEquals(0, steadyStateBytes(pairs), "heap bytes allocated by uncached allocFast/freeFast pairs");
         }
     }
 
@@ -107,30 +114,32 @@ class GarbageFreeCacheTest
             rounds.run();
             final long flushesBefore = domain.cacheStats().flushes();
 
-            final long bytes = HeapAllocationProbe.bytesAllocatedBy(rounds);
+            final long bytes = steadyStateBytes(rounds);
 
             assertEquals(0, bytes, "heap bytes allocated by exhaustion, flush-and-retry and flushCaches()");
-            assertEquals(flushesBefore + 3 * 200, domain.cacheStats().flushes());
+            assertEquals(flushesBefore + 3 * 3 * 200, domain.cacheStats().flushes());
         }
     }
 
     @Test
     void allocFastOnOneThreadAndFreeFastOnAnotherAllocateNothing() throws InterruptedException
     {
-        final int rounds = 3000;
-        final int warmRounds = 300;
+        final int warmRounds = 600;
+        final int windowRounds = 800;
+        final int windows = 3;
+        final int rounds = warmRounds + windows * windowRounds;
         try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).magazineRanges(16).build())
         {
             final long[] batch = new long[64];
             final AtomicInteger phase = new AtomicInteger();
-            final AtomicLong freerBytes = new AtomicLong(-1);
+            final long[] freerBytes = new long[windows];
             final AtomicReference<Throwable> freerFailure = new AtomicReference<>();
             final Thread freer = new Thread(() ->
             {
                 long startBytes = 0;
                 for (int round = 0; round < rounds; round++)
                 {
-                    if (round == warmRounds)
+                    if (round >= warmRounds && (round - warmRounds) % windowRounds == 0)
                     {
                         startBytes = HeapAllocationProbe.allocatedBytes();
                     }
@@ -140,16 +149,20 @@ class GarbageFreeCacheTest
                         domain.freeFast(batch[i], 1 + (i % 7));
                     }
                     phase.set(2 * round + 2);
+                    if (round >= warmRounds && (round - warmRounds + 1) % windowRounds == 0)
+                    {
+                        freerBytes[(round - warmRounds) / windowRounds] = measuredBytesSince(startBytes);
+                    }
                 }
-                freerBytes.set(measuredBytesSince(startBytes));
             });
             freer.setUncaughtExceptionHandler((t, e) -> freerFailure.set(e));
             freer.start();
 
+            final long[] allocatorBytes = new long[windows];
             long startBytes = 0;
             for (int round = 0; round < rounds && freerFailure.get() == null; round++)
             {
-                if (round == warmRounds)
+                if (round >= warmRounds && (round - warmRounds) % windowRounds == 0)
                 {
                     startBytes = HeapAllocationProbe.allocatedBytes();
                 }
@@ -159,13 +172,18 @@ class GarbageFreeCacheTest
                     batch[i] = domain.allocFast(1 + (i % 7), LAST_PFN);
                 }
                 phase.set(2 * round + 1);
+                if (round >= warmRounds && (round - warmRounds + 1) % windowRounds == 0)
+                {
+                    allocatorBytes[(round - warmRounds) / windowRounds] = measuredBytesSince(startBytes);
+                }
             }
-            final long allocatorBytes = measuredBytesSince(startBytes);
             freer.join();
 
             assertNull(freerFailure.get(), "the freeing thread failed");
-            assertEquals(0, allocatorBytes, "heap bytes allocated by the allocating thread");
-            assertEquals(0, freerBytes.get(), "heap bytes allocated by the freeing thread");
+            assertEquals(0, Arrays.stream(allocatorBytes).min().getAsLong(),
+                "heap bytes allocated by the allocating thread, per window: " + Arrays.toString(allocatorBytes));
+            assertEquals(0, Arrays.stream(freerBytes).min().getAsLong(),
+                "heap bytes allocated by the freeing thread, per window: " + Arrays.toString(freerBytes));
             assertTrue(domain.cacheStats().allocHits() > 0);
         }
     }
@@ -221,6 +239,17 @@ class GarbageFreeCacheTest
         {
             Thread.yield(); // two cores shared with others: spinning would starve the other side
         }
+    }
+
+    /** @return the least of three counts of the heap bytes {@code workload} allocates (see the class comment). */
+    private static long steadyStateBytes(final Runnable workload)
+    {
+        long leastBytes = Long.MAX_VALUE;
+        for (int measurement = 0; measurement < 3; measurement++)
+        {
+            leastBytes = Math.min(leastBytes, HeapAllocationProbe.bytesAllocatedBy(workload));
+        }
+        return leastBytes;
     }
 
     /** @return bytes the calling thread allocated since it read {@code startBytes}, less what one reading costs. */
