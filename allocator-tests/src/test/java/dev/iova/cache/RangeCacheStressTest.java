@@ -9,7 +9,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.junit.jupiter.api.Test;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import static dev.iova.cache.DomainSnapshot.roundUpToPowerOfTwo;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -41,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * length of the range's size class, cross-thread frees through a queue, ranges still held when a
  * thread dies handed to later threads, and an occasional concurrent {@code flushCaches()} and
  * {@code cacheStats()}. Bounded by operation counts, never by time; seeds are fixed, the
- * interleaving is whatever the scheduler makes of it.
+ * interleaving is whatever the scheduler makes of it. ({@code close()} under running threads is
+ * {@link RangeCacheCloseTest}'s, in a child JVM.)
  */
 class RangeCacheStressTest
 {
@@ -61,90 +60,6 @@ class RangeCacheStressTest
     {
         new StressRun(IovaDomain.builder().lastPfn(LAST_PFN).cacheStripes(4).magazineRanges(8).depotMagazines(4), 32, 7, 10_000,
             0x5eed32).run();
-    }
-
-    @Test
-    void closeWhileThreadsAreMidOperationMakesEveryOneFailWithIllegalStateException() throws InterruptedException
-    {
-        for (int round = 0; round < 20; round++)
-        {
-            final IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).cacheStripes(4).magazineRanges(4).depotMagazines(2).build();
-            final AtomicLong operations = new AtomicLong();
-            final Queue<Throwable> endings = new ConcurrentLinkedQueue<>();
-            final Thread[] threads = new Thread[8];
-            for (int t = 0; t < threads.length; t++)
-            {
-                final long seed = round * 100L + t;
-                threads[t] = new Thread(() -> churnUntilClosed(domain, new SplittableRandom(seed), operations, endings));
-                threads[t].start();
-            }
-            while (operations.get() < 20_000 && endings.isEmpty())
-            {
-                Thread.yield();
-            }
-
-            domain.close();
-
-            for (final Thread thread : threads)
-            {
-                thread.join(TimeUnit.SECONDS.toMillis(JOIN_SECONDS));
-                assertFalse(thread.isAlive(), "a thread still runs after close()");
-            }
-            assertEquals(threads.length, endings.size());
-            for (final Throwable ending : endings)
-            {
-                if (!(ending instanceof IllegalStateException) || !ending.getMessage().contains("closed"))
-                {
-                    throw new AssertionError("a thread ended with something else than 'domain is closed'", ending);
-                }
-            }
-        }
-    }
-
-    /** Allocates, frees, flushes and reads stats at random until the domain is closed; records how it ended. */
-    private static void churnUntilClosed(final IovaDomain domain, final SplittableRandom random, final AtomicLong operations,
-        final Queue<Throwable> endings)
-    {
-        final long[] pfns = new long[16];
-        final long[] pages = new long[16];
-        int held = 0;
-        try
-        {
-            while (true)
-            {
-                final int dice = random.nextInt(100);
-                if (dice < 50 && held < pfns.length)
-                {
-                    final long request = 1 + random.nextInt(random.nextInt(10) == 0 ? 64 : 8);
-                    final long pfn = domain.allocFast(request, LIMITS[random.nextInt(LIMITS.length)]);
-                    if (pfn != IovaDomain.NO_ADDRESS)
-                    {
-                        pfns[held] = pfn;
-                        pages[held++] = request;
-                    }
-                }
-                else if (dice < 97 && held > 0)
-                {
-                    final int index = random.nextInt(held);
-                    domain.freeFast(pfns[index], pages[index]);
-                    pfns[index] = pfns[--held];
-                    pages[index] = pages[held];
-                }
-                else if (dice < 99)
-                {
-                    domain.flushCaches();
-                }
-                else
-                {
-                    domain.cacheStats();
-                }
-                operations.incrementAndGet();
-            }
-        }
-        catch (final Throwable ending)
-        {
-            endings.add(ending);
-        }
     }
 
     /** A range handed from the thread that allocated it to whichever thread frees it. */
