@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <h2>The load</h2>
  * Threads start in waves, do a fixed number of operations and die (over 200 threads per test);
- * sizes from 1 to 64 pages (cached and uncached), limits from the whole space down to 2 Ki pages
+ * sizes from 1 to 64 pages (cached and uncached), limits from the whole space down to pfn 0xff
  * (so that the low part runs out and the flush-and-retry runs concurrently), frees with any
  * length of the range's size class, cross-thread frees through a queue, ranges still held when a
  * thread dies handed to later threads, and an occasional concurrent {@code flushCaches()} and
