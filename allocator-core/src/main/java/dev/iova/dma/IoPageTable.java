@@ -372,6 +372,12 @@ public final class IoPageTable implements AutoCloseable
         pool.releaseCovered(clock);
     }
 
+    /** Clears {@code pages} leaves from {@code iova} without any check: undoes a partly written scatter-gather map. */
+    void clearUnchecked(final long iova, final long pages)
+    {
+        clearLeaves(iova, pages);
+    }
+
     long granuleMask()
     {
         return granuleMask;
