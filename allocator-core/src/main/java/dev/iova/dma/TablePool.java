@@ -60,16 +60,17 @@ final class TablePool
     private volatile int retiredCount;
 
     /**
-     * @param tableBytes      bytes per table, a power of two.
+     * @param tableBytes      bytes per table, a power of two (rounded up to {@link PageTableDescriptor#TABLE_ALIGNMENT}).
      * @param maxTables       the most tables that may exist at once.
      * @param leafLevel       the level of leaf tables (levels are numbered from 0, the root).
      * @param entriesPerTable entries per table.
      */
     TablePool(final int tableBytes, final int maxTables, final int leafLevel, final int entriesPerTable)
     {
-        this.tableBytes = tableBytes;
-        this.alignment = Math.max(tableBytes, PageTableDescriptor.TABLE_ALIGNMENT);
-        this.tablesPerChunk = Math.max(1, Math.min(maxTables, CHUNK_BYTES / tableBytes));
+        // Tiny tables (fewer than 16 entries) still take TABLE_ALIGNMENT bytes, so every address has free flag bits.
+        this.tableBytes = Math.max(tableBytes, PageTableDescriptor.TABLE_ALIGNMENT);
+        this.alignment = this.tableBytes;
+        this.tablesPerChunk = Math.max(1, Math.min(maxTables, CHUNK_BYTES / this.tableBytes));
         this.maxTables = maxTables;
         this.leafLevel = leafLevel;
         this.entriesPerTable = entriesPerTable;
