@@ -548,10 +548,15 @@ public final class IoPageTable implements AutoCloseable
     // Unmap
     // ---------------------------------------------------------------------------------------------
 
-    /** Checks the range is what {@code mode} allows; returns the first page's entry. */
+    /**
+     * Checks the range is what {@code mode} allows; returns the first page's entry. A hole is
+     * reported before a boundary problem (a range too long says "not mapped", not "two mappings").
+     */
     private long checkMapped(final long iova, final long pages, final int mode)
     {
         long firstEntry = 0;
+        long badPage = -1;
+        long badEntry = 0;
         long done = 0;
         while (done < pages)
         {
@@ -571,7 +576,11 @@ public final class IoPageTable implements AutoCloseable
                 {
                     throw notMapped(address + (i << granuleShift), iova, pages);
                 }
-                checkEntry(entry, page, pages, iova, mode);
+                if (badPage < 0 && isBadEntry(entry, page, pages, mode))
+                {
+                    badPage = page;
+                    badEntry = entry;
+                }
                 if (page == 0)
                 {
                     firstEntry = entry;
@@ -579,37 +588,44 @@ public final class IoPageTable implements AutoCloseable
             }
             done += count;
         }
+        if (badPage >= 0)
+        {
+            throw badEntry(badEntry, badPage, pages, iova, mode);
+        }
         return firstEntry;
     }
 
-    private void checkEntry(final long entry, final long page, final long pages, final long iova, final int mode)
+    private static boolean isBadEntry(final long entry, final long page, final long pages, final int mode)
+    {
+        final boolean boundaries = (page == 0) == ((entry & FIRST) != 0) && (page == pages - 1) == ((entry & LAST) != 0);
+        if (mode == UNMAP_WHOLE)
+        {
+            return (page == 0 && (entry & FIRST) == 0) || (page == pages - 1 && (entry & LAST) == 0);
+        }
+        return !boundaries || (mode == UNMAP_ONE_DMA) == ((entry & FIXED) != 0);
+    }
+
+    private IllegalArgumentException badEntry(final long entry, final long page, final long pages, final long iova, final int mode)
     {
         final long address = iova + (page << granuleShift);
         if (page == 0 && (entry & FIRST) == 0)
         {
-            throw new IllegalArgumentException(range(iova, pages) + " starts inside a mapping: iova=" + hex(address) +
+            return new IllegalArgumentException(range(iova, pages) + " starts inside a mapping: iova=" + hex(address) +
                 " is not the first page of a map call");
         }
         if (page == pages - 1 && (entry & LAST) == 0)
         {
-            throw new IllegalArgumentException(range(iova, pages) + " ends inside a mapping: iova=" + hex(address) +
+            return new IllegalArgumentException(range(iova, pages) + " ends inside a mapping: iova=" + hex(address) +
                 " is not the last page of a map call");
-        }
-        if (mode == UNMAP_WHOLE)
-        {
-            return;
         }
         if ((page != 0 && (entry & FIRST) != 0) || (page != pages - 1 && (entry & LAST) != 0))
         {
-            throw new IllegalArgumentException(range(iova, pages) + " covers more than one mapping: one " +
+            return new IllegalArgumentException(range(iova, pages) + " covers more than one mapping: one " +
                 ((page != 0 && (entry & FIRST) != 0) ? "starts" : "ends") + " at iova=" + hex(address));
         }
-        if ((mode == UNMAP_ONE_DMA) == ((entry & FIXED) != 0))
-        {
-            throw new IllegalArgumentException(mode == UNMAP_ONE_DMA ?
-                "iova=" + hex(address) + " is an identity or MSI mapping the domain made itself, not a DMA mapping" :
-                "iova=" + hex(address) + " is a DMA mapping, not an MSI doorbell");
-        }
+        return new IllegalArgumentException(mode == UNMAP_ONE_DMA ?
+            "iova=" + hex(address) + " is an identity or MSI mapping the domain made itself, not a DMA mapping" :
+            "iova=" + hex(address) + " is a DMA mapping, not an MSI doorbell");
     }
 
     private void clearAndDetach(final long iova, final long pages)
