@@ -1,0 +1,89 @@
+package dev.iova.dma;
+
+import dev.iova.HeapAllocationProbe;
+import dev.iova.region.Protection;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * The hot paths — map, unmap, mapSg, unmapSg, translate — allocate nothing on the Java heap in the
+ * steady state, in both invalidation modes (a count of bytes, not a timing).
+ */
+class GarbageFreeDmaTest
+{
+    private static final long PAGE = 4096;
+    private static final int ROUNDS = 20_000;
+
+    @Test
+    void strictMapAndUnmapAllocateNothing()
+    {
+        try (DmaDomain domain = DmaDomain.builder().build())
+        {
+            assertNoGarbage(domain);
+        }
+    }
+
+    @Test
+    void lazyMapAndUnmapAllocateNothingIncludingQueueFlushes()
+    {
+        try (DmaDomain domain = DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushQueueEntries(64)
+            .flushTimer(false).build())
+        {
+            assertNoGarbage(domain);
+            assertFalse(domain.flushBatches() == 0, "the queues flushed while measured");
+        }
+    }
+
+    private static void assertNoGarbage(final DmaDomain domain)
+    {
+        final long[] live = new long[64];
+        final long[] liveBytes = new long[64];
+        final long[] sgPhys = {0x10_0800L, 0x20_0000L, 0x30_0100L};
+        final long[] sgBytes = {0x800, 0x2000, 0x10};
+        final long[] sgDma = new long[3];
+        // Warm up until the structures behind the hot paths (tree node chunks, page tables, the
+        // bookkeeping arrays of the table pool) have reached their high-water mark: a pass that
+        // allocates nothing, at most a few passes.
+        for (int pass = 0; pass < 4; pass++)
+        {
+            if (HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma)) == 0)
+            {
+                break;
+            }
+        }
+
+        final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma));
+
+        assertEquals(0, bytes, "heap bytes allocated by " + ROUNDS + " rounds of map, translate, unmap and mapSg");
+    }
+
+    private static void churn(
+        final DmaDomain domain, final long[] live, final long[] liveBytes, final long[] sgPhys, final long[] sgBytes,
+        final long[] sgDma)
+    {
+        long checksum = 0;
+        for (int round = 0; round < ROUNDS; round++)
+        {
+            final int slot = round & (live.length - 1);
+            if (live[slot] != 0)
+            {
+                domain.unmap(live[slot], liveBytes[slot]);
+            }
+            liveBytes[slot] = slot == 7 ? 600 * PAGE : 1 + (round * 997L) % (40 * PAGE); // now and then a range for the tree
+            live[slot] = domain.map(round * 0x1_0000L + (round & 0xfff), liveBytes[slot], Protection.READ_WRITE);
+            checksum += domain.translate(live[slot]);
+            if ((round & 15) == 0)
+            {
+                domain.mapSg(sgPhys, sgBytes, 3, Protection.READ, sgDma);
+                checksum += domain.translate(sgDma[2]);
+                domain.unmapSg(sgDma, sgBytes, 3);
+            }
+        }
+        if (checksum == 42)
+        {
+            throw new AssertionError("keeps the translations alive");
+        }
+    }
+}
