@@ -14,9 +14,11 @@ class FlushQueueTest
 {
     private static final long PAGE = 4096;
 
+    /** Lazy, one queue, no timer, and a timeout long enough that a slow machine never reaches it unless a test asks. */
     private static DmaDomain.Builder lazy(final SimulatedIotlb iotlb)
     {
-        return DmaDomain.builder().iotlb(iotlb).invalidationMode(InvalidationMode.LAZY).flushQueueStripes(1).flushTimer(false);
+        return DmaDomain.builder().iotlb(iotlb).invalidationMode(InvalidationMode.LAZY).flushQueueStripes(1).flushTimer(false)
+            .flushTimeoutNanos(TimeUnit.MINUTES.toNanos(1));
     }
 
     private static void mapAndUnmap(final DmaDomain domain, final int times)
@@ -70,6 +72,17 @@ class FlushQueueTest
             assertEquals(20, domain.flushBatches());
             assertEquals(1, domain.queuedUnmaps());
             assertEquals(1, liveRanges(domain));
+        }
+    }
+
+    @Test
+    void theDefaultsAreLinuxs()
+    {
+        assertEquals(256, DmaDomain.DEFAULT_FLUSH_QUEUE_ENTRIES);
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(10), DmaDomain.DEFAULT_FLUSH_TIMEOUT_NANOS);
+        try (DmaDomain domain = DmaDomain.builder().build())
+        {
+            assertEquals(InvalidationMode.STRICT, domain.invalidationMode());
         }
     }
 

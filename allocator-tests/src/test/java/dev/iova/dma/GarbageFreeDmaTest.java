@@ -44,14 +44,13 @@ class GarbageFreeDmaTest
         final long[] sgBytes = {0x800, 0x2000, 0x10};
         final long[] sgDma = new long[3];
         // Warm up until the structures behind the hot paths (tree node chunks, page tables, the
-        // bookkeeping arrays of the table pool) have reached their high-water mark: a pass that
-        // allocates nothing, at most a few passes.
-        for (int pass = 0; pass < 4; pass++)
+        // table pool's arrays) have reached their high-water mark and every rare path (depot
+        // trades, tree rotations, table recycling) has run once: two passes in a row that allocate
+        // nothing, at most a few.
+        for (int pass = 0, clean = 0; pass < 8 && clean < 2; pass++)
         {
-            if (HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma)) == 0)
-            {
-                break;
-            }
+            final long passBytes = HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma));
+            clean = passBytes == 0 ? clean + 1 : 0;
         }
 
         final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma));
