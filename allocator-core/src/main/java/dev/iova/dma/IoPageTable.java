@@ -82,6 +82,15 @@ public final class IoPageTable implements AutoCloseable
     /** Default bound on tables: 1 Mi tables, 4 GiB of 4 KiB tables, taken only as used. */
     public static final int DEFAULT_MAX_TABLES = 1 << 20;
 
+    /** Unmap mode: one or more whole mappings (the public {@link #unmap(long, long)}). */
+    static final int UNMAP_WHOLE = 0;
+
+    /** Unmap mode: exactly one mapping, not {@code FIXED} (the DMA domain's unmap). */
+    static final int UNMAP_ONE_DMA = 1;
+
+    /** Unmap mode: exactly one {@code FIXED} mapping (an MSI doorbell page). */
+    static final int UNMAP_ONE_FIXED = 2;
+
     private final int granuleShift;
     private final long granuleBytes;
     private final long granuleMask;
@@ -186,6 +195,8 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
+     * As {@link #map(long, long, long, Protection)}, with the software bits to set.
+     *
      * @param softwareBits {@code FIRST} to mark the first page, {@code LAST} the last, {@code FIXED} every page.
      */
     boolean map(final long iova, final long phys, final long bytes, final Protection protection, final long softwareBits)
@@ -216,11 +227,11 @@ public final class IoPageTable implements AutoCloseable
         return unmap(iova, bytes, UNMAP_WHOLE);
     }
 
-    /** Unmap modes: whole mappings, exactly one DMA mapping, exactly one fixed mapping. */
-    static final int UNMAP_WHOLE = 0;
-    static final int UNMAP_ONE_DMA = 1;
-    static final int UNMAP_ONE_FIXED = 2;
-
+    /**
+     * As {@link #unmap(long, long)}, with what the range must be.
+     *
+     * @param mode {@link #UNMAP_WHOLE}, {@link #UNMAP_ONE_DMA} or {@link #UNMAP_ONE_FIXED}.
+     */
     long unmap(final long iova, final long bytes, final int mode)
     {
         checkOpen();
