@@ -248,7 +248,7 @@ public final class DmaDomain implements AutoCloseable
             final long iova = pfn << granuleShift;
             if (!mapFresh(iova, phys - offset, pages, protection, FIRST | LAST, pfn))
             {
-                freeIova(pfn, pages);
+                abandon(iova, pfn, pages);
                 return NO_ADDRESS;
             }
             return iova + offset;
@@ -353,7 +353,7 @@ public final class DmaDomain implements AutoCloseable
                 if (!mapFresh(iova + (page << granuleShift), phys[i] - offset, pages, protection, softwareBits, pfn))
                 {
                     pageTable.clearUnchecked(iova, page);
-                    freeIova(pfn, totalPages);
+                    abandon(iova, pfn, totalPages);
                     return NO_ADDRESS;
                 }
                 dmaAddresses[i] = iova + (page << granuleShift) + offset;
@@ -737,6 +737,17 @@ public final class DmaDomain implements AutoCloseable
         {
             queues.queue(pfn, pages, pageTable.clock().tagAfterUnmap(), System.nanoTime());
         }
+    }
+
+    /**
+     * Gives back the IOVA of a map that ran out of page-table memory half way. Leaves it wrote were
+     * visible for a moment and are cleared now, so the range is invalidated before the IOVA is freed
+     * (Linux's unwinding {@code iommu_unmap} syncs the IOTLB too). Rare: never on the hot path.
+     */
+    private void abandon(final long iova, final long pfn, final long pages)
+    {
+        iotlb.invalidateRange(iova, pages << granuleShift);
+        freeIova(pfn, pages);
     }
 
     private boolean mapFresh(final long iova, final long physPage, final long pages, final Protection protection,
@@ -1173,9 +1184,9 @@ public final class DmaDomain implements AutoCloseable
 
         /**
          * @param flushTimer when true (default), lazy mode runs a daemon thread that applies the
-         *                   timeout every half timeout even when no unmap comes; when false, the
-         *                   timeout is checked only by unmaps (their own queue) and by
-         *                   {@link DmaDomain#flushExpired()}.
+         *                   timeout every half timeout even when no unmap comes (it holds the domain:
+         *                   close the domain to stop it); when false, the timeout is checked only by
+         *                   unmaps (their own queue) and by {@link DmaDomain#flushExpired()}.
          * @return this builder.
          */
         public Builder flushTimer(final boolean flushTimer)

@@ -241,6 +241,24 @@ class DmaDomainTest
     }
 
     @Test
+    void aMapThatRunsOutOfPageTablesReturnsNoAddressAndGivesItsIovaBack()
+    {
+        final SimulatedIotlb iotlb = new SimulatedIotlb();
+        try (DmaDomain domain = DmaDomain.builder().maxTables(4).iotlb(iotlb).build()) // the root and one path
+        {
+            final long dma = domain.map(0x1000_0000L, PAGE, Protection.READ);
+            assertNotEquals(DmaDomain.NO_ADDRESS, dma);
+
+            assertEquals(DmaDomain.NO_ADDRESS, domain.map(0x2000_0000L, 513 * PAGE, Protection.READ), "needs two more leaf tables");
+
+            assertEquals(1, iotlb.rangeInvalidations(), "what the map wrote is invalidated before its IOVA is freed");
+            domain.iovaDomain().flushCaches();
+            assertEquals(1, domain.iovaDomain().liveRanges());
+            assertEquals(0x1000_0000L, Translation.phys(domain.translate(dma)));
+        }
+    }
+
+    @Test
     void badMapInputThrowsNamingTheValues()
     {
         try (DmaDomain domain = DmaDomain.builder().build())

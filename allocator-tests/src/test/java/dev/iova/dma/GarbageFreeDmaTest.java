@@ -53,9 +53,20 @@ class GarbageFreeDmaTest
             clean = passBytes == 0 ? clean + 1 : 0;
         }
 
-        final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma));
+        // A hot path that allocates does so in every pass: 20,000 rounds, 16 bytes or more each. The JVM
+        // itself now and then charges a few hundred bytes to the thread (a call site linked late, a
+        // deoptimisation materialising an object), once. So the best of three passes must be zero.
+        long bestBytes = Long.MAX_VALUE;
+        final StringBuilder passes = new StringBuilder();
+        for (int pass = 0; pass < 3 && bestBytes != 0; pass++)
+        {
+            final long bytes = HeapAllocationProbe.bytesAllocatedBy(() -> churn(domain, live, liveBytes, sgPhys, sgBytes, sgDma));
+            passes.append(pass == 0 ? "" : ", ").append(bytes);
+            bestBytes = Math.min(bestBytes, bytes);
+        }
 
-        assertEquals(0, bytes, "heap bytes allocated by " + ROUNDS + " rounds of map, translate, unmap and mapSg");
+        assertEquals(0, bestBytes, "heap bytes allocated by passes of " + ROUNDS + " rounds of map, translate, unmap and mapSg: " +
+            passes);
     }
 
     private static void churn(
