@@ -1,0 +1,1213 @@
+package dev.iova.dma;
+
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import dev.iova.IovaDomain;
+import dev.iova.RegionCarving;
+import dev.iova.region.Protection;
+import dev.iova.region.RegionType;
+import dev.iova.region.ReservedRegion;
+import dev.iova.region.ReservedRegionList;
+
+import static dev.iova.dma.IoPageTable.hex;
+import static dev.iova.dma.PageTableDescriptor.FIRST;
+import static dev.iova.dma.PageTableDescriptor.FIXED;
+import static dev.iova.dma.PageTableDescriptor.LAST;
+import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
+
+/**
+ * A DMA domain: what a DMA layer, a user-space driver or an IOMMU simulator calls to map buffers
+ * for a device and take them back, after Linux's {@code drivers/iommu/dma-iommu.c}.
+ *
+ * <h2>What it puts together</h2>
+ * An {@link IovaDomain} (the allocator, through its range caches), an {@link IoPageTable}, an
+ * {@link Iotlb} to invalidate, and, in {@link InvalidationMode#LAZY} mode, flush queues.
+ * <ul>
+ *   <li>{@link #map(long, long, Protection)} allocates an IOVA, writes the page-table entries and
+ *       returns the IOVA <b>plus the offset of {@code phys} within its page</b>, as
+ *       {@code dma_map_page} does; {@link #unmap(long, long)} takes back exactly one such mapping
+ *       (the address as returned, the bytes as mapped, both checked to the page).</li>
+ *   <li>{@link #mapSg} maps a scatter-gather list into one contiguous IOVA range: each segment
+ *       starts a new page and keeps its offset in that page (Linux's {@code iommu_dma_map_sg}),
+ *       so segments that end and start on page boundaries come out contiguous for the device.</li>
+ *   <li><b>DMA masks.</b> Each call may give the device's mask width ({@code maskBits}); the
+ *       domain has a default. A device limited to 32 bits allocates below 4 GiB; a wider one
+ *       tries below 4 GiB first and falls back to its whole mask (Linux's policy, which keeps
+ *       addresses that need only single-address-cycle PCI transactions in use first;
+ *       {@link Builder#try32BitFirst(boolean)} turns it off). As Linux's
+ *       {@code max32_alloc_size} does, a size that failed below 4 GiB skips the first attempt
+ *       until an IOVA below 4 GiB is freed.</li>
+ * </ul>
+ *
+ * <h2>Reserved regions at creation</h2>
+ * Every region of the list is carved out of the IOVA space ({@link RegionCarving}), so
+ * {@code map} never returns an address in one. Direct and direct-relaxable regions are
+ * identity-mapped (iova = phys) with their protection. The first software-MSI region is the
+ * window in which {@link #mapMsi(long)} maps doorbell pages on demand: every caller of the same
+ * doorbell page gets the same IOVA, counted, until the last {@link #unmapMsi(long)}. Identity and
+ * MSI mappings are marked in their entries, and {@code unmap} refuses them.
+ *
+ * <h2>Invalidation and the safety rule</h2>
+ * An IOVA is never handed out again before the IOTLB invalidation that covers its last unmap has
+ * completed. {@link InvalidationMode#STRICT}: {@code unmap} clears the entries, invalidates the
+ * range, waits, then frees the IOVA. {@link InvalidationMode#LAZY}: {@code unmap} clears the
+ * entries and queues the IOVA; a queue invalidates the whole IOTLB once per batch and then frees
+ * what it holds (see {@link FlushQueues}). {@link #flush()} forces the queues out; so does
+ * {@link #close()}.
+ *
+ * <h2>Errors and exhaustion</h2>
+ * Running out of IOVA space or page-table memory returns {@link #NO_ADDRESS}. Bad input — a
+ * non-positive size, {@link Protection#NO_MAP}, a physical range beyond 52 bits, a size that cannot
+ * fit below the mask, an unmap of an address that is not exactly one live mapping (unmapped,
+ * partly mapped, already unmapped, wrong size, an identity or MSI mapping) — throws
+ * {@link IllegalArgumentException} naming the values and changes nothing; any call after
+ * {@link #close()} throws {@link IllegalStateException}.
+ *
+ * <h2>Threads and garbage</h2>
+ * Every method may be called from many threads; calls on different mappings take no common lock
+ * (the IOVA caches and flush queues are striped, page tables are installed with a CAS).
+ * {@code map}, {@code unmap}, {@code mapSg}, {@code unmapSg} and {@code translate} allocate
+ * nothing on the Java heap in the steady state. {@link #close()} waits for the calls in
+ * progress, flushes, and frees all off-heap memory.
+ *
+ * <pre>{@code
+ * try (DmaDomain domain = DmaDomain.builder().regions(regions).invalidationMode(InvalidationMode.LAZY).build())
+ * {
+ *     final long dma = domain.map(0x1_2345_6080L, 8192, Protection.READ_WRITE);   // offset 0x080 kept
+ *     if (dma == DmaDomain.NO_ADDRESS) { ... }                                    // out of IOVA space
+ *     ... the device uses [dma, dma + 8192) ...
+ *     domain.unmap(dma, 8192);
+ * }
+ * }</pre>
+ */
+public final class DmaDomain implements AutoCloseable
+{
+    /** What {@code map}, {@code mapSg} and {@code mapMsi} return when out of addresses or table memory. */
+    public static final long NO_ADDRESS = 0L;
+
+    /** Default entries per flush queue: Linux's {@code IOVA_FQ_SIZE}. */
+    public static final int DEFAULT_FLUSH_QUEUE_ENTRIES = 256;
+
+    /** Default flush-queue timeout: Linux's {@code IOVA_FQ_TIMEOUT}, 10 ms. */
+    public static final long DEFAULT_FLUSH_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /** The most doorbell pages the software-MSI window holds at once. */
+    public static final int MAX_MSI_PAGES = 4096;
+
+    private final IovaDomain iovas;
+    private final IoPageTable pageTable;
+    private final Iotlb iotlb;
+    private final InvalidationMode mode;
+    private final FlushQueues queues;
+    private final OperationGate gate;
+    private final ReservedRegionList regions;
+    private final int granuleShift;
+    private final long granuleMask;
+    private final long startPfn;
+    private final long lastPfn;
+    private final int defaultMaskBits;
+    private final boolean try32BitFirst;
+    private final long pfn32;
+    private volatile long failed32BitPages = Long.MAX_VALUE;
+
+    private final Object msiLock = new Object();
+    private final long msiFirstPfn;
+    private final long[] msiPhysPage;
+    private final int[] msiRefs;
+
+    private final Thread flushTimer;
+
+    private DmaDomain(final Builder builder)
+    {
+        this.granuleShift = Long.numberOfTrailingZeros(builder.granuleBytes);
+        this.granuleMask = builder.granuleBytes - 1;
+        this.mode = builder.mode;
+        this.iotlb = builder.iotlb != null ? builder.iotlb : new SimulatedIotlb();
+        this.regions = builder.regions;
+        this.defaultMaskBits = builder.dmaMaskBits;
+        this.try32BitFirst = builder.try32BitFirst;
+        this.pfn32 = 0xffff_ffffL >>> granuleShift;
+        this.gate = new OperationGate(defaultStripes());
+
+        this.pageTable = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
+        final long maxIova = pageTable.maxIova();
+        final long apertureStart = builder.apertureStartByte;
+        final long apertureEnd = builder.apertureEndByte == UNSET ? maxIova : builder.apertureEndByte;
+        IovaDomain iovaDomain = null;
+        try
+        {
+            checkAperture(apertureStart, apertureEnd, maxIova);
+            this.startPfn = Math.max(1, apertureStart >>> granuleShift);
+            this.lastPfn = apertureEnd >>> granuleShift;
+            iovaDomain = IovaDomain.builder().granuleBytes(builder.granuleBytes).startPfn(startPfn).lastPfn(lastPfn).build();
+            this.iovas = iovaDomain;
+            RegionCarving.carve(iovas, regions);
+            identityMapDirectRegions(maxIova);
+
+            final ReservedRegion msiWindow = firstOfType(RegionType.SW_MSI);
+            if (msiWindow != null && Long.compareUnsigned(msiWindow.startByte(), maxIova) <= 0)
+            {
+                this.msiFirstPfn = msiWindow.startByte() >>> granuleShift;
+                final long lastMsiPfn = Math.min(msiWindow.endByte(), maxIova) >>> granuleShift;
+                final int slots = (int)Math.min(MAX_MSI_PAGES, lastMsiPfn - msiFirstPfn + 1);
+                this.msiPhysPage = new long[slots];
+                this.msiRefs = new int[slots];
+            }
+            else
+            {
+                this.msiFirstPfn = -1;
+                this.msiPhysPage = new long[0];
+                this.msiRefs = new int[0];
+            }
+
+            if (mode == InvalidationMode.LAZY)
+            {
+                final int stripes = builder.flushQueueStripes > 0 ? builder.flushQueueStripes : defaultStripes();
+                this.queues = new FlushQueues(new QueueSink(), pageTable, iotlb, stripes, builder.flushQueueEntries,
+                    builder.flushTimeoutNanos);
+                this.flushTimer = builder.flushTimer ? startFlushTimer(builder.flushTimeoutNanos) : null;
+            }
+            else
+            {
+                this.queues = null;
+                this.flushTimer = null;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            if (iovaDomain != null)
+            {
+                iovaDomain.close();
+            }
+            pageTable.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * A builder with the defaults: 4 KiB granule, 512-entry tables, 48-bit IOVAs, the aperture
+     * from the first page to the top of the space, a 64-bit default DMA mask, 32-bit-first
+     * allocation, no reserved regions, strict invalidation through a free {@link SimulatedIotlb}.
+     *
+     * @return a new builder.
+     */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Map and unmap
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Maps {@code bytes} bytes at {@code phys} for a device with the domain's default DMA mask.
+     *
+     * @param phys       first physical byte (any alignment), below 2^52.
+     * @param bytes      how many bytes, at least 1.
+     * @param protection what the device may do: READ, WRITE or READ_WRITE.
+     * @return the DMA address of {@code phys} (the IOVA of its page plus its offset in the page),
+     *         or {@link #NO_ADDRESS} when no IOVA range or page-table memory is left.
+     * @throws IllegalArgumentException for bad input; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long map(final long phys, final long bytes, final Protection protection)
+    {
+        return map(phys, bytes, protection, defaultMaskBits);
+    }
+
+    /**
+     * Maps {@code bytes} bytes at {@code phys} for a device whose DMA mask is {@code maskBits} wide.
+     *
+     * @param phys       first physical byte (any alignment), below 2^52.
+     * @param bytes      how many bytes, at least 1.
+     * @param protection what the device may do: READ, WRITE or READ_WRITE.
+     * @param maskBits   the device's DMA mask width, 1 to 64: every byte of the IOVA range is
+     *                   below {@code 2^maskBits}.
+     * @return the DMA address of {@code phys}, or {@link #NO_ADDRESS}.
+     * @throws IllegalArgumentException for bad input, including a size that cannot fit below the
+     *                                  mask within the aperture; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long map(final long phys, final long bytes, final Protection protection, final int maskBits)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            checkPhys(phys, bytes);
+            IoPageTable.checkedProtectionBits(protection);
+            final long offset = phys & granuleMask;
+            final long pages = pagesOf(offset, bytes);
+            final long pfn = allocIova(pages, limitPfn(maskBits, pages, bytes));
+            if (pfn == NO_ADDRESS)
+            {
+                return NO_ADDRESS;
+            }
+            final long iova = pfn << granuleShift;
+            if (!mapFresh(iova, phys - offset, pages, protection, FIRST | LAST, pfn))
+            {
+                abandon(iova, pfn, pages);
+                return NO_ADDRESS;
+            }
+            return iova + offset;
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Takes back one mapping that {@link #map} made: clears its entries, then invalidates and frees
+     * its IOVA (strict) or queues it (lazy).
+     *
+     * @param dmaAddress the address {@code map} returned.
+     * @param bytes      the bytes it mapped (checked to the page, as Linux does).
+     * @throws IllegalArgumentException when the range is not exactly one live mapping of this
+     *                                  domain: unmapped, partly mapped, already unmapped, a wrong
+     *                                  size, or an identity or MSI mapping; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void unmap(final long dmaAddress, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            if (bytes <= 0 || bytes > PHYS_MASK)
+            {
+                throw new IllegalArgumentException("bytes=" + bytes + " must be in [1, 2^52) (unmap of dma=" + hex(dmaAddress) + ")");
+            }
+            final long offset = dmaAddress & granuleMask;
+            unmapPages(dmaAddress - offset, pagesOf(offset, bytes));
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Maps a scatter-gather list into one contiguous IOVA range, with the default DMA mask.
+     *
+     * @param phys        first physical byte of each segment.
+     * @param bytes       length of each segment, at least 1.
+     * @param count       how many segments, at least 1 (the arrays may be longer).
+     * @param protection  what the device may do.
+     * @param dmaAddresses receives the DMA address of each segment.
+     * @return the DMA address of the first segment, or {@link #NO_ADDRESS} (then nothing is mapped).
+     * @throws IllegalArgumentException for bad input; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long mapSg(final long[] phys, final long[] bytes, final int count, final Protection protection,
+        final long[] dmaAddresses)
+    {
+        return mapSg(phys, bytes, count, protection, dmaAddresses, defaultMaskBits);
+    }
+
+    /**
+     * Maps a scatter-gather list into one contiguous IOVA range: segment {@code i} starts at a new
+     * page of the range, keeps its offset within its page, and takes as many pages as it spans.
+     *
+     * @param phys         first physical byte of each segment.
+     * @param bytes        length of each segment, at least 1.
+     * @param count        how many segments, at least 1 (the arrays may be longer).
+     * @param protection   what the device may do.
+     * @param dmaAddresses receives the DMA address of each segment.
+     * @param maskBits     the device's DMA mask width, 1 to 64.
+     * @return the DMA address of the first segment, or {@link #NO_ADDRESS} (then nothing is mapped).
+     * @throws IllegalArgumentException for bad input; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long mapSg(final long[] phys, final long[] bytes, final int count, final Protection protection,
+        final long[] dmaAddresses, final int maskBits)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            IoPageTable.checkedProtectionBits(protection);
+            checkSgArrays(phys, bytes, count, dmaAddresses);
+            long totalPages = 0;
+            for (int i = 0; i < count; i++)
+            {
+                checkPhys(phys[i], bytes[i]);
+                totalPages += pagesOf(phys[i] & granuleMask, bytes[i]);
+                if (totalPages > PHYS_MASK >>> granuleShift)
+                {
+                    throw new IllegalArgumentException("scatter-gather list of " + count + " segments spans more than 2^52 bytes");
+                }
+            }
+            final long pfn = allocIova(totalPages, limitPfn(maskBits, totalPages, totalPages << granuleShift));
+            if (pfn == NO_ADDRESS)
+            {
+                return NO_ADDRESS;
+            }
+            final long iova = pfn << granuleShift;
+            long page = 0;
+            for (int i = 0; i < count; i++)
+            {
+                final long offset = phys[i] & granuleMask;
+                final long pages = pagesOf(offset, bytes[i]);
+                final long softwareBits = (i == 0 ? FIRST : 0) | (i == count - 1 ? LAST : 0);
+                if (!mapFresh(iova + (page << granuleShift), phys[i] - offset, pages, protection, softwareBits, pfn))
+                {
+                    pageTable.clearUnchecked(iova, page);
+                    abandon(iova, pfn, totalPages);
+                    return NO_ADDRESS;
+                }
+                dmaAddresses[i] = iova + (page << granuleShift) + offset;
+                page += pages;
+            }
+            return dmaAddresses[0];
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Takes back a scatter-gather list that {@link #mapSg} mapped.
+     *
+     * @param dmaAddresses the addresses {@code mapSg} returned, in order.
+     * @param bytes        the segment lengths, as mapped.
+     * @param count        how many segments.
+     * @throws IllegalArgumentException when the segments do not follow each other as {@code mapSg}
+     *                                  laid them out, or are not exactly one live mapping; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public void unmapSg(final long[] dmaAddresses, final long[] bytes, final int count)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            checkSgArrays(dmaAddresses, bytes, count, dmaAddresses);
+            final long iova = dmaAddresses[0] & ~granuleMask;
+            long page = 0;
+            for (int i = 0; i < count; i++)
+            {
+                final long offset = dmaAddresses[i] & granuleMask;
+                if (bytes[i] <= 0 || bytes[i] > PHYS_MASK)
+                {
+                    throw new IllegalArgumentException("bytes[" + i + "]=" + bytes[i] + " must be in [1, 2^52)");
+                }
+                if (dmaAddresses[i] - offset != iova + (page << granuleShift))
+                {
+                    throw new IllegalArgumentException("segment " + i + " at dma=" + hex(dmaAddresses[i]) +
+                        " does not follow segment " + (i - 1) + ": mapSg placed it at page " + hex(iova + (page << granuleShift)));
+                }
+                page += pagesOf(offset, bytes[i]);
+            }
+            unmapPages(iova, page);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Translates an address as the IOMMU would.
+     *
+     * @param iova any address.
+     * @return a packed {@link Translation}, or {@link Translation#FAULT}.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long translate(final long iova)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return pageTable.translate(iova);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * @param iova any address.
+     * @return the translation, or null when not mapped (allocates: for tests and tools).
+     */
+    public Translation translation(final long iova)
+    {
+        return Translation.of(translate(iova));
+    }
+
+    /**
+     * A handle that maps with a fixed DMA mask: what a driver keeps per device.
+     *
+     * @param maskBits the device's DMA mask width, 1 to 64.
+     * @return the handle.
+     */
+    public DmaDevice device(final int maskBits)
+    {
+        checkMaskBits(maskBits);
+        return new DmaDevice(this, maskBits);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // MSI doorbells
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Maps the page of an MSI doorbell inside the software-MSI window, once for every caller of
+     * the same page: later calls return the same IOVA and count one more user.
+     *
+     * @param doorbellPhys the doorbell's physical address.
+     * @return the IOVA the device must write to (the page's IOVA plus the doorbell's offset), or
+     *         {@link #NO_ADDRESS} when every page of the window holds another doorbell.
+     * @throws IllegalStateException    when the domain has no software-MSI window, or after {@link #close()}.
+     * @throws IllegalArgumentException when {@code doorbellPhys} is beyond 52 bits.
+     */
+    public long mapMsi(final long doorbellPhys)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            checkMsiWindow();
+            checkPhys(doorbellPhys, 1);
+            final long offset = doorbellPhys & granuleMask;
+            final long physPage = doorbellPhys - offset;
+            synchronized (msiLock)
+            {
+                int free = -1;
+                for (int slot = 0; slot < msiRefs.length; slot++)
+                {
+                    if (msiRefs[slot] > 0 && msiPhysPage[slot] == physPage)
+                    {
+                        msiRefs[slot]++;
+                        return msiIova(slot) + offset;
+                    }
+                    if (free < 0 && msiRefs[slot] == 0)
+                    {
+                        free = slot;
+                    }
+                }
+                if (free < 0 || !pageTable.map(msiIova(free), physPage, granuleMask + 1, Protection.WRITE, FIRST | LAST | FIXED))
+                {
+                    return NO_ADDRESS;
+                }
+                msiPhysPage[free] = physPage;
+                msiRefs[free] = 1;
+                return msiIova(free) + offset;
+            }
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Drops one user of an MSI doorbell page; the last one unmaps it (with a strict invalidation,
+     * before the page of the window can hold another doorbell).
+     *
+     * @param msiAddress an address {@link #mapMsi(long)} returned.
+     * @throws IllegalArgumentException when no doorbell is mapped there.
+     * @throws IllegalStateException    when the domain has no software-MSI window, or after {@link #close()}.
+     */
+    public void unmapMsi(final long msiAddress)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            checkMsiWindow();
+            final long slotIndex = (msiAddress >>> granuleShift) - msiFirstPfn;
+            synchronized (msiLock)
+            {
+                if (msiAddress < 0 || slotIndex < 0 || slotIndex >= msiRefs.length || msiRefs[(int)slotIndex] == 0)
+                {
+                    throw new IllegalArgumentException("iova=" + hex(msiAddress) + " is not a mapped MSI doorbell");
+                }
+                final int slot = (int)slotIndex;
+                if (--msiRefs[slot] == 0)
+                {
+                    final long iova = msiIova(slot);
+                    pageTable.unmap(iova, granuleMask + 1, IoPageTable.UNMAP_ONE_FIXED);
+                    iotlb.invalidateRange(iova, granuleMask + 1);
+                    pageTable.rangeInvalidated(iova, granuleMask + 1);
+                }
+            }
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** @return doorbell pages mapped in the software-MSI window now. */
+    public int msiPages()
+    {
+        synchronized (msiLock)
+        {
+            int pages = 0;
+            for (final int refs : msiRefs)
+            {
+                pages += refs > 0 ? 1 : 0;
+            }
+            return pages;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Flush, inspection, close
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Forces the flush queues out: one whole-IOTLB invalidation, then every IOVA queued before the
+     * call is freed. Does nothing in strict mode (nothing waits) or when nothing is queued.
+     *
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public void flush()
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            if (queues != null)
+            {
+                queues.flush();
+            }
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * The flush-queue timeout without further unmaps: flushes when any queue's oldest entry is older
+     * than the timeout. Cheap when nothing has expired (one read per queue). The flush timer calls
+     * it; call it yourself when the timer is off.
+     *
+     * @return true when it flushed.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public boolean flushExpired()
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return queues != null && queues.flushExpired(System.nanoTime());
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** @return unmapped IOVA ranges waiting in flush queues (racy; 0 in strict mode). */
+    public long queuedUnmaps()
+    {
+        return queues == null ? 0 : queues.queuedEntries();
+    }
+
+    /** @return whole-IOTLB invalidations the flush queues issued (0 in strict mode). */
+    public long flushBatches()
+    {
+        return queues == null ? 0 : queues.batches();
+    }
+
+    /** @return the invalidation mode. */
+    public InvalidationMode invalidationMode()
+    {
+        return mode;
+    }
+
+    /** @return the IOTLB this domain invalidates. */
+    public Iotlb iotlb()
+    {
+        return iotlb;
+    }
+
+    /** @return the reserved regions carved at creation. */
+    public ReservedRegionList regions()
+    {
+        return regions;
+    }
+
+    /** @return the page size in bytes. */
+    public long granuleBytes()
+    {
+        return granuleMask + 1;
+    }
+
+    /** @return the default DMA mask width. */
+    public int dmaMaskBits()
+    {
+        return defaultMaskBits;
+    }
+
+    /**
+     * The IOVA allocator underneath, for inspection ({@code liveRanges()}, {@code verify()}, ...).
+     * Allocating or freeing through it behind the domain's back breaks the domain.
+     *
+     * @return the allocator.
+     */
+    public IovaDomain iovaDomain()
+    {
+        return iovas;
+    }
+
+    /**
+     * The page table, for inspection ({@code liveTables()}, {@code translate}); mapping or
+     * unmapping through it behind the domain's back breaks the domain.
+     *
+     * @return the page table.
+     */
+    public IoPageTable pageTable()
+    {
+        return pageTable;
+    }
+
+    /** @return off-heap bytes held: allocator, page tables, flush queues (0 after {@link #close()}). */
+    public long offHeapBytes()
+    {
+        if (gate.isClosed())
+        {
+            return 0;
+        }
+        return iovas.offHeapBytes() + pageTable.offHeapBytes() + (queues == null ? 0 : queues.offHeapBytes());
+    }
+
+    /** @return true once {@link #close()} has begun. */
+    public boolean isClosed()
+    {
+        return gate.isClosed();
+    }
+
+    /**
+     * Waits for the calls in progress, stops the flush timer, flushes the queues (one invalidation,
+     * every queued IOVA freed), then frees all off-heap memory. Later calls throw
+     * {@link IllegalStateException}; closing twice is harmless.
+     */
+    @Override
+    public void close()
+    {
+        if (!gate.close())
+        {
+            return;
+        }
+        try
+        {
+            if (flushTimer != null)
+            {
+                LockSupport.unpark(flushTimer);
+                joinQuietly(flushTimer);
+            }
+            if (queues != null)
+            {
+                queues.flush();
+                queues.close();
+            }
+        }
+        finally
+        {
+            pageTable.close();
+            iovas.close();
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "DmaDomain{granule=" + (granuleMask + 1) + ", pfns=[" + hex(startPfn) + ", " + hex(lastPfn) + "], " + mode +
+            ", maskBits=" + defaultMaskBits + (gate.isClosed() ? ", closed}" : "}");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    private void unmapPages(final long iova, final long pages)
+    {
+        final long bytes = pages << granuleShift;
+        pageTable.unmap(iova, bytes, IoPageTable.UNMAP_ONE_DMA);
+        final long pfn = iova >>> granuleShift;
+        if (queues == null)
+        {
+            iotlb.invalidateRange(iova, bytes);
+            pageTable.rangeInvalidated(iova, bytes);
+            freeIova(pfn, pages);
+        }
+        else
+        {
+            queues.queue(pfn, pages, pageTable.clock().tagAfterUnmap(), System.nanoTime());
+        }
+    }
+
+    /**
+     * Gives back the IOVA of a map that ran out of page-table memory half way. Leaves it wrote were
+     * visible for a moment and are cleared now, so the range is invalidated before the IOVA is freed
+     * (Linux's unwinding {@code iommu_unmap} syncs the IOTLB too). Rare: never on the hot path.
+     */
+    private void abandon(final long iova, final long pfn, final long pages)
+    {
+        iotlb.invalidateRange(iova, pages << granuleShift);
+        freeIova(pfn, pages);
+    }
+
+    private boolean mapFresh(final long iova, final long physPage, final long pages, final Protection protection,
+        final long softwareBits, final long pfn)
+    {
+        try
+        {
+            return pageTable.map(iova, physPage, pages << granuleShift, protection, softwareBits);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // Every value was checked: an entry in a freshly allocated IOVA range is a broken invariant.
+            throw new IllegalStateException("IOVA range at pfn=" + hex(pfn) + " was handed out while still mapped", ex);
+        }
+    }
+
+    private long allocIova(final long pages, final long limitPfn)
+    {
+        if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && pages < failed32BitPages)
+        {
+            final long pfn = iovas.allocFast(pages, pfn32);
+            if (pfn != NO_ADDRESS)
+            {
+                return pfn;
+            }
+            if (pages < failed32BitPages)
+            {
+                failed32BitPages = pages; // a benign race: the smallest failing size wins eventually
+            }
+        }
+        return iovas.allocFast(pages, limitPfn);
+    }
+
+    private void freeIova(final long pfn, final long pages)
+    {
+        iovas.freeFast(pfn, pages);
+        if (pfn <= pfn32 && failed32BitPages != Long.MAX_VALUE)
+        {
+            failed32BitPages = Long.MAX_VALUE;
+        }
+    }
+
+    /** Frees what the flush queues release: an object made once, so queueing allocates nothing. */
+    private final class QueueSink implements FlushQueues.IovaSink
+    {
+        @Override
+        public void free(final long pfn, final long pages)
+        {
+            freeIova(pfn, pages);
+        }
+    }
+
+    private long limitPfn(final int maskBits, final long pages, final long bytes)
+    {
+        checkMaskBits(maskBits);
+        final long maskLastPfn = maskBits == 64 ? -1L >>> granuleShift : ((1L << maskBits) - 1) >>> granuleShift;
+        final long limitPfn = Math.min(lastPfn, maskLastPfn);
+        if (limitPfn < startPfn || pages > limitPfn - startPfn + 1)
+        {
+            throw new IllegalArgumentException("bytes=" + hex(bytes) + " (" + pages + " pages) cannot fit below the " + maskBits +
+                "-bit DMA mask: usable pfns [" + hex(startPfn) + ", " + hex(Math.max(limitPfn, startPfn - 1)) + "]");
+        }
+        return limitPfn;
+    }
+
+    private long pagesOf(final long offset, final long bytes)
+    {
+        return (offset + bytes + granuleMask) >>> granuleShift;
+    }
+
+    private long msiIova(final int slot)
+    {
+        return (msiFirstPfn + slot) << granuleShift;
+    }
+
+    private void checkMsiWindow()
+    {
+        if (msiRefs.length == 0)
+        {
+            throw new IllegalStateException("no software-MSI window: the domain's reserved regions have no sw-msi region " +
+                "within the IOVA space (" + regions.size() + " regions)");
+        }
+    }
+
+    private static void checkPhys(final long phys, final long bytes)
+    {
+        if (bytes <= 0 || phys < 0 || phys > PHYS_MASK || bytes - 1 > PHYS_MASK - phys)
+        {
+            throw new IllegalArgumentException("phys=" + hex(phys) + " bytes=" + hex(bytes) +
+                (bytes <= 0 ? ": bytes must be at least 1" : ": goes beyond 52-bit physical addresses"));
+        }
+    }
+
+    private static void checkMaskBits(final int maskBits)
+    {
+        if (maskBits < 1 || maskBits > 64)
+        {
+            throw new IllegalArgumentException("maskBits=" + maskBits + " must be in [1, 64]");
+        }
+    }
+
+    private static void checkSgArrays(final long[] first, final long[] bytes, final int count, final long[] out)
+    {
+        if (count < 1 || first.length < count || bytes.length < count || out.length < count)
+        {
+            throw new IllegalArgumentException("count=" + count + " must be at least 1 and within every array (lengths " +
+                first.length + ", " + bytes.length + ", " + out.length + ")");
+        }
+    }
+
+    private void checkAperture(final long startByte, final long endByte, final long maxIova)
+    {
+        if (Long.compareUnsigned(endByte, maxIova) > 0 || Long.compareUnsigned(startByte, endByte) >= 0)
+        {
+            throw new IllegalArgumentException("aperture [" + hex(startByte) + ", " + hex(endByte) + "] must be a non-empty " +
+                "range within the IOVA space [0x0, " + hex(maxIova) + "]");
+        }
+        if ((startByte & granuleMask) != 0 || ((endByte + 1) & granuleMask) != 0)
+        {
+            throw new IllegalArgumentException("aperture [" + hex(startByte) + ", " + hex(endByte) + "] must start and end on " +
+                (granuleMask + 1) + "-byte page boundaries");
+        }
+    }
+
+    private ReservedRegion firstOfType(final RegionType type)
+    {
+        for (final ReservedRegion region : regions.regions())
+        {
+            if (region.type() == type)
+            {
+                return region;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Identity-maps every direct and direct-relaxable region within the page table's reach, a page
+     * at a time so that overlapping direct regions of both kinds get the union of their protections.
+     */
+    private void identityMapDirectRegions(final long maxIova)
+    {
+        final long pageBytes = granuleMask + 1;
+        for (final ReservedRegion region : regions.regions())
+        {
+            if (!region.type().isDirect() || Long.compareUnsigned(region.startByte(), maxIova) > 0)
+            {
+                continue;
+            }
+            final long firstPage = region.startByte() & ~granuleMask;
+            final long lastPage = (Long.compareUnsigned(region.endByte(), maxIova) > 0 ? maxIova : region.endByte()) & ~granuleMask;
+            for (long page = firstPage; page <= lastPage; page += pageBytes)
+            {
+                final long existing = pageTable.translate(page);
+                Protection protection = region.protection();
+                if (!Translation.isFault(existing))
+                {
+                    final Protection union = Translation.protection(existing).union(protection);
+                    if (union == Translation.protection(existing))
+                    {
+                        continue;
+                    }
+                    pageTable.unmap(page, pageBytes, IoPageTable.UNMAP_ONE_FIXED);
+                    protection = union;
+                }
+                if (!pageTable.map(page, page, pageBytes, protection, FIRST | LAST | FIXED))
+                {
+                    throw new IllegalStateException("out of page-table memory identity-mapping " + region);
+                }
+            }
+        }
+    }
+
+    private Thread startFlushTimer(final long timeoutNanos)
+    {
+        final Thread thread = new Thread(new FlushTimer(this, Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeoutNanos / 2)),
+            "dma-flush-timer");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /** Calls {@link #flushExpired()} every half timeout until the domain closes. */
+    private static final class FlushTimer implements Runnable
+    {
+        private final DmaDomain domain;
+        private final long periodNanos;
+
+        FlushTimer(final DmaDomain domain, final long periodNanos)
+        {
+            this.domain = domain;
+            this.periodNanos = periodNanos;
+        }
+
+        @Override
+        public void run()
+        {
+            while (!domain.gate.isClosed())
+            {
+                LockSupport.parkNanos(periodNanos);
+                try
+                {
+                    domain.flushExpired();
+                }
+                catch (final IllegalStateException ex)
+                {
+                    return; // closed
+                }
+            }
+        }
+    }
+
+    private static void joinQuietly(final Thread thread)
+    {
+        boolean interrupted = false;
+        while (true)
+        {
+            try
+            {
+                thread.join();
+                break;
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static int defaultStripes()
+    {
+        final int wanted = 4 * Runtime.getRuntime().availableProcessors();
+        return Math.min(256, Integer.highestOneBit(wanted - 1) << 1);
+    }
+
+    private static final long UNSET = -1L;
+
+    /** Configures a domain; every setter checks its argument at once. */
+    public static final class Builder
+    {
+        private long granuleBytes = 1L << IoPageTable.DEFAULT_GRANULE_SHIFT;
+        private int bitsPerLevel = IoPageTable.DEFAULT_BITS_PER_LEVEL;
+        private int iovaBits = IoPageTable.DEFAULT_IOVA_BITS;
+        private int maxTables = IoPageTable.DEFAULT_MAX_TABLES;
+        private long apertureStartByte;
+        private long apertureEndByte = UNSET;
+        private int dmaMaskBits = 64;
+        private boolean try32BitFirst = true;
+        private ReservedRegionList regions = ReservedRegionList.empty();
+        private InvalidationMode mode = InvalidationMode.STRICT;
+        private Iotlb iotlb;
+        private int flushQueueEntries = DEFAULT_FLUSH_QUEUE_ENTRIES;
+        private long flushTimeoutNanos = DEFAULT_FLUSH_TIMEOUT_NANOS;
+        private int flushQueueStripes;
+        private boolean flushTimer = true;
+
+        private Builder()
+        {
+        }
+
+        /**
+         * @param granuleBytes the page size, a power of two from 4 KiB to 1 GiB.
+         * @return this builder.
+         */
+        public Builder granuleBytes(final long granuleBytes)
+        {
+            if (granuleBytes < 4096 || granuleBytes > (1L << 30) || Long.bitCount(granuleBytes) != 1)
+            {
+                throw new IllegalArgumentException("granuleBytes=" + granuleBytes + " must be a power of two from 4096 to 2^30");
+            }
+            this.granuleBytes = granuleBytes;
+            return this;
+        }
+
+        /**
+         * @param bitsPerLevel log2 of the entries per page table, 1 to 16 (default 9: 512 entries).
+         * @return this builder.
+         */
+        public Builder bitsPerLevel(final int bitsPerLevel)
+        {
+            if (bitsPerLevel < 1 || bitsPerLevel > 16)
+            {
+                throw new IllegalArgumentException("bitsPerLevel=" + bitsPerLevel + " must be in [1, 16]");
+            }
+            this.bitsPerLevel = bitsPerLevel;
+            return this;
+        }
+
+        /**
+         * @param iovaBits width of the IOVA space the page table covers, above the granule shift, at most 63 (default 48).
+         * @return this builder.
+         */
+        public Builder iovaBits(final int iovaBits)
+        {
+            if (iovaBits < 13 || iovaBits > 63)
+            {
+                throw new IllegalArgumentException("iovaBits=" + iovaBits + " must be in [13, 63]");
+            }
+            this.iovaBits = iovaBits;
+            return this;
+        }
+
+        /**
+         * @param maxTables the most page tables that may exist at once (default 1 Mi).
+         * @return this builder.
+         */
+        public Builder maxTables(final int maxTables)
+        {
+            if (maxTables < 1)
+            {
+                throw new IllegalArgumentException("maxTables=" + maxTables + " must be at least 1");
+            }
+            this.maxTables = maxTables;
+            return this;
+        }
+
+        /**
+         * The addresses the IOMMU translates; {@code map} allocates only inside it (never pfn 0).
+         *
+         * @param startByte first byte, granule-aligned.
+         * @param endByte   last byte (inclusive), the byte before a granule boundary, within the IOVA space.
+         * @return this builder.
+         */
+        public Builder aperture(final long startByte, final long endByte)
+        {
+            if (Long.compareUnsigned(endByte, startByte) <= 0)
+            {
+                throw new IllegalArgumentException("aperture [" + hex(startByte) + ", " + hex(endByte) + "] is empty or reversed");
+            }
+            this.apertureStartByte = startByte;
+            this.apertureEndByte = endByte;
+            return this;
+        }
+
+        /**
+         * @param dmaMaskBits the width of the DMA mask used when a call gives none, 1 to 64 (default 64).
+         * @return this builder.
+         */
+        public Builder dmaMaskBits(final int dmaMaskBits)
+        {
+            checkMaskBits(dmaMaskBits);
+            this.dmaMaskBits = dmaMaskBits;
+            return this;
+        }
+
+        /**
+         * @param try32BitFirst when true (default, Linux's policy), a device whose mask is wider than
+         *                      32 bits gets an IOVA below 4 GiB when one is free, and one below its mask otherwise.
+         * @return this builder.
+         */
+        public Builder try32BitFirst(final boolean try32BitFirst)
+        {
+            this.try32BitFirst = try32BitFirst;
+            return this;
+        }
+
+        /**
+         * @param regions reserved regions to carve out and, for direct kinds, identity-map.
+         * @return this builder.
+         */
+        public Builder regions(final ReservedRegionList regions)
+        {
+            this.regions = Objects.requireNonNull(regions, "regions");
+            return this;
+        }
+
+        /**
+         * @param mode {@link InvalidationMode#STRICT} (default) or {@link InvalidationMode#LAZY}.
+         * @return this builder.
+         */
+        public Builder invalidationMode(final InvalidationMode mode)
+        {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * @param iotlb what to invalidate (default: a {@link SimulatedIotlb} that costs nothing).
+         * @return this builder.
+         */
+        public Builder iotlb(final Iotlb iotlb)
+        {
+            this.iotlb = Objects.requireNonNull(iotlb, "iotlb");
+            return this;
+        }
+
+        /**
+         * @param flushQueueEntries entries per flush queue, 1 to 65536 (default 256).
+         * @return this builder.
+         */
+        public Builder flushQueueEntries(final int flushQueueEntries)
+        {
+            if (flushQueueEntries < 1 || flushQueueEntries > 65536)
+            {
+                throw new IllegalArgumentException("flushQueueEntries=" + flushQueueEntries + " must be in [1, 65536]");
+            }
+            this.flushQueueEntries = flushQueueEntries;
+            return this;
+        }
+
+        /**
+         * @param flushTimeoutNanos how long an unmapped IOVA may wait in a queue before the next
+         *                          unmap on that queue, or the flush timer, flushes it (default 10 ms).
+         * @return this builder.
+         */
+        public Builder flushTimeoutNanos(final long flushTimeoutNanos)
+        {
+            if (flushTimeoutNanos < 0)
+            {
+                throw new IllegalArgumentException("flushTimeoutNanos=" + flushTimeoutNanos + " must not be negative");
+            }
+            this.flushTimeoutNanos = flushTimeoutNanos;
+            return this;
+        }
+
+        /**
+         * @param flushQueueStripes flush queues, a power of two from 1 to 1024. Default: four per
+         *                          available processor, rounded up to a power of two, at most 256.
+         * @return this builder.
+         */
+        public Builder flushQueueStripes(final int flushQueueStripes)
+        {
+            if (flushQueueStripes < 1 || flushQueueStripes > 1024 || Integer.bitCount(flushQueueStripes) != 1)
+            {
+                throw new IllegalArgumentException("flushQueueStripes=" + flushQueueStripes + " must be a power of two in [1, 1024]");
+            }
+            this.flushQueueStripes = flushQueueStripes;
+            return this;
+        }
+
+        /**
+         * @param flushTimer when true (default), lazy mode runs a daemon thread that applies the
+         *                   timeout every half timeout even when no unmap comes (it holds the domain:
+         *                   close the domain to stop it); when false, the timeout is checked only by
+         *                   unmaps (their own queue) and by {@link DmaDomain#flushExpired()}.
+         * @return this builder.
+         */
+        public Builder flushTimer(final boolean flushTimer)
+        {
+            this.flushTimer = flushTimer;
+            return this;
+        }
+
+        /**
+         * @return a new domain, its regions carved and identity-mapped.
+         * @throws IllegalArgumentException for an aperture outside the IOVA space, or regions that cannot be carved.
+         * @throws IllegalStateException    when the JVM lacks the {@code --add-exports} Agrona needs.
+         */
+        public DmaDomain build()
+        {
+            if (iovaBits <= Long.numberOfTrailingZeros(granuleBytes))
+            {
+                throw new IllegalArgumentException("iovaBits=" + iovaBits + " must exceed the granule shift " +
+                    Long.numberOfTrailingZeros(granuleBytes));
+            }
+            return new DmaDomain(this);
+        }
+    }
+}

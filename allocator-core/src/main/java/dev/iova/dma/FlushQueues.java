@@ -1,0 +1,453 @@
+package dev.iova.dma;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import org.agrona.UnsafeApi;
+
+import static dev.iova.dma.FlushQueueDescriptor.COUNT_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.HEAD_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.OLDEST_NANOS_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.PAGES_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.PFN_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.QUEUED_NANOS_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.TAG_OFFSET;
+import static dev.iova.dma.FlushQueueDescriptor.entryOffset;
+import static dev.iova.dma.FlushQueueDescriptor.queueLength;
+
+/**
+ * Lazy invalidation: unmapped IOVA ranges wait in flush queues until one whole-IOTLB invalidation
+ * covers a batch of them, and only then are they freed (Linux's {@code iova_fq} in
+ * {@code dma-iommu.c}: 256 entries per queue, 10 ms timeout).
+ *
+ * <h2>Stripes instead of CPUs</h2>
+ * As the range caches do ({@link dev.iova.cache.RangeCache}), the queues hang off a fixed number
+ * of stripes, each with a compare-and-set spin lock on its own 128-byte line: a thread starts at
+ * the stripe its id hashes to and moves to the next one when that is busy, so a thread that holds
+ * a queue during an invalidation costs the others one failed CAS, not a wait. Memory is fixed at
+ * creation ({@code stripes × entries} entries of 32 bytes), whatever the number of threads, and
+ * nothing belongs to a thread: the entries of a thread that dies wait in their stripe and are
+ * freed by the next flush of that stripe, the timeout or {@link #flush()}.
+ *
+ * <h2>When a queue is flushed</h2>
+ * <ul>
+ *   <li>Every {@link #queue} first frees, from the head, the entries an invalidation already
+ *       covers (begun after they were queued and completed since, whoever issued it).</li>
+ *   <li>When the queue is then full, or its oldest entry is older than the timeout, the queue
+ *       invalidates the whole IOTLB once, then frees every entry it holds.</li>
+ *   <li>{@link #flushExpired(long)} is the timeout without further unmaps: a cheap, lock-free scan
+ *       of every queue's oldest time, and one invalidation for all of them when any has expired.
+ *       The domain's flush timer calls it (off by default in tests).</li>
+ *   <li>{@link #flush()} invalidates once and frees every entry queued before it began.</li>
+ * </ul>
+ *
+ * <h2>The safety rule</h2>
+ * An entry's tag is taken after its page-table entries were cleared; an IOVA is freed only when an
+ * invalidation whose ticket is above its tag has completed ({@link InvalidationClock}), so it is
+ * never handed out again before the invalidation covering its last unmap has completed.
+ * Detached page tables follow the same rule ({@link IoPageTable#invalidationCompleted(long)}).
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} marks the queues closed, takes every lock (waiting for the holders) and frees
+ * the memory; the domain flushes before closing them. Garbage-free.
+ */
+final class FlushQueues implements AutoCloseable
+{
+    /** Where freed IOVAs go once invalidated. */
+    interface IovaSink
+    {
+        /**
+         * @param pfn   first pfn.
+         * @param pages length in pages, as allocated.
+         */
+        void free(long pfn, long pages);
+    }
+
+    private static final int LOCK_SPACING = 32; // ints: 128 bytes
+    private static final int BATCHES = 0;
+    private static final int FREED = 16;
+
+    private final IovaSink sink;
+    private final IoPageTable pageTable;
+    private final InvalidationClock clock;
+    private final Iotlb iotlb;
+    private final int stripes;
+    private final int stripeMask;
+    private final int entries;
+    private final long timeoutNanos;
+    private final long queueLength;
+    private final long rawAddress;
+    private final long queuesAddress;
+    private final AtomicIntegerArray locks;
+    private final AtomicLongArray counters = new AtomicLongArray(32);
+    private volatile boolean closed;
+
+    /**
+     * @param sink         frees IOVAs.
+     * @param pageTable    the page table whose clock tags the entries.
+     * @param iotlb        what to invalidate.
+     * @param stripes      a power of two.
+     * @param entries      entries per queue, at least 1.
+     * @param timeoutNanos how long an entry may wait, at least 0.
+     */
+    FlushQueues(
+        final IovaSink sink, final IoPageTable pageTable, final Iotlb iotlb, final int stripes, final int entries,
+        final long timeoutNanos)
+    {
+        this.sink = sink;
+        this.pageTable = pageTable;
+        this.clock = pageTable.clock();
+        this.iotlb = iotlb;
+        this.stripes = stripes;
+        this.stripeMask = stripes - 1;
+        this.entries = entries;
+        this.timeoutNanos = timeoutNanos;
+        this.queueLength = queueLength(entries);
+        final long bytes = queueLength * stripes;
+        this.rawAddress = UnsafeApi.allocateMemory(bytes + FlushQueueDescriptor.QUEUE_ALIGNMENT);
+        this.queuesAddress = (rawAddress + FlushQueueDescriptor.QUEUE_ALIGNMENT - 1) & -FlushQueueDescriptor.QUEUE_ALIGNMENT;
+        UnsafeApi.setMemory(queuesAddress, bytes, (byte)0);
+        this.locks = new AtomicIntegerArray(stripes * LOCK_SPACING);
+    }
+
+    /**
+     * Queues an unmapped range; may flush the calling thread's queue first (full or expired).
+     *
+     * @param pfn        first pfn.
+     * @param pages      length in pages.
+     * @param tag        {@link InvalidationClock#tagAfterUnmap()}, taken after the entries were cleared.
+     * @param nowNanos   {@code System.nanoTime()}.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    void queue(final long pfn, final long pages, final long tag, final long nowNanos)
+    {
+        final int stripe = lockAnyStripe();
+        try
+        {
+            final long queue = queueAddress(stripe);
+            freeCoveredFromHead(queue);
+            final int count = UnsafeApi.getInt(queue + COUNT_OFFSET);
+            if (count == entries || (count > 0 && nowNanos - UnsafeApi.getLong(queue + OLDEST_NANOS_OFFSET) >= timeoutNanos))
+            {
+                invalidateAll();
+                freeCovered(queue);
+            }
+            append(queue, pfn, pages, tag, nowNanos);
+        }
+        finally
+        {
+            unlock(stripe);
+        }
+    }
+
+    /**
+     * Invalidates once and frees every entry queued before this call began (entries queued
+     * meanwhile may wait for the next flush). Does nothing when every queue is empty.
+     *
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    void flush()
+    {
+        checkOpen();
+        if (queuedEntries() == 0 && !pageTable.hasRetiredTables())
+        {
+            return;
+        }
+        invalidateAll();
+        freeEverywhere();
+    }
+
+    /**
+     * The timeout without further unmaps: when any queue's oldest entry has waited
+     * {@code timeoutNanos} or more, invalidates once and frees what that covers in every queue.
+     * Costs one racy read per queue when nothing has expired.
+     *
+     * @param nowNanos {@code System.nanoTime()}.
+     * @return true when it flushed.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    boolean flushExpired(final long nowNanos)
+    {
+        checkOpen();
+        boolean expired = false;
+        for (int stripe = 0; stripe < stripes && !expired; stripe++)
+        {
+            final long queue = queueAddress(stripe);
+            expired = UnsafeApi.getIntAcquire(null, queue + COUNT_OFFSET) > 0 &&
+                nowNanos - UnsafeApi.getLongAcquire(null, queue + OLDEST_NANOS_OFFSET) >= timeoutNanos;
+        }
+        if (expired)
+        {
+            invalidateAll();
+            freeEverywhere();
+        }
+        return expired;
+    }
+
+    /** @return entries waiting in every queue (a racy sum). */
+    long queuedEntries()
+    {
+        long total = 0;
+        for (int stripe = 0; stripe < stripes; stripe++)
+        {
+            total += UnsafeApi.getIntAcquire(null, queueAddress(stripe) + COUNT_OFFSET);
+        }
+        return total;
+    }
+
+    /** @return whole-IOTLB invalidations the queues issued. */
+    long batches()
+    {
+        return counters.get(BATCHES);
+    }
+
+    /** @return IOVA ranges freed after an invalidation. */
+    long freedEntries()
+    {
+        return counters.get(FREED);
+    }
+
+    /** @return the stripes. */
+    int stripes()
+    {
+        return stripes;
+    }
+
+    /** @return entries per queue. */
+    int entriesPerQueue()
+    {
+        return entries;
+    }
+
+    /** @return off-heap bytes held. */
+    long offHeapBytes()
+    {
+        return closed ? 0 : queueLength * stripes + FlushQueueDescriptor.QUEUE_ALIGNMENT;
+    }
+
+    /**
+     * Waits for every operation in progress, then frees the memory. Entries still queued are not
+     * freed (the domain flushes first, or is going away). Later calls throw.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (int stripe = 0; stripe < stripes; stripe++)
+        {
+            lock(stripe, false); // held for ever: nobody touches the memory again
+        }
+        UnsafeApi.freeMemory(rawAddress);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Under a queue's lock
+    // ---------------------------------------------------------------------------------------------
+
+    private void append(final long queue, final long pfn, final long pages, final long tag, final long nowNanos)
+    {
+        final int count = UnsafeApi.getInt(queue + COUNT_OFFSET);
+        final int head = UnsafeApi.getInt(queue + HEAD_OFFSET);
+        final long entry = queue + entryOffset(slot(head, count));
+        UnsafeApi.putLong(entry + PFN_OFFSET, pfn);
+        UnsafeApi.putLong(entry + PAGES_OFFSET, pages);
+        UnsafeApi.putLong(entry + TAG_OFFSET, tag);
+        UnsafeApi.putLong(entry + QUEUED_NANOS_OFFSET, nowNanos);
+        if (count == 0)
+        {
+            UnsafeApi.putLongRelease(null, queue + OLDEST_NANOS_OFFSET, nowNanos);
+        }
+        UnsafeApi.putIntRelease(null, queue + COUNT_OFFSET, count + 1); // StoreStore: oldest time before the count
+    }
+
+    /** Frees entries from the head while an invalidation covers them. */
+    private void freeCoveredFromHead(final long queue)
+    {
+        int count = UnsafeApi.getInt(queue + COUNT_OFFSET);
+        int head = UnsafeApi.getInt(queue + HEAD_OFFSET);
+        final int before = count;
+        while (count > 0)
+        {
+            final long entry = queue + entryOffset(head);
+            if (!clock.covers(UnsafeApi.getLong(entry + TAG_OFFSET)))
+            {
+                break;
+            }
+            sink.free(UnsafeApi.getLong(entry + PFN_OFFSET), UnsafeApi.getLong(entry + PAGES_OFFSET));
+            head = slot(head, 1);
+            count--;
+        }
+        if (count != before)
+        {
+            publish(queue, head, count, before - count);
+        }
+    }
+
+    /** Frees every entry an invalidation covers, keeping the others in order. */
+    private void freeCovered(final long queue)
+    {
+        final int count = UnsafeApi.getInt(queue + COUNT_OFFSET);
+        final int head = UnsafeApi.getInt(queue + HEAD_OFFSET);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final long entry = queue + entryOffset(slot(head, i));
+            if (clock.covers(UnsafeApi.getLong(entry + TAG_OFFSET)))
+            {
+                sink.free(UnsafeApi.getLong(entry + PFN_OFFSET), UnsafeApi.getLong(entry + PAGES_OFFSET));
+            }
+            else
+            {
+                if (kept != i)
+                {
+                    UnsafeApi.copyMemory(entry, queue + entryOffset(slot(head, kept)), FlushQueueDescriptor.ENTRY_LENGTH);
+                }
+                kept++;
+            }
+        }
+        if (kept != count)
+        {
+            publish(queue, head, kept, count - kept);
+        }
+    }
+
+    private void publish(final long queue, final int head, final int count, final int freed)
+    {
+        UnsafeApi.putInt(queue + HEAD_OFFSET, count == 0 ? 0 : head);
+        if (count > 0)
+        {
+            UnsafeApi.putLongRelease(null, queue + OLDEST_NANOS_OFFSET,
+                UnsafeApi.getLong(queue + entryOffset(head) + QUEUED_NANOS_OFFSET));
+        }
+        UnsafeApi.putIntRelease(null, queue + COUNT_OFFSET, count);
+        counters.getAndAdd(FREED, freed);
+    }
+
+    private int slot(final int head, final int index)
+    {
+        final int slot = head + index;
+        return slot >= entries ? slot - entries : slot;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Invalidation
+    // ---------------------------------------------------------------------------------------------
+
+    /** One whole-IOTLB invalidation, then the detached tables it covers go back to the pool. */
+    private void invalidateAll()
+    {
+        final long ticket = clock.begin();
+        iotlb.invalidateAll();
+        pageTable.invalidationCompleted(ticket);
+        counters.getAndIncrement(BATCHES);
+    }
+
+    private void freeEverywhere()
+    {
+        for (int stripe = 0; stripe < stripes; stripe++)
+        {
+            final long queue = queueAddress(stripe);
+            if (UnsafeApi.getIntAcquire(null, queue + COUNT_OFFSET) == 0)
+            {
+                continue;
+            }
+            lock(stripe, true);
+            try
+            {
+                freeCovered(queue);
+            }
+            finally
+            {
+                unlock(stripe);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Locks
+    // ---------------------------------------------------------------------------------------------
+
+    private long queueAddress(final int stripe)
+    {
+        return queuesAddress + stripe * queueLength;
+    }
+
+    private int lockAnyStripe()
+    {
+        final int home = (int)((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 40) & stripeMask;
+        for (int attempt = 0; ; attempt++)
+        {
+            final int stripe = (home + attempt) & stripeMask;
+            final int lockIndex = stripe * LOCK_SPACING;
+            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
+            {
+                if (closed)
+                {
+                    locks.lazySet(lockIndex, 0);
+                    throw closedException();
+                }
+                return stripe;
+            }
+            if ((attempt & stripeMask) == stripeMask)
+            {
+                backOff(attempt, true); // every queue was busy: let their holders run
+            }
+        }
+    }
+
+    private void lock(final int stripe, final boolean failWhenClosed)
+    {
+        final int lockIndex = stripe * LOCK_SPACING;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
+            {
+                if (failWhenClosed && closed)
+                {
+                    locks.lazySet(lockIndex, 0);
+                    throw closedException();
+                }
+                return;
+            }
+            backOff(attempt, failWhenClosed);
+        }
+    }
+
+    private void unlock(final int stripe)
+    {
+        locks.lazySet(stripe * LOCK_SPACING, 0); // StoreStore: the queue's writes are visible to the next holder
+    }
+
+    private void backOff(final int attempt, final boolean failWhenClosed)
+    {
+        if (failWhenClosed && closed)
+        {
+            throw closedException();
+        }
+        if (attempt < 64)
+        {
+            Thread.onSpinWait();
+        }
+        else
+        {
+            Thread.yield(); // the holder may be preempted, or waiting for an invalidation
+        }
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw closedException();
+        }
+    }
+
+    private static IllegalStateException closedException()
+    {
+        return new IllegalStateException("domain is closed: its flush queues are gone");
+    }
+}

@@ -1,0 +1,757 @@
+package dev.iova.dma;
+
+import dev.iova.region.Protection;
+
+import org.agrona.UnsafeApi;
+
+import static dev.iova.dma.PageTableDescriptor.FIRST;
+import static dev.iova.dma.PageTableDescriptor.FIXED;
+import static dev.iova.dma.PageTableDescriptor.LAST;
+import static dev.iova.dma.PageTableDescriptor.PHYS_BITS;
+import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
+import static dev.iova.dma.PageTableDescriptor.VALID;
+import static dev.iova.dma.PageTableDescriptor.entryOffset;
+import static dev.iova.dma.PageTableDescriptor.leafPhys;
+import static dev.iova.dma.PageTableDescriptor.protectionBits;
+import static dev.iova.dma.PageTableDescriptor.tableAddress;
+import static dev.iova.dma.PageTableDescriptor.tableEntry;
+
+/**
+ * An off-heap, multi-level I/O page table: what an IOMMU walks to turn an I/O virtual address
+ * into a physical one (after Linux's {@code drivers/iommu/io-pgtable-arm.c}).
+ *
+ * <h2>Geometry</h2>
+ * A granule of {@code 2^granuleShift} bytes, tables of {@code 2^bitsPerLevel} 8-byte entries, an
+ * IOVA space of {@code 2^iovaBits} bytes; as many levels as it takes. The default — 4 KiB granule,
+ * 512 entries, 48 bits — has four levels, each table is one 4 KiB page, and a leaf table maps
+ * 2 MiB. Every mapping is made of granule-sized leaves at the last level (no block entries). The
+ * entry format is {@link PageTableDescriptor}; tables come from a {@link TablePool}.
+ *
+ * <h2>Concurrency and memory ordering</h2>
+ * Calls on disjoint ranges need no lock: the owner of a range (the IOVA allocator guarantees it is
+ * exclusive) writes its leaves; tables shared by several ranges are only ever installed, never
+ * changed, and installing one is a compare-and-set.
+ * <ul>
+ *   <li><b>Installing a table</b>: a zeroed table is published by a CAS of its parent entry from 0
+ *       to the table's address (a release: the zeroes are visible before the pointer). A loser
+ *       gives its table back, unseen, and uses the winner's.</li>
+ *   <li><b>Writing a leaf</b>: one release store of the whole 64-bit entry, so a reader sees the
+ *       old entry or the new one, never a mix.</li>
+ *   <li><b>Walking</b> ({@link #translate(long)}, and map/unmap on their way down): every entry is
+ *       read with an acquire load, so a walker that sees a table pointer sees that table's zeroes
+ *       or later contents. A mapping is therefore visible to a {@code translate} on any thread
+ *       that happens-after the {@code map} returned (for example, a thread that received the
+ *       IOVA through a queue or a volatile field), and may be visible earlier, page by page.</li>
+ *   <li><b>Unmapping</b> claims the mapping with a CAS of its first entry, so two racing unmaps of
+ *       the same range cannot both succeed, then clears the other entries with release stores.</li>
+ * </ul>
+ *
+ * <h2>Reclaiming tables</h2>
+ * Linux's policy, made safe for lock-free walkers: a table is reclaimed when a single unmap
+ * covers its whole span (the allocator then guarantees nobody else has an address in it), and
+ * only then: a table emptied piecemeal by smaller unmaps stays installed until {@link #close()}
+ * (it will serve the next mapping in that span). Such an unmap does not clear the table's
+ * entries one by one: it detaches the largest fully covered table with one store to its parent
+ * entry. The detached subtree is recycled only after an IOTLB invalidation that covers it has
+ * completed — {@link #rangeInvalidated(long, long)} or {@link #invalidationCompleted(long)} —
+ * and behind a recycle epoch that walkers check (see {@link TablePool}), so neither a walk cache
+ * nor a walk in progress can see a table reused. Memory returns to the system at {@link #close()}.
+ *
+ * <h2>Errors</h2>
+ * Unaligned addresses or sizes, ranges beyond the IOVA space or 52-bit physical addresses,
+ * {@link Protection#NO_MAP}, mapping over an existing entry, unmapping a hole or part of a mapping:
+ * each throws {@link IllegalArgumentException} naming the values, after checking every entry and
+ * before writing any. Running out of tables ({@code maxTables}) makes {@link #map} return false,
+ * with nothing mapped.
+ *
+ * <p>{@link #map}, {@link #unmap} and {@link #translate} allocate nothing on the Java heap once the
+ * tables they need exist. {@link #close()} must not race with other calls (the {@link DmaDomain}
+ * waits for its callers before closing its table).
+ */
+public final class IoPageTable implements AutoCloseable
+{
+    /** Default granule: 4 KiB. */
+    public static final int DEFAULT_GRANULE_SHIFT = 12;
+
+    /** Default table size: 512 entries, one 4 KiB page. */
+    public static final int DEFAULT_BITS_PER_LEVEL = 9;
+
+    /** Default IOVA space: 48 bits, four levels with the defaults above. */
+    public static final int DEFAULT_IOVA_BITS = 48;
+
+    /** Default bound on tables: 1 Mi tables, 4 GiB of 4 KiB tables, taken only as used. */
+    public static final int DEFAULT_MAX_TABLES = 1 << 20;
+
+    /** Unmap mode: one or more whole mappings (the public {@link #unmap(long, long)}). */
+    static final int UNMAP_WHOLE = 0;
+
+    /** Unmap mode: exactly one mapping, not {@code FIXED} (the DMA domain's unmap). */
+    static final int UNMAP_ONE_DMA = 1;
+
+    /** Unmap mode: exactly one {@code FIXED} mapping (an MSI doorbell page). */
+    static final int UNMAP_ONE_FIXED = 2;
+
+    private final int granuleShift;
+    private final long granuleBytes;
+    private final long granuleMask;
+    private final int bitsPerLevel;
+    private final int entriesPerTable;
+    private final long indexMask;
+    private final int iovaBits;
+    private final long maxIova;
+    private final int levels;
+    private final int leafLevel;
+    private final TablePool pool;
+    private final InvalidationClock clock = new InvalidationClock();
+    private final long rootAddress;
+    private volatile boolean closed;
+
+    /** A page table with the default geometry: 4 KiB granule, 512 entries per table, 48-bit IOVAs. */
+    public IoPageTable()
+    {
+        this(DEFAULT_GRANULE_SHIFT, DEFAULT_BITS_PER_LEVEL, DEFAULT_IOVA_BITS, DEFAULT_MAX_TABLES);
+    }
+
+    /**
+     * @param granuleShift log2 of the page size, 12 (4 KiB) to 30.
+     * @param bitsPerLevel log2 of the entries per table, 1 to 16 (9: 512 entries).
+     * @param iovaBits     width of the IOVA space, {@code granuleShift + 1} to 63.
+     * @param maxTables    the most tables that may exist at once, at least 1 (the root).
+     * @throws IllegalArgumentException naming the bad value.
+     * @throws IllegalStateException    when the JVM lacks the {@code --add-exports} Agrona needs.
+     */
+    public IoPageTable(final int granuleShift, final int bitsPerLevel, final int iovaBits, final int maxTables)
+    {
+        if (granuleShift < 12 || granuleShift > 30)
+        {
+            throw new IllegalArgumentException("granuleShift=" + granuleShift + " must be in [12, 30]");
+        }
+        if (bitsPerLevel < 1 || bitsPerLevel > 16)
+        {
+            throw new IllegalArgumentException("bitsPerLevel=" + bitsPerLevel + " must be in [1, 16]");
+        }
+        if (iovaBits <= granuleShift || iovaBits > 63)
+        {
+            throw new IllegalArgumentException("iovaBits=" + iovaBits + " must be in [" + (granuleShift + 1) + ", 63]");
+        }
+        if (maxTables < 1)
+        {
+            throw new IllegalArgumentException("maxTables=" + maxTables + " must be at least 1");
+        }
+        this.granuleShift = granuleShift;
+        this.granuleBytes = 1L << granuleShift;
+        this.granuleMask = granuleBytes - 1;
+        this.bitsPerLevel = bitsPerLevel;
+        this.entriesPerTable = 1 << bitsPerLevel;
+        this.indexMask = entriesPerTable - 1;
+        this.iovaBits = iovaBits;
+        this.maxIova = (1L << iovaBits) - 1;
+        this.levels = (iovaBits - granuleShift + bitsPerLevel - 1) / bitsPerLevel;
+        this.leafLevel = levels - 1;
+        this.pool = new TablePool(entriesPerTable * PageTableDescriptor.ENTRY_LENGTH, maxTables, leafLevel, entriesPerTable);
+        this.rootAddress = pool.allocate();
+    }
+
+    /** @return log2 of the page size. */
+    public int granuleShift()
+    {
+        return granuleShift;
+    }
+
+    /** @return log2 of the entries per table. */
+    public int bitsPerLevel()
+    {
+        return bitsPerLevel;
+    }
+
+    /** @return the width of the IOVA space in bits. */
+    public int iovaBits()
+    {
+        return iovaBits;
+    }
+
+    /** @return how many levels a walk reads. */
+    public int levels()
+    {
+        return levels;
+    }
+
+    /**
+     * Maps {@code [iova, iova + bytes)} to {@code [phys, phys + bytes)}, one leaf per page, as one
+     * mapping (what {@link #unmap} takes back whole).
+     *
+     * @param iova       first I/O virtual address, granule-aligned.
+     * @param phys       first physical address, granule-aligned, below 2^52.
+     * @param bytes      a positive multiple of the granule.
+     * @param protection {@link Protection#READ}, {@link Protection#WRITE} or {@link Protection#READ_WRITE}.
+     * @return true when mapped; false when the table bound was reached (nothing is mapped then).
+     * @throws IllegalArgumentException for a bad value or when any page of the range is already
+     *                                  mapped; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public boolean map(final long iova, final long phys, final long bytes, final Protection protection)
+    {
+        return map(iova, phys, bytes, protection, FIRST | LAST);
+    }
+
+    /**
+     * As {@link #map(long, long, long, Protection)}, with the software bits to set.
+     *
+     * @param softwareBits {@code FIRST} to mark the first page, {@code LAST} the last, {@code FIXED} every page.
+     */
+    boolean map(final long iova, final long phys, final long bytes, final Protection protection, final long softwareBits)
+    {
+        checkOpen();
+        checkIovaRange(iova, bytes);
+        checkPhysRange(phys, bytes);
+        final long leafBits = checkedProtectionBits(protection) | VALID;
+        final long pages = bytes >>> granuleShift;
+        checkUnmapped(iova, pages);
+        return writeLeaves(iova, phys, pages, leafBits, softwareBits);
+    }
+
+    /**
+     * Unmaps {@code [iova, iova + bytes)}, which must be exactly one or more whole mappings: every
+     * page mapped, the first page the first of a {@link #map} call, the last page the last of one.
+     * Tables whose whole span the range covers are detached and wait for an invalidation.
+     *
+     * @param iova  first address, granule-aligned.
+     * @param bytes a positive multiple of the granule.
+     * @return the bytes unmapped ({@code bytes}).
+     * @throws IllegalArgumentException for a bad value, a hole, or a range that starts or ends
+     *                                  inside a mapping; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long unmap(final long iova, final long bytes)
+    {
+        return unmap(iova, bytes, UNMAP_WHOLE);
+    }
+
+    /**
+     * As {@link #unmap(long, long)}, with what the range must be.
+     *
+     * @param mode {@link #UNMAP_WHOLE}, {@link #UNMAP_ONE_DMA} or {@link #UNMAP_ONE_FIXED}.
+     */
+    long unmap(final long iova, final long bytes, final int mode)
+    {
+        checkOpen();
+        checkIovaRange(iova, bytes);
+        final long pages = bytes >>> granuleShift;
+        final long firstEntry = checkMapped(iova, pages, mode);
+        final long firstEntryAddress = leafTable(iova, false) + entryOffset(leafIndex(iova));
+        if (!UnsafeApi.compareAndSetLong(null, firstEntryAddress, firstEntry, 0L))
+        {
+            throw new IllegalArgumentException("iova=" + hex(iova) + " is not mapped: unmapped by another thread meanwhile");
+        }
+        clearAndDetach(iova, pages);
+        return bytes;
+    }
+
+    /**
+     * Translates one address, as the IOMMU would.
+     *
+     * @param iova any address; those outside the IOVA space fault.
+     * @return a packed {@link Translation}: the physical address (with the iova's offset in its
+     *         page) and protection, or {@link Translation#FAULT}.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long translate(final long iova)
+    {
+        checkOpen();
+        if (iova < 0 || iova > maxIova)
+        {
+            return Translation.FAULT;
+        }
+        while (true)
+        {
+            final long epoch = pool.epochAcquire();
+            final long leaf = readLeaf(iova);
+            UnsafeApi.loadFence(); // LoadLoad: the walk's loads come before the second epoch read
+            if (pool.epochAfterWalk() == epoch)
+            {
+                return leaf == 0 ? Translation.FAULT : Translation.pack(leaf, iova, granuleMask);
+            }
+            // a detached table was recycled during the walk: what we read may belong to another mapping
+        }
+    }
+
+    /**
+     * @param iova any address.
+     * @return the translation, or null when {@code iova} is not mapped (allocates: for tests and tools).
+     */
+    public Translation translation(final long iova)
+    {
+        return Translation.of(translate(iova));
+    }
+
+    /**
+     * Starts a whole-space IOTLB invalidation: call before asking the IOTLB to invalidate
+     * everything, then {@link #invalidationCompleted(long)} once it has.
+     *
+     * @return the invalidation's ticket.
+     */
+    public long invalidationStarted()
+    {
+        return clock.begin();
+    }
+
+    /**
+     * Records that the whole-space invalidation with {@code ticket} has completed: every table
+     * detached before it started may now be reused.
+     *
+     * @param ticket from {@link #invalidationStarted()}.
+     */
+    public void invalidationCompleted(final long ticket)
+    {
+        clock.complete(ticket);
+        pool.releaseCovered(clock);
+    }
+
+    /**
+     * Records that an IOTLB invalidation of {@code [iova, iova + bytes)} has completed: tables
+     * detached from inside that range may now be reused.
+     *
+     * @param iova  first address invalidated.
+     * @param bytes bytes invalidated.
+     */
+    public void rangeInvalidated(final long iova, final long bytes)
+    {
+        pool.releaseInside(iova, iova + bytes - 1);
+    }
+
+    /** @return tables in use: installed, or detached and waiting for an invalidation (the root included). */
+    public int liveTables()
+    {
+        return pool.liveTables();
+    }
+
+    /** @return detached subtrees waiting for an invalidation before reuse. */
+    public int retiredTables()
+    {
+        return pool.retiredTables();
+    }
+
+    /** @return bytes of table memory taken from the system. */
+    public long offHeapBytes()
+    {
+        return closed ? 0 : pool.offHeapBytes();
+    }
+
+    /** @return true once {@link #close()} has been called. */
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /**
+     * Frees all table memory. Must not race with other calls on this table; later calls throw
+     * {@link IllegalStateException}. Closing twice is harmless.
+     */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            pool.releaseAll();
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "IoPageTable{granule=" + granuleBytes + ", entriesPerTable=" + entriesPerTable + ", iovaBits=" + iovaBits +
+            ", levels=" + levels + (closed ? ", closed}" : "}");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Package API for the DMA domain
+    // ---------------------------------------------------------------------------------------------
+
+    InvalidationClock clock()
+    {
+        return clock;
+    }
+
+    boolean hasRetiredTables()
+    {
+        return pool.hasRetired();
+    }
+
+    void releaseCoveredTables()
+    {
+        pool.releaseCovered(clock);
+    }
+
+    /** Clears {@code pages} leaves from {@code iova} without any check: undoes a partly written scatter-gather map. */
+    void clearUnchecked(final long iova, final long pages)
+    {
+        clearLeaves(iova, pages);
+    }
+
+    long granuleMask()
+    {
+        return granuleMask;
+    }
+
+    long maxIova()
+    {
+        return maxIova;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Walks
+    // ---------------------------------------------------------------------------------------------
+
+    private int shift(final int level)
+    {
+        return granuleShift + bitsPerLevel * (leafLevel - level);
+    }
+
+    private long index(final int level, final long iova)
+    {
+        return (iova >>> shift(level)) & indexMask;
+    }
+
+    private long leafIndex(final long iova)
+    {
+        return (iova >>> granuleShift) & indexMask;
+    }
+
+    private long leafTable(final long iova, final boolean install)
+    {
+        return tableAt(iova, leafLevel, install);
+    }
+
+    /** @return the table at {@code level} on {@code iova}'s path; 0 when absent (or, installing, when out of tables). */
+    private long tableAt(final long iova, final int level, final boolean install)
+    {
+        long table = rootAddress;
+        for (int l = 0; l < level; l++)
+        {
+            final long entryAddress = table + entryOffset(index(l, iova));
+            long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+            if (entry == 0)
+            {
+                if (!install || (entry = installTable(entryAddress)) == 0)
+                {
+                    return 0;
+                }
+            }
+            table = tableAddress(entry);
+        }
+        return table;
+    }
+
+    private long installTable(final long entryAddress)
+    {
+        final long table = pool.allocate();
+        if (table == 0)
+        {
+            return 0;
+        }
+        final long entry = tableEntry(table);
+        if (UnsafeApi.compareAndSetLong(null, entryAddress, 0L, entry)) // release: the zeroed table before the pointer
+        {
+            return entry;
+        }
+        pool.freeUnpublished(table); // another owner in this span installed one first
+        return UnsafeApi.getLongAcquire(null, entryAddress);
+    }
+
+    private long readLeaf(final long iova)
+    {
+        long table = rootAddress;
+        for (int level = 0; level < leafLevel; level++)
+        {
+            final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(level, iova)));
+            if (entry == 0)
+            {
+                return 0;
+            }
+            table = tableAddress(entry);
+        }
+        return UnsafeApi.getLongAcquire(null, table + entryOffset(leafIndex(iova)));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Map
+    // ---------------------------------------------------------------------------------------------
+
+    private void checkUnmapped(final long iova, final long pages)
+    {
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long first = leafIndex(address);
+            final long count = Math.min(pages - done, entriesPerTable - first);
+            final long table = leafTable(address, false);
+            if (table != 0)
+            {
+                for (long i = 0; i < count; i++)
+                {
+                    final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
+                    if (entry != 0)
+                    {
+                        throw new IllegalArgumentException("iova=" + hex(address + (i << granuleShift)) +
+                            " is already mapped to phys=" + hex(leafPhys(entry, granuleMask)) + ": cannot map [" + hex(iova) +
+                            ", " + hex(iova + (pages << granuleShift) - 1) + "] over it");
+                    }
+                }
+            }
+            done += count;
+        }
+    }
+
+    private boolean writeLeaves(final long iova, final long phys, final long pages, final long leafBits, final long softwareBits)
+    {
+        final long fixedBits = softwareBits & FIXED;
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long table = leafTable(address, true);
+            if (table == 0)
+            {
+                clearLeaves(iova, done); // out of tables: take back what this call wrote
+                return false;
+            }
+            final long first = leafIndex(address);
+            final long count = Math.min(pages - done, entriesPerTable - first);
+            for (long i = 0; i < count; i++)
+            {
+                final long page = done + i;
+                long entry = (phys + (page << granuleShift)) | leafBits | fixedBits;
+                if (page == 0)
+                {
+                    entry |= softwareBits & FIRST;
+                }
+                if (page == pages - 1)
+                {
+                    entry |= softwareBits & LAST;
+                }
+                UnsafeApi.putLongRelease(null, table + entryOffset(first + i), entry);
+            }
+            done += count;
+        }
+        return true;
+    }
+
+    private void clearLeaves(final long iova, final long pages)
+    {
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long table = leafTable(address, false);
+            final long first = leafIndex(address);
+            final long count = Math.min(pages - done, entriesPerTable - first);
+            for (long i = 0; i < count; i++)
+            {
+                UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
+            }
+            done += count;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Unmap
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Checks the range is what {@code mode} allows; returns the first page's entry. A hole is
+     * reported before a boundary problem (a range too long says "not mapped", not "two mappings").
+     */
+    private long checkMapped(final long iova, final long pages, final int mode)
+    {
+        long firstEntry = 0;
+        long badPage = -1;
+        long badEntry = 0;
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long table = leafTable(address, false);
+            if (table == 0)
+            {
+                throw notMapped(address, iova, pages);
+            }
+            final long first = leafIndex(address);
+            final long count = Math.min(pages - done, entriesPerTable - first);
+            for (long i = 0; i < count; i++)
+            {
+                final long page = done + i;
+                final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
+                if (entry == 0)
+                {
+                    throw notMapped(address + (i << granuleShift), iova, pages);
+                }
+                if (badPage < 0 && isBadEntry(entry, page, pages, mode))
+                {
+                    badPage = page;
+                    badEntry = entry;
+                }
+                if (page == 0)
+                {
+                    firstEntry = entry;
+                }
+            }
+            done += count;
+        }
+        if (badPage >= 0)
+        {
+            throw badEntry(badEntry, badPage, pages, iova, mode);
+        }
+        return firstEntry;
+    }
+
+    private static boolean isBadEntry(final long entry, final long page, final long pages, final int mode)
+    {
+        final boolean boundaries = (page == 0) == ((entry & FIRST) != 0) && (page == pages - 1) == ((entry & LAST) != 0);
+        if (mode == UNMAP_WHOLE)
+        {
+            return (page == 0 && (entry & FIRST) == 0) || (page == pages - 1 && (entry & LAST) == 0);
+        }
+        return !boundaries || (mode == UNMAP_ONE_DMA) == ((entry & FIXED) != 0);
+    }
+
+    private IllegalArgumentException badEntry(final long entry, final long page, final long pages, final long iova, final int mode)
+    {
+        final long address = iova + (page << granuleShift);
+        if (page == 0 && (entry & FIRST) == 0)
+        {
+            return new IllegalArgumentException(range(iova, pages) + " starts inside a mapping: iova=" + hex(address) +
+                " is not the first page of a map call");
+        }
+        if (page == pages - 1 && (entry & LAST) == 0)
+        {
+            return new IllegalArgumentException(range(iova, pages) + " ends inside a mapping: iova=" + hex(address) +
+                " is not the last page of a map call");
+        }
+        if ((page != 0 && (entry & FIRST) != 0) || (page != pages - 1 && (entry & LAST) != 0))
+        {
+            return new IllegalArgumentException(range(iova, pages) + " covers more than one mapping: one " +
+                ((page != 0 && (entry & FIRST) != 0) ? "starts" : "ends") + " at iova=" + hex(address));
+        }
+        return new IllegalArgumentException(mode == UNMAP_ONE_DMA ?
+            "iova=" + hex(address) + " is an identity or MSI mapping the domain made itself, not a DMA mapping" :
+            "iova=" + hex(address) + " is a DMA mapping, not an MSI doorbell");
+    }
+
+    private void clearAndDetach(final long iova, final long pages)
+    {
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long left = pages - done;
+            final int level = detachableLevel(address, left);
+            if (level > 0)
+            {
+                detach(address, level);
+                done += 1L << (shift(level - 1) - granuleShift);
+                continue;
+            }
+            final long table = leafTable(address, false);
+            final long first = leafIndex(address);
+            final long count = Math.min(left, entriesPerTable - first);
+            for (long i = 0; i < count; i++)
+            {
+                UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
+            }
+            done += count;
+        }
+    }
+
+    /** @return the level of the largest table whose whole span starts at {@code iova} and fits in the pages left; 0 for none. */
+    private int detachableLevel(final long iova, final long pagesLeft)
+    {
+        for (int level = 1; level <= leafLevel; level++)
+        {
+            final int spanShift = shift(level - 1);
+            if ((iova & ((1L << spanShift) - 1)) == 0 && (pagesLeft >>> (spanShift - granuleShift)) != 0)
+            {
+                return level;
+            }
+        }
+        return 0;
+    }
+
+    private void detach(final long iova, final int level)
+    {
+        final long parent = tableAt(iova, level - 1, false);
+        final long entryAddress = parent + entryOffset(index(level - 1, iova));
+        final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+        UnsafeApi.putLongRelease(null, entryAddress, 0L);
+        final long spanBytes = 1L << shift(level - 1);
+        pool.retire(tableAddress(entry), level, iova, iova + spanBytes - 1, clock.tagAfterUnmap());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Checks
+    // ---------------------------------------------------------------------------------------------
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("page table is closed: " + this);
+        }
+    }
+
+    private void checkIovaRange(final long iova, final long bytes)
+    {
+        if (bytes <= 0 || (bytes & granuleMask) != 0)
+        {
+            throw new IllegalArgumentException("bytes=" + hex(bytes) + " must be a positive multiple of the " + granuleBytes +
+                "-byte granule (iova=" + hex(iova) + ")");
+        }
+        if ((iova & granuleMask) != 0)
+        {
+            throw new IllegalArgumentException("iova=" + hex(iova) + " is not aligned to the " + granuleBytes + "-byte granule");
+        }
+        if (iova < 0 || iova > maxIova || bytes - 1 > maxIova - iova)
+        {
+            throw new IllegalArgumentException("iova=" + hex(iova) + " bytes=" + hex(bytes) + " goes beyond the " + iovaBits +
+                "-bit IOVA space (last iova " + hex(maxIova) + ")");
+        }
+    }
+
+    private void checkPhysRange(final long phys, final long bytes)
+    {
+        if ((phys & granuleMask) != 0)
+        {
+            throw new IllegalArgumentException("phys=" + hex(phys) + " is not aligned to the " + granuleBytes + "-byte granule");
+        }
+        if (phys < 0 || phys > PHYS_MASK || bytes - 1 > PHYS_MASK - phys)
+        {
+            throw new IllegalArgumentException("phys=" + hex(phys) + " bytes=" + hex(bytes) + " goes beyond " + PHYS_BITS +
+                "-bit physical addresses");
+        }
+    }
+
+    static long checkedProtectionBits(final Protection protection)
+    {
+        if (protection == null || protection == Protection.NO_MAP)
+        {
+            throw new IllegalArgumentException("protection=" + protection + " grants no access: map with READ, WRITE or READ_WRITE");
+        }
+        return protectionBits(protection);
+    }
+
+    private IllegalArgumentException notMapped(final long address, final long iova, final long pages)
+    {
+        return new IllegalArgumentException("iova=" + hex(address) + " is not mapped (unmap of " + range(iova, pages) + ")");
+    }
+
+    private String range(final long iova, final long pages)
+    {
+        return "[" + hex(iova) + ", " + hex(iova + (pages << granuleShift) - 1) + "]";
+    }
+
+    static String hex(final long value)
+    {
+        return "0x" + Long.toHexString(value);
+    }
+}

@@ -1,0 +1,320 @@
+package dev.iova.dma;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import org.agrona.UnsafeApi;
+
+import static dev.iova.dma.PageTableDescriptor.TABLE;
+import static dev.iova.dma.PageTableDescriptor.tableAddress;
+
+/**
+ * Off-heap memory for page tables: table-sized, table-aligned, zeroed blocks carved from chunks,
+ * a free list, and the list of tables that unmaps detached and that wait for an IOTLB
+ * invalidation before they may be used again.
+ *
+ * <h2>Why detached tables wait</h2>
+ * A detached table may still be in an IOTLB's walk cache, and a concurrent
+ * {@link IoPageTable#translate(long)} may hold its address. So a detached table keeps its
+ * contents (every leaf under it was part of the unmapped range) until an invalidation covering it
+ * has completed ({@link #releaseCovered}, {@link #releaseInside}); only then is it zeroed and put
+ * on the free list, after the <em>recycle epoch</em> has moved on. A walker reads the epoch before
+ * and after its walk and walks again if it changed, so it never returns what it read from a
+ * recycled table (a seqlock whose writers are the recyclers). Memory goes back to the system only
+ * at {@link #releaseAll()}, so a walker never reads unmapped memory.
+ *
+ * <p>Allocation and release take this object's monitor (rare: one table per 2 MiB of newly used
+ * IOVA space with the default geometry); the epoch is read without it. Once a chunk exists and
+ * the lists have grown to their high-water mark, nothing here allocates on the Java heap.
+ */
+final class TablePool
+{
+    /** Bytes carved from the system at a time, at most. */
+    static final int CHUNK_BYTES = 256 * 1024;
+
+    private static final int EPOCH = 16; // alone on its 128-byte line
+
+    private final int tableBytes;
+    private final int alignment;
+    private final int tablesPerChunk;
+    private final int maxTables;
+    private final int leafLevel;
+    private final int entriesPerTable;
+    private final AtomicLongArray epoch = new AtomicLongArray(32);
+
+    private long[] chunkRawAddresses = new long[16];
+    private int chunkCount;
+    private long bumpAddress;
+    private int bumpTables;
+    private int createdTables;
+    private int liveTables;
+    private long chunkBytes;
+    private long[] freeStack = new long[64];
+    private int freeCount;
+
+    private long[] retiredAddress = new long[16];
+    private int[] retiredLevel = new int[16];
+    private long[] retiredFirstIova = new long[16];
+    private long[] retiredLastIova = new long[16];
+    private long[] retiredTag = new long[16];
+    private volatile int retiredCount;
+
+    /**
+     * @param tableBytes      bytes per table, a power of two (rounded up to {@link PageTableDescriptor#TABLE_ALIGNMENT}).
+     * @param maxTables       the most tables that may exist at once.
+     * @param leafLevel       the level of leaf tables (levels are numbered from 0, the root).
+     * @param entriesPerTable entries per table.
+     */
+    TablePool(final int tableBytes, final int maxTables, final int leafLevel, final int entriesPerTable)
+    {
+        // Tiny tables (fewer than 16 entries) still take TABLE_ALIGNMENT bytes, so every address has free flag bits.
+        this.tableBytes = Math.max(tableBytes, PageTableDescriptor.TABLE_ALIGNMENT);
+        this.alignment = this.tableBytes;
+        this.tablesPerChunk = Math.max(1, Math.min(maxTables, CHUNK_BYTES / this.tableBytes));
+        this.maxTables = maxTables;
+        this.leafLevel = leafLevel;
+        this.entriesPerTable = entriesPerTable;
+    }
+
+    /** @return the native address of a zeroed table, or 0 when {@code maxTables} tables exist. */
+    synchronized long allocate()
+    {
+        final long address;
+        if (freeCount > 0)
+        {
+            address = freeStack[--freeCount];
+        }
+        else
+        {
+            if (bumpTables == 0 && !addChunk())
+            {
+                return 0;
+            }
+            address = bumpAddress;
+            bumpAddress += tableBytes;
+            bumpTables--;
+        }
+        liveTables++;
+        return address;
+    }
+
+    /**
+     * Takes back a table that was never published (it lost the race to be installed): still zero,
+     * never seen by another thread, so it may be reused at once.
+     *
+     * @param address from {@link #allocate()}.
+     */
+    synchronized void freeUnpublished(final long address)
+    {
+        push(address);
+        liveTables--;
+    }
+
+    /**
+     * Keeps a detached table (and every table under it) until an invalidation covers it.
+     *
+     * @param address   the detached table.
+     * @param level     its level.
+     * @param firstIova first iova it covers.
+     * @param lastIova  last iova it covers (inclusive).
+     * @param tag       from {@link InvalidationClock#tagAfterUnmap()}, taken after detaching.
+     */
+    synchronized void retire(final long address, final int level, final long firstIova, final long lastIova, final long tag)
+    {
+        final int count = retiredCount;
+        if (count == retiredAddress.length)
+        {
+            final int length = count * 2;
+            retiredAddress = Arrays.copyOf(retiredAddress, length);
+            retiredLevel = Arrays.copyOf(retiredLevel, length);
+            retiredFirstIova = Arrays.copyOf(retiredFirstIova, length);
+            retiredLastIova = Arrays.copyOf(retiredLastIova, length);
+            retiredTag = Arrays.copyOf(retiredTag, length);
+        }
+        retiredAddress[count] = address;
+        retiredLevel[count] = level;
+        retiredFirstIova[count] = firstIova;
+        retiredLastIova[count] = lastIova;
+        retiredTag[count] = tag;
+        retiredCount = count + 1;
+    }
+
+    /** @return true when detached tables wait for an invalidation (a racy hint, cheap to read). */
+    boolean hasRetired()
+    {
+        return retiredCount != 0;
+    }
+
+    /**
+     * Recycles every detached table whose tag a completed whole-domain invalidation covers.
+     *
+     * @param clock the clock the tags came from.
+     * @return how many detached subtrees were recycled.
+     */
+    int releaseCovered(final InvalidationClock clock)
+    {
+        if (retiredCount == 0)
+        {
+            return 0;
+        }
+        synchronized (this)
+        {
+            return release(clock, 0, -1);
+        }
+    }
+
+    /**
+     * Recycles every detached table whose span lies inside {@code [firstIova, lastIova]}, after a
+     * completed invalidation of that range.
+     *
+     * @param firstIova first iova invalidated.
+     * @param lastIova  last iova invalidated (inclusive).
+     * @return how many detached subtrees were recycled.
+     */
+    int releaseInside(final long firstIova, final long lastIova)
+    {
+        if (retiredCount == 0)
+        {
+            return 0;
+        }
+        synchronized (this)
+        {
+            return release(null, firstIova, lastIova);
+        }
+    }
+
+    private int release(final InvalidationClock clock, final long firstIova, final long lastIova)
+    {
+        int kept = 0;
+        int released = 0;
+        final int count = retiredCount;
+        for (int i = 0; i < count; i++)
+        {
+            final boolean covered = clock != null ? clock.covers(retiredTag[i]) :
+                retiredFirstIova[i] >= firstIova && retiredLastIova[i] <= lastIova;
+            if (covered)
+            {
+                if (released == 0)
+                {
+                    // Walkers that started before this compare their epoch and walk again.
+                    epoch.getAndIncrement(EPOCH);
+                }
+                recycle(retiredAddress[i], retiredLevel[i]);
+                released++;
+            }
+            else
+            {
+                retiredAddress[kept] = retiredAddress[i];
+                retiredLevel[kept] = retiredLevel[i];
+                retiredFirstIova[kept] = retiredFirstIova[i];
+                retiredLastIova[kept] = retiredLastIova[i];
+                retiredTag[kept] = retiredTag[i];
+                kept++;
+            }
+        }
+        retiredCount = kept;
+        return released;
+    }
+
+    /** Zeroes a detached table and the tables under it and puts them on the free list. */
+    private void recycle(final long address, final int level)
+    {
+        if (level < leafLevel)
+        {
+            for (int index = 0; index < entriesPerTable; index++)
+            {
+                final long entry = UnsafeApi.getLong(address + PageTableDescriptor.entryOffset(index));
+                if ((entry & TABLE) != 0)
+                {
+                    recycle(tableAddress(entry), level + 1);
+                }
+            }
+        }
+        UnsafeApi.setMemory(address, tableBytes, (byte)0);
+        push(address);
+        liveTables--;
+    }
+
+    /** @return the recycle epoch, with acquire semantics: read it before a walk. */
+    long epochAcquire()
+    {
+        return epoch.getAcquire(EPOCH);
+    }
+
+    /** @return the recycle epoch: read it after a walk, behind a load fence. */
+    long epochAfterWalk()
+    {
+        return epoch.get(EPOCH);
+    }
+
+    /** @return tables in use (installed, or detached and waiting), the root included. */
+    synchronized int liveTables()
+    {
+        return liveTables;
+    }
+
+    /** @return detached tables waiting for an invalidation (subtree roots). */
+    int retiredTables()
+    {
+        return retiredCount;
+    }
+
+    /** @return the most tables that may exist. */
+    int maxTables()
+    {
+        return maxTables;
+    }
+
+    /** @return bytes taken from the system. */
+    synchronized long offHeapBytes()
+    {
+        return chunkBytes;
+    }
+
+    /** Frees every chunk; the pool must not be used afterwards. */
+    synchronized void releaseAll()
+    {
+        for (int i = 0; i < chunkCount; i++)
+        {
+            UnsafeApi.freeMemory(chunkRawAddresses[i]);
+            chunkRawAddresses[i] = 0;
+        }
+        chunkCount = 0;
+        chunkBytes = 0;
+        bumpTables = 0;
+        freeCount = 0;
+        retiredCount = 0;
+    }
+
+    private void push(final long address)
+    {
+        if (freeCount == freeStack.length)
+        {
+            freeStack = Arrays.copyOf(freeStack, freeCount * 2);
+        }
+        freeStack[freeCount++] = address;
+    }
+
+    private boolean addChunk()
+    {
+        final int tables = Math.min(tablesPerChunk, maxTables - createdTables);
+        if (tables <= 0)
+        {
+            return false;
+        }
+        if (chunkCount == chunkRawAddresses.length)
+        {
+            chunkRawAddresses = Arrays.copyOf(chunkRawAddresses, chunkCount * 2);
+        }
+        final long bytes = (long)tables * tableBytes;
+        final long raw = UnsafeApi.allocateMemory(bytes + alignment);
+        final long aligned = (raw + alignment - 1) & -(long)alignment;
+        UnsafeApi.setMemory(aligned, bytes, (byte)0);
+        chunkRawAddresses[chunkCount++] = raw;
+        chunkBytes += bytes + alignment;
+        bumpAddress = aligned;
+        bumpTables = tables;
+        createdTables += tables;
+        return true;
+    }
+}
