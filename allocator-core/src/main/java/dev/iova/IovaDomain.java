@@ -87,7 +87,10 @@ public final class IovaDomain implements AutoCloseable
             throw new IllegalArgumentException(
                 "lastPfn=0x" + Long.toHexString(lastPfn) + " is below startPfn=0x" + Long.toHexString(startPfn));
         }
-        this.tree = new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
+        this.tree = builder.linearSearchBaseline ?
+            IntervalTree.linearSearchBaseline(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges,
+                granuleShift >= 32 ? 1 : 1L << (32 - granuleShift)) :
+            new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
         if (builder.maxCachedPages > 0)
         {
             this.maxCachedPages = builder.maxCachedPages;
@@ -647,6 +650,7 @@ public final class IovaDomain implements AutoCloseable
         private int magazineRanges = DEFAULT_MAGAZINE_RANGES;
         private int depotMagazines = DEFAULT_DEPOT_MAGAZINES;
         private int cacheStripes;
+        private boolean linearSearchBaseline;
 
         private Builder()
         {
@@ -789,6 +793,22 @@ public final class IovaDomain implements AutoCloseable
                 throw new IllegalArgumentException("cacheStripes=" + cacheStripes + " must be a power of two in [1, 1024]");
             }
             this.cacheStripes = cacheStripes;
+            return this;
+        }
+
+        /**
+         * A benchmark baseline, never for production: turns the tree's gap augmentation off and
+         * searches as Linux's {@code iova.c} does, linearly down from a cached node (one for
+         * limits below 4 GiB, one above) with one retry from the top. A request then costs O(n)
+         * in the worst case, and placements are Linux's first fit from the cached node, not the
+         * highest fit (so a trace's pfn digest differs). Every other behaviour is the same.
+         *
+         * @param linearSearchBaseline true for the baseline.
+         * @return this builder.
+         */
+        public Builder linearSearchBaseline(final boolean linearSearchBaseline)
+        {
+            this.linearSearchBaseline = linearSearchBaseline;
             return this;
         }
 

@@ -51,6 +51,10 @@ public final class IntervalTree
     private static final int MAX_HEIGHT = 64;
 
     private final NodeStore store;
+    /** False only for the benchmark baseline: no subtree maxima, Linux's linear search. */
+    private final boolean augmented;
+    private final LinearSearchBaseline linearBaseline;
+    private int lastInsertedNode = NIL;
     private final long startPfn;
     private final long lastPfn;
     private final int anchor;
@@ -71,6 +75,29 @@ public final class IntervalTree
      */
     public IntervalTree(final long startPfn, final long lastPfn, final int maxRanges, final int chunkNodes)
     {
+        this(startPfn, lastPfn, maxRanges, chunkNodes, 0);
+    }
+
+    /**
+     * A benchmark baseline: the same tree without the gap augmentation, searched as Linux's
+     * {@code iova.c} does, linearly from a cached node (see {@code LinearSearchBaseline}).
+     * Never for production: a request can cost O(n), and placements depend on history.
+     *
+     * @param startPfn    the lowest pfn handed out, at least 1.
+     * @param lastPfn     the highest pfn handed out, at most {@link NodeDescriptor#MAX_PFN}.
+     * @param maxRanges   the most ranges (allocated plus reserved) live at once.
+     * @param chunkNodes  nodes per off-heap chunk, a power of two.
+     * @param dma32EndPfn the first pfn at or above 4 GiB, which splits Linux's two cached nodes.
+     * @return a tree whose {@code alloc} walks like Linux's.
+     */
+    public static IntervalTree linearSearchBaseline(
+        final long startPfn, final long lastPfn, final int maxRanges, final int chunkNodes, final long dma32EndPfn)
+    {
+        return new IntervalTree(startPfn, lastPfn, maxRanges, chunkNodes, Math.max(1, dma32EndPfn));
+    }
+
+    private IntervalTree(final long startPfn, final long lastPfn, final int maxRanges, final int chunkNodes, final long dma32EndPfn)
+    {
         if (startPfn < 1 || lastPfn < startPfn || lastPfn > NodeDescriptor.MAX_PFN)
         {
             throw new IllegalArgumentException("need 1 <= startPfn <= lastPfn <= 0x" + Long.toHexString(NodeDescriptor.MAX_PFN) +
@@ -87,8 +114,36 @@ public final class IntervalTree
         store.setLoPfn(anchor, lastPfn + 1);
         store.setHiPfn(anchor, lastPfn + 1);
         store.setGapWord(anchor, NodeDescriptor.gapWord(startPfn, 1, NodeDescriptor.KIND_RESERVED));
+        this.augmented = dma32EndPfn == 0;
         update(anchor);
         root = anchor;
+        this.linearBaseline = augmented ? null : new LinearSearchBaseline(this, store, dma32EndPfn);
+    }
+
+    int anchorNode()
+    {
+        return anchor;
+    }
+
+    int rootNode()
+    {
+        return root;
+    }
+
+    long startPfn()
+    {
+        return startPfn;
+    }
+
+    int lastInsertedNode()
+    {
+        return lastInsertedNode;
+    }
+
+    /** @return whether the tree keeps its subtree maxima and searches with them (false only for the baseline). */
+    public boolean isAugmented()
+    {
+        return augmented;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -122,6 +177,10 @@ public final class IntervalTree
         if (pages > limitPfn - startPfn + 1)
         {
             return NO_ADDRESS;
+        }
+        if (!augmented)
+        {
+            return linearBaseline.alloc(pages, limitPfn, sizeAligned, kind);
         }
         final long alignPages = sizeAligned ? Gaps.sizeAlignment(pages) : 1;
         final NodeStore store = this.store;
@@ -200,7 +259,7 @@ public final class IntervalTree
     }
 
     /** Inserts the allocation {@code [pfn, pfn + pages - 1]}, which lies in the gap below {@code owner}. */
-    private long insertInGapOf(final int owner, final long pfn, final long pages, final long kind)
+    long insertInGapOf(final int owner, final long pfn, final long pages, final long kind)
     {
         final int node = store.allocate();
         if (node == NIL)
@@ -213,6 +272,7 @@ public final class IntervalTree
         store.setGapLoPfn(owner, pfn + pages);
         insertNode(node, pfn, owner);
         allocatedRanges++;
+        lastInsertedNode = node;
         return pfn;
     }
 
@@ -499,6 +559,10 @@ public final class IntervalTree
      */
     public long largestFreeGapPages(final long limitPfn)
     {
+        if (!augmented)
+        {
+            return largestFreeGapPagesByWalk(limitPfn);
+        }
         long bestPages = 0;
         int node = root;
         while (node != NIL)
@@ -514,6 +578,31 @@ public final class IntervalTree
                 bestPages = Math.max(bestPages, store.maxGapPages(store.left(node)));
                 node = store.right(node);
             }
+        }
+        return bestPages;
+    }
+
+    private long largestFreeGapPagesByWalk(final long limitPfn)
+    {
+        long bestPages = 0;
+        final int[] stack = descentStack;
+        int depth = 0;
+        int node = root;
+        while (node != NIL || depth > 0)
+        {
+            while (node != NIL)
+            {
+                stack[depth++] = node;
+                node = store.left(node);
+            }
+            node = stack[--depth];
+            final long gapLoPfn = store.gapLoPfn(node);
+            if (gapLoPfn > limitPfn)
+            {
+                break;
+            }
+            bestPages = Math.max(bestPages, Math.min(store.loPfn(node) - 1, limitPfn) - gapLoPfn + 1);
+            node = store.right(node);
         }
         return bestPages;
     }
@@ -652,6 +741,10 @@ public final class IntervalTree
             if (store.height(node) != height)
             {
                 throw broken("stored height " + store.height(node) + " should be " + height, node);
+            }
+            if (!augmented)
+            {
+                return height;
             }
             final long gapHiPfn = loPfn - 1;
             final long maxGapPages = Math.max(loPfn - store.gapLoPfn(node), Math.max(store.maxGapPages(left), store.maxGapPages(right)));
@@ -815,6 +908,10 @@ public final class IntervalTree
             // The successor takes over the merged gap. It is an ancestor, repaired on the way up,
             // or the lone right child, a leaf in an AVL tree, repaired here.
             final int heir = successor != NIL ? successor : successor(node);
+            if (linearBaseline != null)
+            {
+                linearBaseline.onRemove(node, heir);
+            }
             store.setGapLoPfn(heir, store.gapLoPfn(node));
             final int child = left != NIL ? left : right;
             if (heir == right)
@@ -836,6 +933,10 @@ public final class IntervalTree
         {
             path[pathDepth++] = heir;
             heir = store.left(heir);
+        }
+        if (linearBaseline != null)
+        {
+            linearBaseline.onRemove(node, heir);
         }
         if (heir != right)
         {
@@ -956,6 +1057,16 @@ public final class IntervalTree
     {
         final int left = store.left(node);
         final int right = store.right(node);
+        if (!augmented)
+        {
+            final int height = 1 + Math.max(store.height(left), store.height(right));
+            if (height == store.height(node))
+            {
+                return false;
+            }
+            store.setDerived(node, height, 0, 0);
+            return true;
+        }
         final long loPfn = store.loPfn(node);
         final long gapLoPfn = store.gapLoPfn(node);
         final long maxGapPages = Math.max(loPfn - gapLoPfn, Math.max(store.maxGapPages(left), store.maxGapPages(right)));
