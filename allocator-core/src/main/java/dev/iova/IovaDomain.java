@@ -1,5 +1,7 @@
 package dev.iova;
 
+import java.util.Arrays;
+
 import dev.iova.cache.RangeCache;
 import dev.iova.cache.RangeCacheStats;
 import dev.iova.tree.IntervalTree;
@@ -370,7 +372,7 @@ public final class IovaDomain implements AutoCloseable
         {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, (a, b) -> Long.compare(loPfns[a], loPfns[b]));
+        Arrays.sort(order, (a, b) -> Long.compare(loPfns[a], loPfns[b]));
         final long[] mergedLoPfns = new long[loPfns.length];
         final long[] mergedHiPfns = new long[loPfns.length];
         int merged = 0;
