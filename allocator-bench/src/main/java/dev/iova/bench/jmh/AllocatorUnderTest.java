@@ -70,6 +70,8 @@ final class AllocatorUnderTest implements AutoCloseable
                 final TreeMapAllocator treeMap = new TreeMapAllocator(1, lastPfn);
                 return new AllocatorUnderTest(new TreeMapReplayTarget(treeMap), null, treeMap);
             }
+            // TODO(linear-walk): case "tree-linear-walk": an IovaDomain with maxCachedPages(0) in the
+            // lead's Linux-style linear-walk search mode, wrapped in a DomainReplayTarget.
             default:
                 throw new IllegalArgumentException("target=" + name + " is none of " + TREE + ", " + CACHED + ", " + TREEMAP_BASELINE);
         }

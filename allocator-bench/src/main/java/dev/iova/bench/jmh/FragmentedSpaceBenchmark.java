@@ -80,6 +80,7 @@ public class FragmentedSpaceBenchmark
     public int holes;
 
     /** The allocator: {@code tree} or {@code treemap-baseline}. */
+    // TODO(linear-walk): add "tree-linear-walk" here once AllocatorUnderTest can open it.
     @Param({AllocatorUnderTest.TREE, AllocatorUnderTest.TREEMAP_BASELINE})
     public String target;
 

@@ -77,6 +77,7 @@ public class TreeAtScaleBenchmark
     public int liveRanges;
 
     /** The allocator: {@code tree} or {@code treemap-baseline} (add {@code tree-linear-walk} here when it lands). */
+    // TODO(linear-walk): add "tree-linear-walk" here once AllocatorUnderTest can open it.
     @Param({AllocatorUnderTest.TREE, AllocatorUnderTest.TREEMAP_BASELINE})
     public String target;
 
