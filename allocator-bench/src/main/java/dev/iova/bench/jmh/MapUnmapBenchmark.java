@@ -49,6 +49,9 @@ import java.util.concurrent.TimeUnit;
  *           the ring is full; {@link #crossThreadUnmap} takes addresses off the ring, waiting
  *           while it is empty, and unmaps them. Each side's score counts its own calls; the
  *           pair rate is the lower of the two. Its {@code sample} latencies include the waits.</li>
+ *       <li>{@code handOffOnly} ({@code thrpt}), a group of two threads: the same ring and
+ *           waiting loops with no map or unmap, the control that says how much of
+ *           {@code crossThread}'s cost is the hand-off itself.</li>
  *     </ul></li>
  *   <li>Invalidation cost ({@link InvalidationDomain}): {@link #sameThreadInvalidation}, one
  *       thread, {@code mode} strict or lazy x {@code iotlbNanos} 0 or 1000 ({@code thrpt}).</li>
@@ -64,8 +67,8 @@ import java.util.concurrent.TimeUnit;
  * java -cp allocator-bench/target/allocator-bench.jar org.openjdk.jmh.Main MapUnmapBenchmark \
  *     -prof gc -f 2 -wi 3 -w 2s -i 5 -r 2s -rf json -rff map-unmap.json
  * </pre>
- * 10 combinations: same-thread 1 thread x 2 modes, 2 and 4 threads, cross-thread x 2 modes,
- * invalidation 2 x 2.
+ * 11 combinations: same-thread 1 thread x 2 modes, 2 and 4 threads, cross-thread x 2 modes,
+ * the hand-off control, invalidation 2 x 2.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -133,6 +136,19 @@ public class MapUnmapBenchmark
             {
                 state.domain.unmap(dma, BYTES);
             }
+        }
+    }
+
+    /** The ring of the {@code handOffOnly} control group; what it holds at the end of an iteration stays for the next. */
+    @State(Scope.Group)
+    public static class ControlHandOff
+    {
+        SpscLongRing ring;
+
+        @Setup(Level.Trial)
+        public void create()
+        {
+            ring = new SpscLongRing(HAND_OFF_CAPACITY);
         }
     }
 
@@ -243,6 +259,57 @@ public class MapUnmapBenchmark
         }
         state.domain.unmap(dma, BYTES);
         return dma;
+    }
+
+    /**
+     * The control of the cross-thread group: the same hand-off with no map or unmap, the
+     * submitting side offering a constant. How many pairs per µs the ring and the two waiting
+     * loops allow on this machine at the moment of the run.
+     *
+     * @param handOff the ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the value handed over.
+     */
+    @Benchmark
+    @Group("handOffOnly")
+    @GroupThreads(1)
+    public long handOffOnlyOffer(final ControlHandOff handOff, final Control control)
+    {
+        final SpscLongRing ring = handOff.ring;
+        while (!ring.offer(PHYS))
+        {
+            if (control.stopMeasurement)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+        return PHYS;
+    }
+
+    /**
+     * The taking side of {@link #handOffOnlyOffer}.
+     *
+     * @param handOff the ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the value taken, or 0 when the iteration ended while waiting.
+     */
+    @Benchmark
+    @Group("handOffOnly")
+    @GroupThreads(1)
+    public long handOffOnlyPoll(final ControlHandOff handOff, final Control control)
+    {
+        final SpscLongRing ring = handOff.ring;
+        long value;
+        while ((value = ring.poll()) == SpscLongRing.EMPTY)
+        {
+            if (control.stopMeasurement)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+        return value;
     }
 
     private static long mapUnmap(final DmaDomain domain)
