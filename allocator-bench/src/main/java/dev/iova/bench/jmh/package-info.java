@@ -13,5 +13,9 @@
  *
  * Every fork gets {@link dev.iova.bench.jmh.ForkArgs#ADD_EXPORTS}; {@code -f 0} (no fork) would
  * need that flag on the outer JVM instead.
+ *
+ * <p>Suites that compare our allocator with a baseline pick it with a {@code target} param through
+ * {@link dev.iova.bench.jmh.AllocatorUnderTest} (tree, cached, or the TreeMap baseline of
+ * {@code dev.iova.bench.baseline}), so that ours and the baseline run in the same run.
  */
 package dev.iova.bench.jmh;

@@ -1,0 +1,147 @@
+package dev.iova.bench.jmh;
+
+import dev.iova.IovaDomain;
+import dev.iova.bench.baseline.TreeMapAllocator;
+import dev.iova.bench.baseline.TreeMapReplayTarget;
+import dev.iova.bench.trace.CachedReplayTarget;
+import dev.iova.bench.trace.DomainReplayTarget;
+import dev.iova.bench.trace.ReplayTarget;
+
+/**
+ * One of the allocators a suite compares, chosen by the name its {@code target} {@code @Param}
+ * gives, behind the {@link ReplayTarget} interface (size-aligned alloc, free by first pfn and
+ * pages). A fork runs one benchmark with one value, so only one implementation of the interface
+ * is ever loaded in it and the calls inline as if they were direct.
+ *
+ * <ul>
+ *   <li>{@value #TREE}: {@code IovaDomain.alloc(pages, limitPfn, true)}/{@code free(pfn, pages)}
+ *       on a domain built with {@code maxCachedPages(0)}: the tree path.</li>
+ *   <li>{@value #CACHED}: {@code allocFast}/{@code freeFast} on a domain with the default range
+ *       caches (up to 32 pages; larger requests go to the tree).</li>
+ *   <li>{@value #TREEMAP_BASELINE}: {@link TreeMapAllocator}, the TreeMap-under-a-lock baseline.</li>
+ * </ul>
+ * To add the lead's linear-walk search mode of the tree when it lands: a constant here, a case in
+ * {@link #open(String, long)} building the domain in that mode, and the value in the suites'
+ * {@code target} params (each suite marks where).
+ */
+final class AllocatorUnderTest implements AutoCloseable
+{
+    /** The tree of an {@link IovaDomain} without caches. */
+    static final String TREE = "tree";
+
+    /** An {@link IovaDomain}'s range caches in front of its tree. */
+    static final String CACHED = "cached";
+
+    /** {@link TreeMapAllocator}. */
+    static final String TREEMAP_BASELINE = "treemap-baseline";
+
+    final ReplayTarget target;
+    private final IovaDomain domain;
+    private final TreeMapAllocator treeMap;
+
+    private AllocatorUnderTest(final ReplayTarget target, final IovaDomain domain, final TreeMapAllocator treeMap)
+    {
+        this.target = target;
+        this.domain = domain;
+        this.treeMap = treeMap;
+    }
+
+    /**
+     * @param name    {@value #TREE}, {@value #CACHED} or {@value #TREEMAP_BASELINE}.
+     * @param lastPfn the highest pfn handed out; the lowest is 1, the granule 4 KiB.
+     * @return a new, empty allocator; the caller closes it.
+     */
+    static AllocatorUnderTest open(final String name, final long lastPfn)
+    {
+        switch (name)
+        {
+            case TREE:
+            {
+                final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).maxCachedPages(0).build();
+                return new AllocatorUnderTest(new DomainReplayTarget(domain), domain, null);
+            }
+            case CACHED:
+            {
+                final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).build();
+                return new AllocatorUnderTest(new CachedReplayTarget(domain), domain, null);
+            }
+            case TREEMAP_BASELINE:
+            {
+                final TreeMapAllocator treeMap = new TreeMapAllocator(1, lastPfn);
+                return new AllocatorUnderTest(new TreeMapReplayTarget(treeMap), null, treeMap);
+            }
+            // TODO(linear-walk): case "tree-linear-walk": an IovaDomain with maxCachedPages(0) in the
+            // lead's Linux-style linear-walk search mode, wrapped in a DomainReplayTarget.
+            default:
+                throw new IllegalArgumentException("target=" + name + " is none of " + TREE + ", " + CACHED + ", " + TREEMAP_BASELINE);
+        }
+    }
+
+    /**
+     * Allocates {@code liveRanges} 1-page ranges evenly spaced below {@code limitPfn}, as
+     * {@link AllocFreePairBenchmark#fillBackground} does, each under a limit just at its place so
+     * that no allocator walks the ranges already placed.
+     *
+     * @param liveRanges how many ranges.
+     * @param limitPfn   the highest pfn of the region filled.
+     */
+    void fillEvenly(final int liveRanges, final long limitPfn)
+    {
+        final long stride = Math.max(1, limitPfn / (liveRanges + 1L));
+        for (int i = 1; i <= liveRanges; i++)
+        {
+            final long wantedPfn = limitPfn - i * stride;
+            final long pfn = target.alloc(1, wantedPfn);
+            if (pfn != wantedPfn)
+            {
+                throw new IllegalStateException("background range " + i + " landed at pfn=0x" + Long.toHexString(pfn) +
+                    ", expected 0x" + Long.toHexString(wantedPfn));
+            }
+        }
+    }
+
+    /** Gives cached ranges back to the tree, so that {@link #liveRanges()} counts only what the benchmark holds. */
+    void flushCaches()
+    {
+        if (domain != null)
+        {
+            domain.flushCaches();
+        }
+    }
+
+    /** @return live allocations, after {@link #flushCaches()}. */
+    long liveRanges()
+    {
+        return domain != null ? domain.liveRanges() : treeMap.liveRanges();
+    }
+
+    /**
+     * Flushes the caches, checks that exactly {@code expectedLiveRanges} are live and that the tree
+     * is sound: a teardown's check that the benchmark timed what it meant to.
+     *
+     * @param expectedLiveRanges what the benchmark holds between operations.
+     */
+    void checkLive(final long expectedLiveRanges)
+    {
+        flushCaches();
+        final long live = liveRanges();
+        if (live != expectedLiveRanges)
+        {
+            throw new IllegalStateException(live + " ranges are live after the run, expected " + expectedLiveRanges +
+                ": an operation leaked or freed a range it did not own");
+        }
+        if (domain != null)
+        {
+            domain.verify();
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (domain != null)
+        {
+            domain.close();
+        }
+    }
+}

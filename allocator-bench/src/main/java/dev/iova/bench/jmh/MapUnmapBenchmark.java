@@ -1,0 +1,358 @@
+package dev.iova.bench.jmh;
+
+import dev.iova.dma.DmaDomain;
+import dev.iova.dma.InvalidationMode;
+import dev.iova.dma.SimulatedIotlb;
+import dev.iova.region.Protection;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Control;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code DmaDomain.map} + {@code unmap} of one 4 KiB buffer, from 1, 2 and 4 threads on one
+ * domain, with the unmap on the mapping thread or handed to another thread, in strict and lazy
+ * invalidation, with a free and a 1 µs IOTLB invalidation.
+ *
+ * <h2>Workload</h2>
+ * One {@link DmaDomain} per trial (defaults: 4 KiB granule, 48-bit IOVAs, 64-bit DMA mask tried
+ * below 4 GiB first, no reserved regions), its IOTLB a {@link SimulatedIotlb} that busy-spins
+ * the given cost per range and per whole invalidation. One operation maps
+ * {@value #BYTES} bytes at physical {@code 0x1_2345_6000} read-write (an IOVA from the range
+ * caches, a page-table entry written) and unmaps it (entry cleared; strict: the range
+ * invalidated and the IOVA freed; lazy: the IOVA queued, the whole IOTLB invalidated once per
+ * 256 unmaps). The combinations are chosen, not crossed:
+ * <ul>
+ *   <li>Scaling, lazy mode, free invalidation ({@link LazyDomain}):
+ *     <ul>
+ *       <li>{@link #sameThread1Thread} ({@code thrpt} and {@code sample}),
+ *           {@link #sameThread2Threads}, {@link #sameThread4Threads} ({@code thrpt}): each
+ *           thread maps and unmaps its own buffers. {@code thrpt} is the sum over threads.</li>
+ *       <li>{@code crossThread} ({@code thrpt} and {@code sample}), a group of two threads:
+ *           {@link #crossThreadMap} maps and hands the address over a bounded SPSC ring of
+ *           {@value #HAND_OFF_CAPACITY} longs ({@link SpscLongRing}, no boxing), waiting while
+ *           the ring is full; {@link #crossThreadUnmap} takes addresses off the ring, waiting
+ *           while it is empty, and unmaps them. Each side's score counts its own calls; the
+ *           pair rate is the lower of the two. Its {@code sample} latencies include the waits.</li>
+ *       <li>{@code handOffOnly} ({@code thrpt}), a group of two threads: the same ring and
+ *           waiting loops with no map or unmap, the control that says how much of
+ *           {@code crossThread}'s cost is the hand-off itself.</li>
+ *     </ul></li>
+ *   <li>Invalidation cost ({@link InvalidationDomain}): {@link #sameThreadInvalidation}, one
+ *       thread, {@code mode} strict or lazy x {@code iotlbNanos} 0 or 1000 ({@code thrpt}).</li>
+ * </ul>
+ * Targets it serves (lazy, free invalidation): 2 threads at least 1.8x one thread's throughput,
+ * 4 threads at least 1.5x; the cross-thread pair within 1.5x of the same-thread pair's cost;
+ * {@code gc.alloc.rate.norm} below 1 B/op everywhere. On a 2-core machine 4 threads share the
+ * cores, and the cross-thread group uses both.
+ *
+ * <h2>Command</h2>
+ * <pre>
+ * mvn -B -q package -DskipTests
+ * java -cp allocator-bench/target/allocator-bench.jar org.openjdk.jmh.Main MapUnmapBenchmark \
+ *     -prof gc -f 2 -wi 3 -w 2s -i 5 -r 2s -rf json -rff map-unmap.json
+ * </pre>
+ * 11 combinations: same-thread 1 thread x 2 modes, 2 and 4 threads, cross-thread x 2 modes,
+ * the hand-off control, invalidation 2 x 2.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 2, jvmArgsAppend = ForkArgs.ADD_EXPORTS)
+public class MapUnmapBenchmark
+{
+    /** Physical address of every buffer: page-aligned, above 4 GiB. */
+    static final long PHYS = 0x1_2345_6000L;
+
+    /** Bytes of every buffer: one 4 KiB page. */
+    static final long BYTES = 4096;
+
+    /** Slots of the cross-thread hand-off ring. */
+    static final int HAND_OFF_CAPACITY = 1024;
+
+    /** A domain in lazy mode whose invalidations cost nothing: the scaling runs. */
+    @State(Scope.Benchmark)
+    public static class LazyDomain extends DomainState
+    {
+        @Override
+        DmaDomain build()
+        {
+            return DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).iotlb(new SimulatedIotlb(0, 0)).build();
+        }
+    }
+
+    /** A domain in the given mode whose invalidations cost {@code iotlbNanos} each. */
+    @State(Scope.Benchmark)
+    public static class InvalidationDomain extends DomainState
+    {
+        /** {@code STRICT}: one range invalidation per unmap; {@code LAZY}: one whole invalidation per 256 unmaps. */
+        @Param({"STRICT", "LAZY"})
+        public InvalidationMode mode;
+
+        /** What each invalidation (range or whole) costs, busy-spinning, in ns. */
+        @Param({"0", "1000"})
+        public long iotlbNanos;
+
+        @Override
+        DmaDomain build()
+        {
+            return DmaDomain.builder().invalidationMode(mode).iotlb(new SimulatedIotlb(iotlbNanos, iotlbNanos)).build();
+        }
+    }
+
+    /** The ring between the two threads of the cross-thread group. */
+    @State(Scope.Group)
+    public static class HandOff
+    {
+        SpscLongRing ring;
+
+        @Setup(Level.Trial)
+        public void create()
+        {
+            ring = new SpscLongRing(HAND_OFF_CAPACITY);
+        }
+
+        /** Unmaps what the iteration left in the ring (both threads have stopped). */
+        @TearDown(Level.Iteration)
+        public void drain(final LazyDomain state)
+        {
+            for (long dma = ring.poll(); dma != SpscLongRing.EMPTY; dma = ring.poll())
+            {
+                state.domain.unmap(dma, BYTES);
+            }
+        }
+    }
+
+    /** The ring of the {@code handOffOnly} control group; what it holds at the end of an iteration stays for the next. */
+    @State(Scope.Group)
+    public static class ControlHandOff
+    {
+        SpscLongRing ring;
+
+        @Setup(Level.Trial)
+        public void create()
+        {
+            ring = new SpscLongRing(HAND_OFF_CAPACITY);
+        }
+    }
+
+    /**
+     * Maps and unmaps from one thread.
+     *
+     * @param state the domain.
+     * @return the DMA address.
+     */
+    @Benchmark
+    @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
+    @Threads(1)
+    public long sameThread1Thread(final LazyDomain state)
+    {
+        return mapUnmap(state.domain);
+    }
+
+    /**
+     * Maps and unmaps from each of 2 threads.
+     *
+     * @param state the domain.
+     * @return the DMA address.
+     */
+    @Benchmark
+    @Threads(2)
+    public long sameThread2Threads(final LazyDomain state)
+    {
+        return mapUnmap(state.domain);
+    }
+
+    /**
+     * Maps and unmaps from each of 4 threads.
+     *
+     * @param state the domain.
+     * @return the DMA address.
+     */
+    @Benchmark
+    @Threads(4)
+    public long sameThread4Threads(final LazyDomain state)
+    {
+        return mapUnmap(state.domain);
+    }
+
+    /**
+     * Maps and unmaps from one thread, in the given invalidation mode and cost.
+     *
+     * @param state the domain.
+     * @return the DMA address.
+     */
+    @Benchmark
+    @Threads(1)
+    public long sameThreadInvalidation(final InvalidationDomain state)
+    {
+        return mapUnmap(state.domain);
+    }
+
+    /**
+     * The submitting side of the cross-thread group: maps and hands the address over.
+     *
+     * @param state   the domain.
+     * @param handOff the ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the DMA address.
+     */
+    @Benchmark
+    @Group("crossThread")
+    @GroupThreads(1)
+    @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
+    public long crossThreadMap(final LazyDomain state, final HandOff handOff, final Control control)
+    {
+        final long dma = state.domain.map(PHYS, BYTES, Protection.READ_WRITE);
+        final SpscLongRing ring = handOff.ring;
+        while (!ring.offer(dma))
+        {
+            if (control.stopMeasurement)
+            {
+                state.domain.unmap(dma, BYTES); // the other side has stopped: nobody will take it
+                return dma;
+            }
+            Thread.onSpinWait();
+        }
+        return dma;
+    }
+
+    /**
+     * The completing side of the cross-thread group: takes an address off the ring and unmaps it.
+     *
+     * @param state   the domain.
+     * @param handOff the ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the DMA address, or 0 when the iteration ended while waiting.
+     */
+    @Benchmark
+    @Group("crossThread")
+    @GroupThreads(1)
+    @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
+    public long crossThreadUnmap(final LazyDomain state, final HandOff handOff, final Control control)
+    {
+        final SpscLongRing ring = handOff.ring;
+        long dma;
+        while ((dma = ring.poll()) == SpscLongRing.EMPTY)
+        {
+            if (control.stopMeasurement)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+        state.domain.unmap(dma, BYTES);
+        return dma;
+    }
+
+    /**
+     * The control of the cross-thread group: the same hand-off with no map or unmap, the
+     * submitting side offering a constant. How many pairs per µs the ring and the two waiting
+     * loops allow on this machine at the moment of the run.
+     *
+     * @param handOff the ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the value handed over.
+     */
+    @Benchmark
+    @Group("handOffOnly")
+    @GroupThreads(1)
+    public long handOffOnlyOffer(final ControlHandOff handOff, final Control control)
+    {
+        final SpscLongRing ring = handOff.ring;
+        while (!ring.offer(PHYS))
+        {
+            if (control.stopMeasurement)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+        return PHYS;
+    }
+
+    /**
+     * The taking side of {@link #handOffOnlyOffer}.
+     *
+     * @param handOff the ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the value taken, or 0 when the iteration ended while waiting.
+     */
+    @Benchmark
+    @Group("handOffOnly")
+    @GroupThreads(1)
+    public long handOffOnlyPoll(final ControlHandOff handOff, final Control control)
+    {
+        final SpscLongRing ring = handOff.ring;
+        long value;
+        while ((value = ring.poll()) == SpscLongRing.EMPTY)
+        {
+            if (control.stopMeasurement)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+        return value;
+    }
+
+    private static long mapUnmap(final DmaDomain domain)
+    {
+        final long dma = domain.map(PHYS, BYTES, Protection.READ_WRITE);
+        domain.unmap(dma, BYTES); // a failed map (0) throws here: the run stops
+        return dma;
+    }
+
+    /** One DMA domain per trial, shared by every thread of the benchmark. */
+    abstract static class DomainState
+    {
+        DmaDomain domain;
+        long liveAtStart;
+
+        abstract DmaDomain build();
+
+        @Setup(Level.Trial)
+        public void open()
+        {
+            domain = build();
+            liveAtStart = domain.iovaDomain().liveRanges();
+        }
+
+        @TearDown(Level.Trial)
+        public void checkAndClose()
+        {
+            try
+            {
+                domain.flush();
+                domain.iovaDomain().flushCaches();
+                final long live = domain.iovaDomain().liveRanges();
+                if (live != liveAtStart)
+                {
+                    throw new IllegalStateException(live + " IOVA ranges are live after the run, " + liveAtStart +
+                        " before it: a map was not unmapped");
+                }
+                domain.iovaDomain().verify();
+            }
+            finally
+            {
+                domain.close();
+            }
+        }
+    }
+}

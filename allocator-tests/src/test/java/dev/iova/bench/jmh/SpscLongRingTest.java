@@ -1,0 +1,101 @@
+package dev.iova.bench.jmh;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The hand-off ring of {@code MapUnmapBenchmark}'s cross-thread unmap. */
+class SpscLongRingTest
+{
+    @Test
+    void shouldReturnEmptyWhenNothingWasOffered()
+    {
+        assertEquals(SpscLongRing.EMPTY, new SpscLongRing(4).poll());
+    }
+
+    @Test
+    void whenFirstInThenFirstOut()
+    {
+        final SpscLongRing ring = new SpscLongRing(4);
+        for (long round = 0; round < 10; round++) // wraps around the slots several times
+        {
+            assertTrue(ring.offer(3 * round + 1));
+            assertTrue(ring.offer(3 * round + 2));
+            assertEquals(3 * round + 1, ring.poll());
+            assertTrue(ring.offer(3 * round + 3));
+            assertEquals(3 * round + 2, ring.poll());
+            assertEquals(3 * round + 3, ring.poll());
+            assertEquals(SpscLongRing.EMPTY, ring.poll());
+        }
+    }
+
+    @Test
+    void shouldRefuseOfferWhenFull()
+    {
+        final SpscLongRing ring = new SpscLongRing(2);
+        assertTrue(ring.offer(7));
+        assertTrue(ring.offer(8));
+
+        assertFalse(ring.offer(9));
+        assertEquals(2, ring.size());
+        assertEquals(7, ring.poll());
+        assertTrue(ring.offer(9));
+    }
+
+    @Test
+    void capacityThatIsNotAPowerOfTwoThrows()
+    {
+        assertThrows(IllegalArgumentException.class, () -> new SpscLongRing(3));
+        assertThrows(IllegalArgumentException.class, () -> new SpscLongRing(1));
+    }
+
+    @Test
+    void shouldDeliverEveryValueInOrderBetweenTwoThreads() throws InterruptedException
+    {
+        final SpscLongRing ring = new SpscLongRing(16);
+        final long values = 2_000_000;
+        final AtomicReference<String> failure = new AtomicReference<>();
+        final Thread consumer = new Thread(() ->
+        {
+            long expected = 1;
+            while (expected <= values)
+            {
+                final long value = ring.poll();
+                if (value == SpscLongRing.EMPTY)
+                {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                if (value != expected)
+                {
+                    failure.set("got " + value + ", expected " + expected);
+                    return;
+                }
+                expected++;
+            }
+        });
+        consumer.start();
+        for (long value = 1; value <= values && failure.get() == null; )
+        {
+            if (ring.offer(value))
+            {
+                value++;
+            }
+            else
+            {
+                Thread.onSpinWait();
+            }
+        }
+        consumer.join(60_000);
+
+        assertNull(failure.get());
+        assertFalse(consumer.isAlive());
+        assertEquals(0, ring.size());
+    }
+}
