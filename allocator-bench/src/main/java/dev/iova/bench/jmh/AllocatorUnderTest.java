@@ -19,10 +19,10 @@ import dev.iova.bench.trace.ReplayTarget;
  *   <li>{@value #CACHED}: {@code allocFast}/{@code freeFast} on a domain with the default range
  *       caches (up to 32 pages; larger requests go to the tree).</li>
  *   <li>{@value #TREEMAP_BASELINE}: {@link TreeMapAllocator}, the TreeMap-under-a-lock baseline.</li>
+ *   <li>{@value #TREE_LINEAR_WALK}: the tree path of a domain built with
+ *       {@code linearSearchBaseline(true)}: our tree without the gap augmentation, searched
+ *       linearly from a cached node as Linux's {@code iova.c} does.</li>
  * </ul>
- * To add the lead's linear-walk search mode of the tree when it lands: a constant here, a case in
- * {@link #open(String, long)} building the domain in that mode, and the value in the suites'
- * {@code target} params (each suite marks where).
  */
 final class AllocatorUnderTest implements AutoCloseable
 {
@@ -34,6 +34,9 @@ final class AllocatorUnderTest implements AutoCloseable
 
     /** {@link TreeMapAllocator}. */
     static final String TREEMAP_BASELINE = "treemap-baseline";
+
+    /** Our tree without augmentation, searched as Linux does ({@code IovaDomain.Builder#linearSearchBaseline}). */
+    static final String TREE_LINEAR_WALK = "tree-linear-walk";
 
     final ReplayTarget target;
     private final IovaDomain domain;
@@ -47,7 +50,7 @@ final class AllocatorUnderTest implements AutoCloseable
     }
 
     /**
-     * @param name    {@value #TREE}, {@value #CACHED} or {@value #TREEMAP_BASELINE}.
+     * @param name    {@value #TREE}, {@value #CACHED}, {@value #TREEMAP_BASELINE} or {@value #TREE_LINEAR_WALK}.
      * @param lastPfn the highest pfn handed out; the lowest is 1, the granule 4 KiB.
      * @return a new, empty allocator; the caller closes it.
      */
@@ -70,10 +73,15 @@ final class AllocatorUnderTest implements AutoCloseable
                 final TreeMapAllocator treeMap = new TreeMapAllocator(1, lastPfn);
                 return new AllocatorUnderTest(new TreeMapReplayTarget(treeMap), null, treeMap);
             }
-            // TODO(linear-walk): case "tree-linear-walk": an IovaDomain with maxCachedPages(0) in the
-            // lead's Linux-style linear-walk search mode, wrapped in a DomainReplayTarget.
+            case TREE_LINEAR_WALK:
+            {
+                final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).maxCachedPages(0)
+                    .linearSearchBaseline(true).build();
+                return new AllocatorUnderTest(new DomainReplayTarget(domain), domain, null);
+            }
             default:
-                throw new IllegalArgumentException("target=" + name + " is none of " + TREE + ", " + CACHED + ", " + TREEMAP_BASELINE);
+                throw new IllegalArgumentException("target=" + name + " is none of " + TREE + ", " + CACHED + ", " +
+                    TREEMAP_BASELINE + ", " + TREE_LINEAR_WALK);
         }
     }
 

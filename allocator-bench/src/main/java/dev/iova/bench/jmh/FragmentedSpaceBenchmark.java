@@ -79,9 +79,8 @@ public class FragmentedSpaceBenchmark
     @Param({"131071", "524287"})
     public int holes;
 
-    /** The allocator: {@code tree} or {@code treemap-baseline}. */
-    // TODO(linear-walk): add "tree-linear-walk" here once AllocatorUnderTest can open it.
-    @Param({AllocatorUnderTest.TREE, AllocatorUnderTest.TREEMAP_BASELINE})
+    /** The allocator: {@code tree}, {@code treemap-baseline} or {@code tree-linear-walk}. */
+    @Param({AllocatorUnderTest.TREE, AllocatorUnderTest.TREEMAP_BASELINE, AllocatorUnderTest.TREE_LINEAR_WALK})
     public String target;
 
     AllocatorUnderTest allocator;

@@ -38,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  *       limit until the gap above one fits. The ranges the ring recycles leave holes of all
  *       sizes near the top, so a request walks past every hole too small for it: its cost
  *       depends on the holes left by earlier steps and drifts during the run.</li>
- *   <li>(to add when the lead's linear-walk search mode of the tree lands: a value
- *       {@code tree-linear-walk} in {@link #target}, built in {@link AllocatorUnderTest#open}.)</li>
+ *   <li>{@code tree-linear-walk}: the same tree without the gap augmentation, searched linearly
+ *       from a cached node as Linux's {@code iova.c} does ({@code linearSearchBaseline(true)}).</li>
  * </ul>
  * Target it serves: the tree step at a million live ranges at most 2x its cost at a thousand;
  * {@code gc.alloc.rate.norm} below 1 B/op for {@code tree}.
@@ -76,9 +76,8 @@ public class TreeAtScaleBenchmark
     @Param({"1000", "100000", "1000000"})
     public int liveRanges;
 
-    /** The allocator: {@code tree} or {@code treemap-baseline} (add {@code tree-linear-walk} here when it lands). */
-    // TODO(linear-walk): add "tree-linear-walk" here once AllocatorUnderTest can open it.
-    @Param({AllocatorUnderTest.TREE, AllocatorUnderTest.TREEMAP_BASELINE})
+    /** The allocator: {@code tree}, {@code treemap-baseline} or {@code tree-linear-walk}. */
+    @Param({AllocatorUnderTest.TREE, AllocatorUnderTest.TREEMAP_BASELINE, AllocatorUnderTest.TREE_LINEAR_WALK})
     public String target;
 
     AllocatorUnderTest allocator;
