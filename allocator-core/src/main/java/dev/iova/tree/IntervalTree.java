@@ -1002,11 +1002,18 @@ public final class IntervalTree
 
     private int rebalance(final int node)
     {
-        final int leftHeight = store.height(store.left(node));
-        final int rightHeight = store.height(store.right(node));
+        // One pass over the node and its two children, each address computed once: this runs
+        // at every level of every insert and delete.
+        final NodeStore store = this.store;
+        final long address = store.address(node);
+        final int left = NodeStore.leftAt(address);
+        final int right = NodeStore.rightAt(address);
+        final long leftAddress = store.address(left);
+        final long rightAddress = store.address(right);
+        final int leftHeight = NodeStore.heightOf(NodeStore.gapWordAt(leftAddress));
+        final int rightHeight = NodeStore.heightOf(NodeStore.gapWordAt(rightAddress));
         if (leftHeight > rightHeight + 1)
         {
-            final int left = store.left(node);
             if (store.height(store.left(left)) < store.height(store.right(left)))
             {
                 store.setLeft(node, rotateLeft(left));
@@ -1016,7 +1023,6 @@ public final class IntervalTree
         }
         if (rightHeight > leftHeight + 1)
         {
-            final int right = store.right(node);
             if (store.height(store.right(right)) < store.height(store.left(right)))
             {
                 store.setRight(node, rotateRight(right));
@@ -1024,7 +1030,31 @@ public final class IntervalTree
             rebalanceChanged = true;
             return rotateLeft(node);
         }
-        rebalanceChanged = update(node);
+        final long gapWord = NodeStore.gapWordAt(address);
+        final long loPfn = NodeStore.loPfnAt(address);
+        final long gapLoPfn = gapWord & NodeDescriptor.PFN_MASK;
+        final int height = 1 + Math.max(leftHeight, rightHeight);
+        final long maxGapPages;
+        final long maxFitPages;
+        if (augmented)
+        {
+            maxGapPages = Math.max(loPfn - gapLoPfn, Math.max(NodeStore.maxGapPagesAt(leftAddress), NodeStore.maxGapPagesAt(rightAddress)));
+            maxFitPages = Math.max(Gaps.alignedFitPages(gapLoPfn, loPfn - 1),
+                Math.max(NodeStore.maxFitPagesAt(leftAddress), NodeStore.maxFitPagesAt(rightAddress)));
+        }
+        else
+        {
+            maxGapPages = 0;
+            maxFitPages = 0;
+        }
+        if (height == NodeStore.heightOf(gapWord) && maxGapPages == NodeStore.maxGapPagesAt(address) &&
+            maxFitPages == NodeStore.maxFitPagesAt(address))
+        {
+            rebalanceChanged = false;
+            return node;
+        }
+        NodeStore.putDerivedAt(address, gapWord, height, maxGapPages, maxFitPages);
+        rebalanceChanged = true;
         return node;
     }
 

@@ -138,9 +138,57 @@ final class NodeStore
         return true;
     }
 
-    private long address(final int node)
+    /**
+     * @param node a node index ({@link NodeDescriptor#NIL} reads as all zeros).
+     * @return where its fields start: for code that reads several fields of one node, with the
+     *         {@code *At} accessors, computing the address once.
+     */
+    long address(final int node)
     {
         return chunkAddresses[node >>> chunkShift] + (long)(node & chunkMask) * NODE_LENGTH;
+    }
+
+    static long loPfnAt(final long address)
+    {
+        return UnsafeApi.getLong(address + LO_PFN_OFFSET);
+    }
+
+    static long gapWordAt(final long address)
+    {
+        return UnsafeApi.getLong(address + GAP_LO_META_OFFSET);
+    }
+
+    static long maxGapPagesAt(final long address)
+    {
+        return UnsafeApi.getLong(address + MAX_GAP_PAGES_OFFSET);
+    }
+
+    static long maxFitPagesAt(final long address)
+    {
+        return UnsafeApi.getLong(address + MAX_FIT_PAGES_OFFSET);
+    }
+
+    static int leftAt(final long address)
+    {
+        return UnsafeApi.getInt(address + LEFT_OFFSET);
+    }
+
+    static int rightAt(final long address)
+    {
+        return UnsafeApi.getInt(address + RIGHT_OFFSET);
+    }
+
+    static int heightOf(final long gapWord)
+    {
+        return (int)((gapWord >>> HEIGHT_SHIFT) & HEIGHT_MASK);
+    }
+
+    /** Writes height and maxima at {@code address}, whose gap word is {@code gapWord} now. */
+    static void putDerivedAt(final long address, final long gapWord, final int height, final long maxGapPages, final long maxFitPages)
+    {
+        UnsafeApi.putLong(address + GAP_LO_META_OFFSET, (gapWord & ~(HEIGHT_MASK << HEIGHT_SHIFT)) | ((long)height << HEIGHT_SHIFT));
+        UnsafeApi.putLong(address + MAX_GAP_PAGES_OFFSET, maxGapPages);
+        UnsafeApi.putLong(address + MAX_FIT_PAGES_OFFSET, maxFitPages);
     }
 
     long loPfn(final int node)
