@@ -103,6 +103,14 @@ final class Charts
         chart.getStyler().setErrorBarsColor(Color.DARK_GRAY);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setMarkerSize(8);
+        final boolean integerX = series.stream().flatMap(one -> one.x().stream())
+            .allMatch(x -> ((Number)x).doubleValue() == Math.rint(((Number)x).doubleValue()));
+        if (integerX)
+        {
+            // threads and counts: label whole numbers only, so 1, 2, 4 threads do not read 1.2, 1.4, ...
+            chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> x == Math.rint(x) ?
+                String.format(java.util.Locale.ROOT, "%,d", x.longValue()) : "");
+        }
         for (final Series one : series)
         {
             final List<Double> x = new ArrayList<>();

@@ -215,7 +215,7 @@ public final class ReportWriter
 
     private static String seriesName(final BenchmarkResult r)
     {
-        return r.params().isEmpty() ? "score" : r.paramsLabel();
+        return r.params().isEmpty() ? "no parameters" : r.paramsLabel();
     }
 
     private static String seriesSuffix(final BenchmarkResult r)

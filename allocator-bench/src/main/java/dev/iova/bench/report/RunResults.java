@@ -113,8 +113,17 @@ public record RunResults(
      */
     public String meta(final String key)
     {
-        final Object value = metadata.get(key);
-        return value == null ? null : String.valueOf(value);
+        Object value = metadata.get(key);
+        if (value == null && metadata.get("machine") instanceof Map<?, ?> machine)
+        {
+            // the first hand-written metadata.json kept the machine in an object of its own
+            value = machine.get(key);
+        }
+        if (value instanceof List<?> lines)
+        {
+            return String.join("; ", lines.stream().map(String::valueOf).toList());
+        }
+        return value == null || value instanceof Map ? null : String.valueOf(value);
     }
 
     @SuppressWarnings("unchecked")
