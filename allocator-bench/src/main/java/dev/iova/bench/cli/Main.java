@@ -37,6 +37,7 @@ import java.nio.file.NoSuchFileException;
         GenCommand.class,
         RegionsCommand.class,
         WorkloadsCommand.class,
+        RunCommand.class,
         ReportCommand.class,
     })
 public final class Main implements Runnable

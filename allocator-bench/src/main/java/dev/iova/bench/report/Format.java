@@ -3,7 +3,7 @@ package dev.iova.bench.report;
 import java.util.Locale;
 
 /** Numbers as the report prints them: three significant digits or more, never exponents. */
-final class Format
+public final class Format
 {
     private Format()
     {
@@ -51,7 +51,7 @@ final class Format
      * @param seconds a duration.
      * @return it as "45 s", "7 min 30 s" or "1 h 05 min".
      */
-    static String duration(final double seconds)
+    public static String duration(final double seconds)
     {
         final long total = Math.round(seconds);
         if (total < 60)

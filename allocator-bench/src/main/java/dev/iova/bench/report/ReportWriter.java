@@ -298,7 +298,7 @@ public final class ReportWriter
      * @return a file-name stem for each: the simple name in kebab case without "Benchmark"
      *         ({@code alloc-free-pair}), or the package too when two classes share a simple name.
      */
-    static Map<String, String> slugs(final Set<String> classNames)
+    public static Map<String, String> slugs(final Set<String> classNames)
     {
         final Map<String, Integer> simpleCount = new HashMap<>();
         classNames.forEach(c -> simpleCount.merge(simple(c), 1, Integer::sum));
