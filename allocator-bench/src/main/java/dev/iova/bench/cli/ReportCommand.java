@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -68,8 +69,8 @@ final class ReportCommand implements Callable<Integer>
         }
         catch (final IOException ex)
         {
-            err.println("allocator-bench report: cannot read or write " + (ex.getMessage() != null ? ex.getMessage() : "a file") +
-                ": " + Main.reasonOf(ex));
+            err.println("allocator-bench report: " + (ex instanceof FileSystemException fs && fs.getFile() != null ?
+                fs.getFile() + ": " : "") + Main.reasonOf(ex));
             err.flush();
             return ExitCode.SOFTWARE;
         }

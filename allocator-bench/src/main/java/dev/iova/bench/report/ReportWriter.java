@@ -120,8 +120,20 @@ public final class ReportWriter
         final String mode = group.get(0).mode();
         final String better = group.get(0).higherIsBetter() ? "higher is better" : "lower is better";
 
-        // bars: one category per method, one series per parameter set
-        final List<String> categories = new ArrayList<>(new LinkedHashSet<>(group.stream().map(ReportWriter::category).toList()));
+        // bars: one category per method (and thread count, when one method ran at several), one series per parameter set
+        final Set<String> severalThreads = new java.util.HashSet<>();
+        group.stream().collect(java.util.stream.Collectors.groupingBy(BenchmarkResult::method,
+                java.util.stream.Collectors.mapping(BenchmarkResult::threads, java.util.stream.Collectors.toSet())))
+            .forEach((method, threads) ->
+            {
+                if (threads.size() > 1)
+                {
+                    severalThreads.add(method);
+                }
+            });
+        final java.util.function.Function<BenchmarkResult, String> category =
+            r -> severalThreads.contains(r.method()) ? r.method() + " (" + r.threads() + " threads)" : r.method();
+        final List<String> categories = new ArrayList<>(new LinkedHashSet<>(group.stream().map(category).toList()));
         final List<String> seriesNames = new ArrayList<>(new LinkedHashSet<>(group.stream().map(ReportWriter::seriesName).toList()));
         final List<Charts.Series> bars = new ArrayList<>();
         for (final String name : seriesNames)
@@ -132,7 +144,7 @@ public final class ReportWriter
             {
                 if (seriesName(r).equals(name))
                 {
-                    final int i = categories.indexOf(category(r));
+                    final int i = categories.indexOf(category.apply(r));
                     values[i] = scale.apply(r.score());
                     errors[i] = scale.apply(r.scoreError());
                 }
@@ -205,12 +217,6 @@ public final class ReportWriter
     private static void image(final StringBuilder md, final String alt, final String file)
     {
         md.append("![").append(alt).append("](").append(CHARTS_DIR).append('/').append(file).append(")\n\n");
-    }
-
-    /** The bar chart's category: the method, with its threads when one method ran at several counts. */
-    private static String category(final BenchmarkResult r)
-    {
-        return r.method();
     }
 
     private static String seriesName(final BenchmarkResult r)

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What a report says about where its figures come from: machine, JDK, commit, profile, load,
@@ -35,6 +37,22 @@ final class RunHeader
         if (run.meta("include") != null)
         {
             rows.add(new String[] {"include", "`" + run.meta("include") + "`"});
+        }
+        if (run.metadata().get("params") instanceof Map<?, ?> params && !params.isEmpty())
+        {
+            rows.add(new String[] {"params", params.entrySet().stream()
+                .map(e -> "`" + e.getKey() + "=" + String.join(",", ((List<?>)e.getValue()).stream().map(String::valueOf).toList()) + "`")
+                .collect(Collectors.joining(" "))});
+        }
+        if (run.meta("status") != null && !"finished".equals(run.meta("status")))
+        {
+            rows.add(new String[] {"status", run.meta("status") +
+                ("running".equals(run.meta("status")) ? " (the run was interrupted, or is still going)" : "")});
+        }
+        if (run.metadata().get("failed") instanceof List<?> failed && !failed.isEmpty())
+        {
+            rows.add(new String[] {"failed", failed.stream().map(f -> "`" + f + "`").collect(Collectors.joining(", ")) +
+                " (no result; `jmh-output.txt` says why)"});
         }
         rows.add(new String[] {"load", load(run)});
         rows.add(new String[] {"started", or(run.meta("timestamp"), NOT_RECORDED)});
