@@ -122,6 +122,13 @@ final class RunCommand implements Callable<Integer>
         final BenchmarkPlan plan = BenchmarkPlan.of(selected, profile, paramValues);
         final String command = commandLine();
         final Path dir = out != null ? out : defaultFolder(label != null ? label : RunMetadata.capture(command).hostLabel());
+        final List<String> earlier = jsonFilesIn(dir);
+        if (!earlier.isEmpty())
+        {
+            // a report reads every JSON of its folder: two runs in one folder would read as one
+            throw new ParameterException(spec.commandLine(), "--out " + dir + " already holds a run (" +
+                String.join(", ", earlier) + "); choose another folder or empty it");
+        }
 
         stdout.printf(Locale.ROOT, "run: %d benchmarks in %d %s, profile %s (%s), -prof gc%n", plan.size(),
             plan.bySuite().size(), plan.bySuite().size() == 1 ? "suite" : "suites", profile.label(), profile.describe());
@@ -213,6 +220,18 @@ final class RunCommand implements Callable<Integer>
             dir = Path.of("results", stem + "-" + n);
         }
         return dir;
+    }
+
+    private static List<String> jsonFilesIn(final Path dir) throws IOException
+    {
+        if (!Files.isDirectory(dir))
+        {
+            return List.of();
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir))
+        {
+            return files.map(f -> f.getFileName().toString()).filter(name -> name.endsWith(".json")).sorted().toList();
+        }
     }
 
     private String commandLine()

@@ -64,7 +64,10 @@ final class Charts
         final CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
             .xAxisTitle("").yAxisTitle(yTitle).build();
         style(chart.getStyler(), series.size() > 1);
-        chart.getStyler().setXAxisLabelRotation(categories.stream().mapToInt(String::length).sum() > 80 ? 30 : 0);
+        // about 7 pixels per character of the axis font, a few characters between labels: turn the
+        // labels when they would not fit side by side (XChart drops labels that overlap)
+        final int characters = categories.stream().mapToInt(label -> label.length() + 3).sum();
+        chart.getStyler().setXAxisLabelRotation(characters * 7 > WIDTH * 0.9 ? 45 : 0);
         chart.getStyler().setErrorBarsColor(Color.DARK_GRAY);
         chart.getStyler().setYAxisMin(0.0);
         for (final Series one : series)

@@ -117,10 +117,16 @@ public final class ComparisonWriter
             final List<String> categories = new ArrayList<>();
             final double[][] base = {new double[group.size()], new double[group.size()]};
             final double[][] cand = {new double[group.size()], new double[group.size()]};
+            // parameters in the labels only when they tell the bars apart
+            final boolean paramsVary = group.stream().map(r -> r.baseline().paramsLabel()).distinct().count() > 1;
+            final boolean threadsVary = group.stream().collect(java.util.stream.Collectors.groupingBy(r -> r.baseline().method(),
+                java.util.stream.Collectors.mapping(r -> r.baseline().threads(), java.util.stream.Collectors.toSet())))
+                .values().stream().anyMatch(threads -> threads.size() > 1);
             for (int i = 0; i < group.size(); i++)
             {
                 final Comparison.Row r = group.get(i);
-                categories.add(r.baseline().method() + (r.baseline().params().isEmpty() ? "" : " (" + r.baseline().paramsLabel() + ")"));
+                categories.add(r.baseline().method() + (threadsVary ? " " + r.baseline().threads() + "t" : "") +
+                    (paramsVary && !r.baseline().params().isEmpty() ? " (" + r.baseline().paramsLabel() + ")" : ""));
                 base[0][i] = scale.apply(r.baseline().score());
                 base[1][i] = scale.apply(r.baseline().scoreError());
                 cand[0][i] = scale.apply(r.candidateScore());

@@ -3,12 +3,14 @@ package dev.iova.bench.run;
 import dev.iova.bench.report.Fixtures;
 import dev.iova.bench.results.RunMetadata;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.BenchmarkList;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.TimeValue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -43,6 +45,15 @@ class RunCommandTest
 
         assertEquals(0, cli.exitCode(), cli.err());
         assertTrue(cli.out().contains("\ninto: /tmp/somewhere\n"), cli.out());
+    }
+
+    @Test
+    void outShouldNotMixTwoRunsInOneFolder(@TempDir final Path tempDir) throws Exception
+    {
+        Files.writeString(tempDir.resolve("alloc-free-pair.json"), "[]");
+
+        assertUsage(Fixtures.cli("run", "--include", "AllocFreePairBenchmark.tree$", "--out", tempDir.toString(), "--dry-run"),
+            "--out " + tempDir + " already holds a run (alloc-free-pair.json); choose another folder or empty it");
     }
 
     @Test
