@@ -130,8 +130,9 @@ final class RunCommand implements Callable<Integer>
                 String.join(", ", earlier) + "); choose another folder or empty it");
         }
 
-        stdout.printf(Locale.ROOT, "run: %d benchmarks in %d %s, profile %s (%s), -prof gc%n", plan.size(),
-            plan.bySuite().size(), plan.bySuite().size() == 1 ? "suite" : "suites", profile.label(), profile.describe());
+        stdout.printf(Locale.ROOT, "run: %d %s in %d %s, profile %s (%s), -prof gc%n", plan.size(),
+            plan.size() == 1 ? "benchmark" : "benchmarks", plan.bySuite().size(), plan.bySuite().size() == 1 ? "suite" : "suites",
+            profile.label(), profile.describe());
         stdout.printf(Locale.ROOT, "estimated time: %s (%.1f s of start-up per fork assumed; slow trial set-ups add more)%n",
             Format.duration(plan.estimatedSeconds()), BenchmarkPlan.FORK_OVERHEAD_SECONDS);
         stdout.println("into: " + dir);
