@@ -15,9 +15,12 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 
 /**
- * The {@code allocator-bench} command: replays and generates allocation traces.
+ * The {@code allocator-bench} command: runs the JMH suites and reports on them, replays and
+ * generates allocation traces, reads reserved regions.
  *
  * <pre>
+ * java -jar allocator-bench/target/allocator-bench.jar run [--profile quick|full] [--include REGEX] [--label L | --out DIR]
+ * java -jar allocator-bench/target/allocator-bench.jar report DIR [CANDIDATE_DIR]
  * java -jar allocator-bench/target/allocator-bench.jar replay TRACE [--cache] [--json] [--verify] [--repeat K]
  * java -jar allocator-bench/target/allocator-bench.jar gen SHAPE --ops N [--seed S] [--out FILE]
  * </pre>
@@ -31,12 +34,15 @@ import java.nio.file.NoSuchFileException;
     name = "allocator-bench",
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
-    description = "Replays and generates IOVA allocation traces (iova-trace v1) and reads reserved regions.",
+    description = "Runs the JMH suites and reports on them; replays and generates IOVA allocation traces (iova-trace v1); " +
+        "reads reserved regions.",
     subcommands = {
         ReplayCommand.class,
         GenCommand.class,
         RegionsCommand.class,
         WorkloadsCommand.class,
+        RunCommand.class,
+        ReportCommand.class,
     })
 public final class Main implements Runnable
 {

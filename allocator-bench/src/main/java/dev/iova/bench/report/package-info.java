@@ -1,0 +1,16 @@
+/**
+ * Turns a benchmark run (a folder of JMH JSON files and a {@code metadata.json}) into a readable
+ * {@code report.md} with PNG charts, and compares two runs.
+ *
+ * <p>Everything is driven by the JSON, not by knowledge of the suites: a table per benchmark
+ * class; a bar chart per class and mode with JMH's confidence intervals as error bars; a line
+ * chart of the score against each numeric {@code @Param} that takes two or more values; a chart
+ * of the score against threads when methods differ only by {@code @Threads} ({@code cached},
+ * {@code cached2Threads}, {@code cached4Threads}, read from the JSON's {@code threads} field).
+ *
+ * <p>Input that is not a run (a missing folder, broken JSON, JSON that is not JMH's) is a
+ * {@link dev.iova.bench.report.ReportException} with one sentence that names the file.
+ *
+ * <p>Uses: Jackson (reading), XChart (charts, drawn headless). Imports nothing of the allocator.
+ */
+package dev.iova.bench.report;

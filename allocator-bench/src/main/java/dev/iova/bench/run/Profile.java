@@ -1,0 +1,104 @@
+package dev.iova.bench.run;
+
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * How long and how often each benchmark is measured. A profile overrides the suites' own
+ * {@code @Fork}, {@code @Warmup} and {@code @Measurement} counts and times, so that one run
+ * measures every suite alike; modes, threads and parameters stay the suites'.
+ */
+public enum Profile
+{
+    /**
+     * For a first look and for development on a shared 2-core machine: one fork, 2 × 1 s
+     * warm-up, 3 × 1 s measurement, about 7 s per benchmark with the fork's start-up.
+     */
+    QUICK(1, 2, TimeValue.seconds(1), 3, TimeValue.seconds(1)),
+
+    /**
+     * For figures to publish: three forks (so fork-to-fork variation shows in the error), 3 × 2 s
+     * warm-up, 5 × 2 s measurement, about 1 minute per benchmark.
+     */
+    FULL(3, 3, TimeValue.seconds(2), 5, TimeValue.seconds(2));
+
+    private final int forks;
+    private final int warmupIterations;
+    private final TimeValue warmupTime;
+    private final int measurementIterations;
+    private final TimeValue measurementTime;
+
+    Profile(final int forks, final int warmupIterations, final TimeValue warmupTime, final int measurementIterations,
+        final TimeValue measurementTime)
+    {
+        this.forks = forks;
+        this.warmupIterations = warmupIterations;
+        this.warmupTime = warmupTime;
+        this.measurementIterations = measurementIterations;
+        this.measurementTime = measurementTime;
+    }
+
+    /**
+     * @param name {@code quick} or {@code full}, in any case.
+     * @return the profile.
+     * @throws IllegalArgumentException naming the profiles there are.
+     */
+    public static Profile parse(final String name)
+    {
+        for (final Profile profile : values())
+        {
+            if (profile.label().equalsIgnoreCase(name.trim()))
+            {
+                return profile;
+            }
+        }
+        throw new IllegalArgumentException("unknown profile '" + name + "': the profiles are " +
+            Arrays.stream(values()).map(Profile::label).collect(Collectors.joining(" and ")));
+    }
+
+    /** @return the name on the command line, {@code quick} or {@code full}. */
+    public String label()
+    {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** @return measured forks per benchmark. */
+    public int forks()
+    {
+        return forks;
+    }
+
+    /** @return warm-up iterations per fork. */
+    public int warmupIterations()
+    {
+        return warmupIterations;
+    }
+
+    /** @return the length of one warm-up iteration. */
+    public TimeValue warmupTime()
+    {
+        return warmupTime;
+    }
+
+    /** @return measurement iterations per fork. */
+    public int measurementIterations()
+    {
+        return measurementIterations;
+    }
+
+    /** @return the length of one measurement iteration. */
+    public TimeValue measurementTime()
+    {
+        return measurementTime;
+    }
+
+    /** @return "1 fork, 2 × 1 s warm-up, 3 × 1 s measurement". */
+    public String describe()
+    {
+        return forks + (forks == 1 ? " fork, " : " forks, ") + warmupIterations + " × " + warmupTime + " warm-up, " +
+            measurementIterations + " × " + measurementTime + " measurement";
+    }
+}

@@ -1,0 +1,68 @@
+package dev.iova.bench.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.iova.bench.report.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.runner.BenchmarkList;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * One real JMH run through {@code run}, of one benchmark of the jar's suites (the first method
+ * that JMH runs as a single benchmark: one mode, one parameter set), with the quick profile:
+ * about 7 s. Checks the run folder end to end: JSON with {@code -prof gc}, metadata, report.
+ */
+class RunSmokeTest
+{
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void runShouldWriteJsonMetadataAndReportIntoTheFolder() throws Exception
+    {
+        final List<PlannedBenchmark> all = BenchmarkPlan.of(BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null),
+            Profile.QUICK, Map.of()).benchmarks();
+        final Map<String, Long> perMethod = all.stream().collect(Collectors.groupingBy(PlannedBenchmark::benchmark, Collectors.counting()));
+        final Optional<PlannedBenchmark> single = all.stream().filter(b -> perMethod.get(b.benchmark()) == 1).findFirst();
+        assumeTrue(single.isPresent(), "no method of the suites runs as a single benchmark");
+        final Path dir = tempDir.resolve("smoke");
+
+        final Fixtures.Cli cli = Fixtures.cli("run", "--include", "^" + Pattern.quote(single.get().benchmark()) + "$",
+            "--out", dir.toString());
+
+        assertEquals(0, cli.exitCode(), cli.err());
+        assertTrue(cli.out().startsWith("run: 1 benchmark in 1 suite, profile quick"), cli.out());
+        assertTrue(cli.out().contains("report: " + dir.resolve("report.md")), cli.out());
+        final ObjectMapper mapper = new ObjectMapper();
+        final Path json;
+        try (var files = Files.list(dir))
+        {
+            json = files.filter(f -> f.toString().endsWith(".json") && !f.endsWith("metadata.json")).findFirst().orElseThrow();
+        }
+        final JsonNode result = mapper.readTree(json.toFile()).get(0);
+        assertEquals(single.get().benchmark(), result.get("benchmark").asText());
+        assertEquals(1, result.get("forks").asInt());
+        assertEquals(3, result.get("measurementIterations").asInt());
+        assertTrue(result.get("secondaryMetrics").has("gc.alloc.rate.norm"), "-prof gc");
+        assertTrue(result.get("jvmArgs").toString().contains(BenchmarkRun.ADD_EXPORTS), result.get("jvmArgs").toString());
+
+        final JsonNode metadata = mapper.readTree(dir.resolve("metadata.json").toFile());
+        assertEquals("quick", metadata.get("profile").asText());
+        assertEquals("finished", metadata.get("status").asText());
+        assertTrue(metadata.has("loadAverage1mStart") && metadata.has("loadAverage1mEnd"), metadata.toString());
+        assertTrue(Files.readString(dir.resolve(BenchmarkRun.OUTPUT_FILE)).contains("# run progress [1/1] "));
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("| profile | `quick`: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement |"));
+    }
+}
