@@ -104,11 +104,37 @@ final class Charts
         style(chart.getStyler(), series.size() > 1);
         chart.getStyler().setXAxisLogarithmic(logX);
         chart.getStyler().setErrorBarsColor(Color.DARK_GRAY);
-        chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setMarkerSize(8);
+        // Scores that span two decades or more (our tree against a linear walk) are drawn on a
+        // logarithmic y axis, or the small ones sit flat on zero. A log axis cannot show an
+        // interval that reaches zero, so error bars are left out there (the title says so).
+        double minScore = Double.POSITIVE_INFINITY;
+        double maxScore = 0;
+        for (final Series one : series)
+        {
+            for (final double value : one.values())
+            {
+                if (Double.isFinite(value))
+                {
+                    minScore = Math.min(minScore, value);
+                    maxScore = Math.max(maxScore, value);
+                }
+            }
+        }
+        final boolean logY = minScore > 0 && maxScore / minScore >= 100;
+        chart.getStyler().setYAxisLogarithmic(logY);
+        if (logY)
+        {
+            chart.setTitle(title + ", log scale, no error bars");
+            chart.setYAxisTitle(yTitle + " (log scale)");
+        }
+        else
+        {
+            chart.getStyler().setYAxisMin(0.0);
+        }
         final boolean integerX = series.stream().flatMap(one -> one.x().stream())
             .allMatch(x -> ((Number)x).doubleValue() == Math.rint(((Number)x).doubleValue()));
-        if (integerX)
+        if (integerX && !logX)
         {
             // threads and counts: label whole numbers only, so 1, 2, 4 threads do not read 1.2, 1.4, ...
             chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> x == Math.rint(x) ?
@@ -130,7 +156,8 @@ final class Charts
             }
             if (!x.isEmpty())
             {
-                chart.addSeries(one.name(), x, values, errors).setMarker(SeriesMarkers.CIRCLE);
+                (logY ? chart.addSeries(one.name(), x, values) : chart.addSeries(one.name(), x, values, errors))
+                    .setMarker(SeriesMarkers.CIRCLE);
             }
         }
         save(chart, file);

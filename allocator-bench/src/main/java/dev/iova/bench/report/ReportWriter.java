@@ -167,6 +167,10 @@ public final class ReportWriter
             final Map<String, double[][]> series = new LinkedHashMap<>();
             for (final BenchmarkResult r : group)
             {
+                if (r.params().get(param) == null)
+                {
+                    continue; // a method of the class that does not take this parameter
+                }
                 final String name = r.method() + othersLabel(r, param);
                 final double[][] points = series.computeIfAbsent(name, k -> new double[][] {nans(xs.size()), nans(xs.size())});
                 final int i = xs.indexOf(Double.parseDouble(r.params().get(param)));

@@ -71,6 +71,20 @@ class ReportWriterTest
     }
 
     @Test
+    void aClassWhoseMethodsTakeDifferentParamsShouldStillGetItsCharts() throws Exception
+    {
+        // MapUnmapBenchmark: only sameThreadInvalidation takes iotlbNanos and mode; a quick run
+        // of every suite once died here with a NullPointerException.
+        final Path dir = Fixtures.copyRun("mixed-params", tempDir);
+
+        final String md = Files.readString(ReportWriter.write(RunResults.load(dir)));
+
+        assertTrue(md.contains("MapUnmapBenchmark"), md);
+        assertTrue(md.contains("against iotlbNanos"), md);
+        assertTrue(md.contains("sameThreadInvalidation"), md);
+    }
+
+    @Test
     void aNumericParamWithSeveralValuesShouldGetALineChart() throws Exception
     {
         final Path dir = Files.createDirectories(tempDir.resolve("two-sizes"));
