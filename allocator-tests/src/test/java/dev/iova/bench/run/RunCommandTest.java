@@ -41,10 +41,10 @@ class RunCommandTest
     @Test
     void outShouldNameTheFolder()
     {
-        final Fixtures.Cli cli = Fixtures.cli("run", "--include", "AllocFreePairBenchmark.tree$", "--out", "/tmp/somewhere", "--dry-run");
+        final Fixtures.Cli cli = Fixtures.cli("run", "--include", "AllocFreePairBenchmark.tree$", "--out", "results/tmp/somewhere", "--dry-run");
 
         assertEquals(0, cli.exitCode(), cli.err());
-        assertTrue(cli.out().contains("\ninto: /tmp/somewhere\n"), cli.out());
+        assertTrue(cli.out().contains("\ninto: results/tmp/somewhere\n"), cli.out());
     }
 
     @Test
