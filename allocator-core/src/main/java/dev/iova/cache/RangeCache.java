@@ -1,8 +1,6 @@
 package dev.iova.cache;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.agrona.BufferUtil;
@@ -62,11 +60,10 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  * checked free, which throws and changes nothing.
  *
  * <h2>Closing</h2>
- * {@link #close()} marks the cache closed, then takes every stripe and depot lock (waiting for
- * holders to finish) and keeps them, then frees the memory. Every operation checks the flag
- * after taking a lock, so none can touch freed memory. Lock words live on the Java heap for the
- * same reason: a thread spinning on a lock of a closed cache reads memory that still exists; so
- * do the slow-path counters, which are read and written outside any lock.
+ * {@link #close()} closes the locks ({@link StripedSpinLocks#beginClose()}: every stripe and
+ * depot lock taken, after its holder finished, and kept), then frees the memory. Every operation
+ * takes a lock before touching that memory and fails once the locks are closed. The slow-path
+ * counters, read and written outside any lock, live on the Java heap for the same reason.
  *
  * <p>Garbage-free: no operation allocates on the Java heap.
  */
@@ -112,9 +109,6 @@ public final class RangeCache implements AutoCloseable
     /** Returned by {@link #allocFast} when nothing fits. */
     public static final long NO_ADDRESS = 0L;
 
-    /** Lock words are this many ints apart (128 bytes): one per stripe, then one per depot. */
-    private static final int LOCK_SPACING = 32;
-
     /**
      * Slow-path counters, shared by all threads. They live on the heap, like the locks, so that
      * reading them can never touch memory that {@link #close()} freed.
@@ -138,11 +132,9 @@ public final class RangeCache implements AutoCloseable
     private final long stripesAddress;
     private final long depotsAddress;
     private final long magazinesAddress;
-    private final AtomicIntegerArray locks;
+    /** One lock per stripe (indexes 0 to stripes - 1), then one per depot. */
+    private final StripedSpinLocks locks;
     private final LiveRangeMap liveMap;
-    private final AtomicBoolean closing = new AtomicBoolean();
-    private volatile boolean closed;
-    private volatile boolean released;
 
     /**
      * @param backend        the domain underneath.
@@ -182,7 +174,7 @@ public final class RangeCache implements AutoCloseable
         stripesAddress = BufferUtil.address(memory);
         depotsAddress = stripesAddress + stripesBytes;
         magazinesAddress = depotsAddress + depotsBytes;
-        locks = new AtomicIntegerArray((stripes + sizeClasses) * LOCK_SPACING);
+        locks = new StripedSpinLocks(stripes + sizeClasses, "domain is closed: its range caches are gone");
         liveMap = new LiveRangeMap(sizeClasses);
 
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -295,7 +287,7 @@ public final class RangeCache implements AutoCloseable
     {
         for (int stripe = 0; stripe < stripes; stripe++)
         {
-            lock(stripe * LOCK_SPACING, true);
+            locks.lock(stripe);
             try
             {
                 final long stripeAddress = stripeAddress(stripe);
@@ -313,7 +305,7 @@ public final class RangeCache implements AutoCloseable
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
         {
             final int depotLock = depotLock(sizeClass);
-            lock(depotLock, true);
+            locks.lock(depotLock);
             try
             {
                 final long depot = depotAddress(sizeClass);
@@ -326,7 +318,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.lazySet(depotLock, 0);
+                locks.unlock(depotLock);
             }
         }
         counters.incrementAndGet(FLUSHES);
@@ -347,7 +339,7 @@ public final class RangeCache implements AutoCloseable
         long depotFull = 0;
         for (int stripe = 0; stripe < stripes; stripe++)
         {
-            lock(stripe * LOCK_SPACING, true);
+            locks.lock(stripe);
             try
             {
                 final long stripeAddress = stripeAddress(stripe);
@@ -368,7 +360,7 @@ public final class RangeCache implements AutoCloseable
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
         {
             final int depotLock = depotLock(sizeClass);
-            lock(depotLock, true);
+            locks.lock(depotLock);
             try
             {
                 final long depot = depotAddress(sizeClass);
@@ -381,7 +373,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.lazySet(depotLock, 0);
+                locks.unlock(depotLock);
             }
         }
         return new RangeCacheStats(hits, misses, fastFrees, counters.get(TREE_ALLOCS), counters.get(TREE_FREES),
@@ -391,7 +383,7 @@ public final class RangeCache implements AutoCloseable
     /** @return off-heap bytes held: stripes, depots, magazines and the live map. */
     public long offHeapBytes()
     {
-        return closed ? 0 : memory.capacity() + liveMap.offHeapBytes();
+        return locks.isClosed() ? 0 : memory.capacity() + liveMap.offHeapBytes();
     }
 
     /**
@@ -401,22 +393,12 @@ public final class RangeCache implements AutoCloseable
     @Override
     public void close()
     {
-        if (!closing.compareAndSet(false, true))
+        if (locks.beginClose())
         {
-            while (!released)
-            {
-                Thread.yield(); // another thread is closing: return once it is done
-            }
-            return;
+            liveMap.close();
+            BufferUtil.free(memory);
+            locks.endClose();
         }
-        closed = true;
-        for (int lockIndex = 0; lockIndex < locks.length(); lockIndex += LOCK_SPACING)
-        {
-            lock(lockIndex, false); // held for ever: nobody touches the memory again
-        }
-        liveMap.close();
-        BufferUtil.free(memory);
-        released = true;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -488,7 +470,7 @@ public final class RangeCache implements AutoCloseable
     private int tradeWithDepot(final int sizeClass, final int magazine, final boolean parkFull)
     {
         final int depotLock = depotLock(sizeClass);
-        lock(depotLock, true);
+        locks.lock(depotLock);
         try
         {
             final long depot = depotAddress(sizeClass);
@@ -506,7 +488,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            locks.lazySet(depotLock, 0);
+            locks.unlock(depotLock);
         }
     }
 
@@ -582,83 +564,20 @@ public final class RangeCache implements AutoCloseable
     // Locks, addresses, counters
     // ---------------------------------------------------------------------------------------------
 
-    /**
-     * Locks a stripe for the calling thread and returns its index: the one the thread's probe
-     * points at, as {@code LongAdder} picks its cell. When that stripe is held, the thread
-     * rehashes its probe (and keeps the new one, so two threads that collided once part for
-     * good) and tries the stripe it now points at.
-     */
+    /** Locks a stripe for the calling thread (by its probe, see {@link StripedSpinLocks}) and returns its index. */
     private int lockAnyStripe()
     {
-        final Thread thread = Thread.currentThread();
-        int probe = ThreadProbe.get(thread);
-        for (int attempt = 0; ; attempt++)
-        {
-            final int stripe = probe & stripeMask;
-            final int lockIndex = stripe * LOCK_SPACING;
-            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
-            {
-                if (closed)
-                {
-                    locks.lazySet(lockIndex, 0);
-                    throw closedException();
-                }
-                return stripe;
-            }
-            probe = ThreadProbe.advance(thread, probe);
-            if (attempt >= stripes)
-            {
-                backOff(attempt, true); // every stripe seems busy: let their holders run
-            }
-        }
+        return locks.lockAny(stripes);
     }
 
     private void unlockStripe(final int stripe)
     {
-        locks.lazySet(stripe * LOCK_SPACING, 0); // StoreStore: the stripe's writes are visible to the next holder
-    }
-
-    private void lock(final int lockIndex, final boolean failWhenClosed)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
-            {
-                if (failWhenClosed && closed)
-                {
-                    locks.lazySet(lockIndex, 0);
-                    throw closedException();
-                }
-                return;
-            }
-            backOff(attempt, failWhenClosed);
-        }
-    }
-
-    private void backOff(final int attempt, final boolean failWhenClosed)
-    {
-        if (failWhenClosed && closed)
-        {
-            throw closedException();
-        }
-        if (attempt < 64)
-        {
-            Thread.onSpinWait();
-        }
-        else
-        {
-            Thread.yield(); // the holder may be preempted on an oversubscribed machine
-        }
-    }
-
-    private static IllegalStateException closedException()
-    {
-        return new IllegalStateException("domain is closed: its range caches are gone");
+        locks.unlock(stripe);
     }
 
     private int depotLock(final int sizeClass)
     {
-        return (stripes + sizeClass) * LOCK_SPACING;
+        return stripes + sizeClass;
     }
 
     private int magazinesPerClass()

@@ -1,6 +1,7 @@
 package dev.iova.dma;
 
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import dev.iova.cache.StripedSpinLocks;
+
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.agrona.UnsafeApi;
@@ -63,7 +64,6 @@ final class FlushQueues implements AutoCloseable
         void free(long pfn, long pages);
     }
 
-    private static final int LOCK_SPACING = 32; // ints: 128 bytes
     private static final int BATCHES = 0;
     private static final int FREED = 16;
 
@@ -72,15 +72,13 @@ final class FlushQueues implements AutoCloseable
     private final InvalidationClock clock;
     private final Iotlb iotlb;
     private final int stripes;
-    private final int stripeMask;
     private final int entries;
     private final long timeoutNanos;
     private final long queueLength;
     private final long rawAddress;
     private final long queuesAddress;
-    private final AtomicIntegerArray locks;
+    private final StripedSpinLocks locks;
     private final AtomicLongArray counters = new AtomicLongArray(32);
-    private volatile boolean closed;
 
     /**
      * @param sink         frees IOVAs.
@@ -99,7 +97,6 @@ final class FlushQueues implements AutoCloseable
         this.clock = pageTable.clock();
         this.iotlb = iotlb;
         this.stripes = stripes;
-        this.stripeMask = stripes - 1;
         this.entries = entries;
         this.timeoutNanos = timeoutNanos;
         this.queueLength = queueLength(entries);
@@ -107,7 +104,7 @@ final class FlushQueues implements AutoCloseable
         this.rawAddress = UnsafeApi.allocateMemory(bytes + FlushQueueDescriptor.QUEUE_ALIGNMENT);
         this.queuesAddress = (rawAddress + FlushQueueDescriptor.QUEUE_ALIGNMENT - 1) & -FlushQueueDescriptor.QUEUE_ALIGNMENT;
         UnsafeApi.setMemory(queuesAddress, bytes, (byte)0);
-        this.locks = new AtomicIntegerArray(stripes * LOCK_SPACING);
+        this.locks = new StripedSpinLocks(stripes, "domain is closed: its flush queues are gone");
     }
 
     /**
@@ -222,7 +219,7 @@ final class FlushQueues implements AutoCloseable
     /** @return off-heap bytes held. */
     long offHeapBytes()
     {
-        return closed ? 0 : queueLength * stripes + FlushQueueDescriptor.QUEUE_ALIGNMENT;
+        return locks.isClosed() ? 0 : queueLength * stripes + FlushQueueDescriptor.QUEUE_ALIGNMENT;
     }
 
     /**
@@ -232,16 +229,11 @@ final class FlushQueues implements AutoCloseable
     @Override
     public void close()
     {
-        if (closed)
+        if (locks.beginClose())
         {
-            return;
+            UnsafeApi.freeMemory(rawAddress);
+            locks.endClose();
         }
-        closed = true;
-        for (int stripe = 0; stripe < stripes; stripe++)
-        {
-            lock(stripe, false); // held for ever: nobody touches the memory again
-        }
-        UnsafeApi.freeMemory(rawAddress);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -355,7 +347,7 @@ final class FlushQueues implements AutoCloseable
             {
                 continue;
             }
-            lock(stripe, true);
+            locks.lock(stripe);
             try
             {
                 freeCovered(queue);
@@ -376,78 +368,22 @@ final class FlushQueues implements AutoCloseable
         return queuesAddress + stripe * queueLength;
     }
 
+    /** Locks the calling thread's queue (by its probe, see {@link StripedSpinLocks}) and returns its index. */
     private int lockAnyStripe()
     {
-        final int home = (int)((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 40) & stripeMask;
-        for (int attempt = 0; ; attempt++)
-        {
-            final int stripe = (home + attempt) & stripeMask;
-            final int lockIndex = stripe * LOCK_SPACING;
-            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
-            {
-                if (closed)
-                {
-                    locks.lazySet(lockIndex, 0);
-                    throw closedException();
-                }
-                return stripe;
-            }
-            if ((attempt & stripeMask) == stripeMask)
-            {
-                backOff(attempt, true); // every queue was busy: let their holders run
-            }
-        }
-    }
-
-    private void lock(final int stripe, final boolean failWhenClosed)
-    {
-        final int lockIndex = stripe * LOCK_SPACING;
-        for (int attempt = 0; ; attempt++)
-        {
-            if (locks.get(lockIndex) == 0 && locks.compareAndSet(lockIndex, 0, 1))
-            {
-                if (failWhenClosed && closed)
-                {
-                    locks.lazySet(lockIndex, 0);
-                    throw closedException();
-                }
-                return;
-            }
-            backOff(attempt, failWhenClosed);
-        }
+        return locks.lockAny(stripes);
     }
 
     private void unlock(final int stripe)
     {
-        locks.lazySet(stripe * LOCK_SPACING, 0); // StoreStore: the queue's writes are visible to the next holder
-    }
-
-    private void backOff(final int attempt, final boolean failWhenClosed)
-    {
-        if (failWhenClosed && closed)
-        {
-            throw closedException();
-        }
-        if (attempt < 64)
-        {
-            Thread.onSpinWait();
-        }
-        else
-        {
-            Thread.yield(); // the holder may be preempted, or waiting for an invalidation
-        }
+        locks.unlock(stripe);
     }
 
     private void checkOpen()
     {
-        if (closed)
+        if (locks.isClosed())
         {
-            throw closedException();
+            throw locks.closedException();
         }
-    }
-
-    private static IllegalStateException closedException()
-    {
-        return new IllegalStateException("domain is closed: its flush queues are gone");
     }
 }

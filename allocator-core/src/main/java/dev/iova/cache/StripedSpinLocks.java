@@ -1,0 +1,198 @@
+package dev.iova.cache;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * A fixed set of spin locks guarding off-heap state, which can be closed: the range caches'
+ * stripes and depots, and the DMA layer's flush queues.
+ *
+ * <h2>Picking a stripe</h2>
+ * {@link #lockAny(int)} locks one of the first {@code stripes} locks for the calling thread: the
+ * one its probe points at (the per-thread hash {@code LongAdder} uses, see {@link ThreadProbe}).
+ * When that lock is held, the thread rehashes its probe and keeps the new one, so a busy or
+ * preempted holder costs another thread one failed compare-and-set, never a wait, and two threads
+ * that collided once part for good. After trying as many stripes as there are, it spins, then
+ * yields.
+ *
+ * <h2>Closing</h2>
+ * {@link #beginClose()} marks the locks closed, then takes every lock, waiting for its holder to
+ * finish, and keeps them: the owner may then free the memory the locks guard, and calls
+ * {@link #endClose()}. Every acquisition checks the flag right after taking a lock, and every spin
+ * checks it too, so no thread touches that memory afterwards: it gets an
+ * {@link IllegalStateException} instead. The lock words live on the Java heap, 128 bytes apart (so
+ * that no two share a line, nor a pair of lines the adjacent-line prefetcher fetches together), so
+ * that a thread spinning on a closed lock reads memory that still exists.
+ *
+ * <p>Garbage-free: nothing here allocates after construction.
+ */
+public final class StripedSpinLocks
+{
+    /** Lock words are this many ints apart: 128 bytes. */
+    private static final int SPACING = 32;
+
+    /** Spins before a waiting thread starts yielding. */
+    private static final int SPINS = 64;
+
+    private final AtomicIntegerArray words;
+    private final int count;
+    private final String closedMessage;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean closed;
+    private volatile boolean released;
+
+    /**
+     * @param count         how many locks.
+     * @param closedMessage the message of the {@link IllegalStateException} after closing.
+     */
+    public StripedSpinLocks(final int count, final String closedMessage)
+    {
+        if (count < 1)
+        {
+            throw new IllegalArgumentException("count=" + count + " must be at least 1");
+        }
+        this.words = new AtomicIntegerArray(count * SPACING);
+        this.count = count;
+        this.closedMessage = closedMessage;
+    }
+
+    /** @return how many locks. */
+    public int count()
+    {
+        return count;
+    }
+
+    /** @return true once {@link #beginClose()} has been called. */
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /**
+     * Locks one of the locks {@code [0, stripes)} for the calling thread, by its probe.
+     *
+     * @param stripes a power of two, at most {@link #count()}.
+     * @return the index locked.
+     * @throws IllegalStateException once closed.
+     */
+    public int lockAny(final int stripes)
+    {
+        final int stripeMask = stripes - 1;
+        final Thread thread = Thread.currentThread();
+        int probe = ThreadProbe.get(thread);
+        for (int attempt = 0; ; attempt++)
+        {
+            final int index = probe & stripeMask;
+            if (tryLock(index))
+            {
+                return index;
+            }
+            probe = ThreadProbe.advance(thread, probe);
+            if (attempt >= stripes)
+            {
+                backOff(attempt - stripes); // every stripe seems busy: let their holders run
+            }
+        }
+    }
+
+    /**
+     * Locks lock {@code index}, waiting for its holder.
+     *
+     * @param index from 0 to {@link #count()} - 1.
+     * @throws IllegalStateException once closed.
+     */
+    public void lock(final int index)
+    {
+        for (int attempt = 0; !tryLock(index); attempt++)
+        {
+            backOff(attempt);
+        }
+    }
+
+    /**
+     * Unlocks lock {@code index}: a release store, so that whatever the holder wrote is visible
+     * to the next holder.
+     *
+     * @param index a lock the caller holds.
+     */
+    public void unlock(final int index)
+    {
+        words.lazySet(index * SPACING, 0); // StoreStore
+    }
+
+    /**
+     * Marks the locks closed and takes all of them, waiting for their holders, for good. When
+     * another thread is already closing, waits until it has finished instead.
+     *
+     * @return true when the caller closed the locks and must free what they guard, then call
+     *         {@link #endClose()}; false when another thread did (and is done).
+     */
+    public boolean beginClose()
+    {
+        if (!closing.compareAndSet(false, true))
+        {
+            while (!released)
+            {
+                Thread.yield(); // another thread is closing: return once it is done
+            }
+            return false;
+        }
+        closed = true;
+        for (int index = 0; index < count; index++)
+        {
+            for (int attempt = 0; !words.compareAndSet(index * SPACING, 0, 1); attempt++)
+            {
+                pause(attempt); // held for ever: nobody touches the guarded memory again
+            }
+        }
+        return true;
+    }
+
+    /** Says that the memory the locks guarded is gone: threads waiting in {@link #beginClose()} return. */
+    public void endClose()
+    {
+        released = true;
+    }
+
+    /** @return the exception every call gets once the locks are closed. */
+    public IllegalStateException closedException()
+    {
+        return new IllegalStateException(closedMessage);
+    }
+
+    private boolean tryLock(final int index)
+    {
+        final int wordIndex = index * SPACING;
+        if (words.get(wordIndex) == 0 && words.compareAndSet(wordIndex, 0, 1))
+        {
+            if (closed)
+            {
+                words.lazySet(wordIndex, 0);
+                throw closedException();
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private void backOff(final int attempt)
+    {
+        if (closed)
+        {
+            throw closedException();
+        }
+        pause(attempt);
+    }
+
+    private static void pause(final int attempt)
+    {
+        if (attempt < SPINS)
+        {
+            Thread.onSpinWait();
+        }
+        else
+        {
+            Thread.yield(); // the holder may be preempted on an oversubscribed machine
+        }
+    }
+}
