@@ -528,7 +528,18 @@ public final class IntervalTree
      */
     public long freePages(final long limitPfn)
     {
-        long freePages = 0;
+        return walkGapsAtOrBelow(limitPfn, true);
+    }
+
+    /**
+     * Visits the gap of every node in order, clipped to {@code limitPfn}, stopping at the first
+     * gap above it: O(n), for inspection.
+     *
+     * @return the sum of the gaps' lengths when {@code sum}, else the longest.
+     */
+    private long walkGapsAtOrBelow(final long limitPfn, final boolean sum)
+    {
+        long result = 0;
         final int[] stack = descentStack;
         int depth = 0;
         int node = root;
@@ -545,10 +556,11 @@ public final class IntervalTree
             {
                 break;
             }
-            freePages += Math.min(store.loPfn(node) - 1, limitPfn) - gapLoPfn + 1;
+            final long gapPages = Math.min(store.loPfn(node) - 1, limitPfn) - gapLoPfn + 1;
+            result = sum ? result + gapPages : Math.max(result, gapPages);
             node = store.right(node);
         }
-        return freePages;
+        return result;
     }
 
     /**
@@ -561,7 +573,7 @@ public final class IntervalTree
     {
         if (!augmented)
         {
-            return largestFreeGapPagesByWalk(limitPfn);
+            return walkGapsAtOrBelow(limitPfn, false);
         }
         long bestPages = 0;
         int node = root;
@@ -578,31 +590,6 @@ public final class IntervalTree
                 bestPages = Math.max(bestPages, store.maxGapPages(store.left(node)));
                 node = store.right(node);
             }
-        }
-        return bestPages;
-    }
-
-    private long largestFreeGapPagesByWalk(final long limitPfn)
-    {
-        long bestPages = 0;
-        final int[] stack = descentStack;
-        int depth = 0;
-        int node = root;
-        while (node != NIL || depth > 0)
-        {
-            while (node != NIL)
-            {
-                stack[depth++] = node;
-                node = store.left(node);
-            }
-            node = stack[--depth];
-            final long gapLoPfn = store.gapLoPfn(node);
-            if (gapLoPfn > limitPfn)
-            {
-                break;
-            }
-            bestPages = Math.max(bestPages, Math.min(store.loPfn(node) - 1, limitPfn) - gapLoPfn + 1);
-            node = store.right(node);
         }
         return bestPages;
     }
