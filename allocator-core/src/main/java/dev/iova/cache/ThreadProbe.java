@@ -10,8 +10,10 @@ import org.agrona.UnsafeApi;
  * {@code ConcurrentHashMap} pick their cells with it). Reading and rehashing it costs a field
  * access and allocates nothing. Where the JDK has no such field, a hash of the thread id stands
  * in (rehashing then only lasts for the call).
+ *
+ * <p>Shared by the striped structures of the caches and of the DMA layer.
  */
-final class ThreadProbe
+public final class ThreadProbe
 {
     private static final long PROBE_OFFSET = probeOffset();
 
@@ -23,7 +25,7 @@ final class ThreadProbe
      * @param thread the current thread.
      * @return its probe, never 0.
      */
-    static int get(final Thread thread)
+    public static int get(final Thread thread)
     {
         if (PROBE_OFFSET < 0)
         {
@@ -45,7 +47,7 @@ final class ThreadProbe
      * @param probe  its probe now.
      * @return the new probe.
      */
-    static int advance(final Thread thread, final int probe)
+    public static int advance(final Thread thread, final int probe)
     {
         int next = probe;
         next ^= next << 13;

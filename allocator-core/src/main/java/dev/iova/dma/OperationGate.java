@@ -1,5 +1,7 @@
 package dev.iova.dma;
 
+import dev.iova.cache.ThreadProbe;
+
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -11,7 +13,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the flag; {@code close()} writes the flag (volatile) and then reads the counters. Volatile
  * accesses are totally ordered, so either the call sees the flag and backs out, or {@code close()}
  * sees the call's count and waits for it (Dekker's argument). Counters are 128 bytes apart, on the
- * Java heap, so a late caller touching them after close reads memory that still exists.
+ * Java heap, so a late caller touching them after close reads memory that still exists. A thread
+ * counts itself in the stripe its probe points at ({@link ThreadProbe}); finding another thread
+ * already counted there, it rehashes its probe, so that threads running together part.
  */
 final class OperationGate
 {
@@ -37,8 +41,13 @@ final class OperationGate
      */
     int enter(final Object what)
     {
-        final int stripe = (int)((Thread.currentThread().getId() * 0x9E3779B97F4A7C15L) >>> 40) & stripeMask;
-        counters.getAndIncrement(stripe * SPACING);
+        final Thread thread = Thread.currentThread();
+        final int probe = ThreadProbe.get(thread);
+        final int stripe = probe & stripeMask;
+        if (counters.getAndIncrement(stripe * SPACING) != 0)
+        {
+            ThreadProbe.advance(thread, probe); // another thread is counted here: use another stripe next time
+        }
         if (closed)
         {
             counters.getAndDecrement(stripe * SPACING);
