@@ -41,10 +41,10 @@ class RunCommandTest
     @Test
     void outShouldNameTheFolder()
     {
-        final Fixtures.Cli cli = Fixtures.cli("run", "--include", "AllocFreePairBenchmark.tree$", "--out", "results/tmp/somewhere", "--dry-run");
+        final Fixtures.Cli cli = Fixtures.cli("run", "--include", "AllocFreePairBenchmark.tree$", "--out", "results/dry-run-target", "--dry-run");
 
         assertEquals(0, cli.exitCode(), cli.err());
-        assertTrue(cli.out().contains("\ninto: results/tmp/somewhere\n"), cli.out());
+        assertTrue(cli.out().contains("\ninto: results/dry-run-target\n"), cli.out());
     }
 
     @Test
@@ -80,7 +80,7 @@ class RunCommandTest
     void jmhOptionsShouldCarryTheProfileGcProfilerJsonAndAddExports()
     {
         final Options options = BenchmarkRun.options(Profile.QUICK, Map.of("liveRanges", List.of("1000", "1000000")),
-            Path.of("results/tmp/x/alloc-free-pair.json")).include("x").build();
+            Path.of("results/options-test/alloc-free-pair.json")).include("x").build();
 
         assertEquals(1, options.getForkCount().get());
         assertEquals(2, options.getWarmupIterations().get());
@@ -90,7 +90,7 @@ class RunCommandTest
         assertEquals(GCProfiler.class.getCanonicalName(), options.getProfilers().get(0).getKlass());
         assertEquals(List.of(BenchmarkRun.ADD_EXPORTS), List.copyOf(options.getJvmArgsPrepend().get()));
         assertEquals(ResultFormatType.JSON, options.getResultFormat().get());
-        assertEquals("results/tmp/x/alloc-free-pair.json", options.getResult().get());
+        assertEquals("results/options-test/alloc-free-pair.json", options.getResult().get());
         assertEquals(List.of("1000", "1000000"), List.copyOf(options.getParameter("liveRanges").get()));
     }
 
