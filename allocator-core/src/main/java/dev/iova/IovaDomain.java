@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import dev.iova.cache.RangeCache;
 import dev.iova.cache.RangeCacheStats;
+import dev.iova.internal.DomainAccess;
 import dev.iova.tree.IntervalTree;
 import dev.iova.tree.NodeDescriptor;
 
@@ -66,6 +67,11 @@ public final class IovaDomain implements AutoCloseable
 
     /** What {@link #alloc} returns when no range fits: pfn 0, which a domain with {@code startPfn >= 1} never hands out. */
     public static final long NO_ADDRESS = 0L;
+
+    static
+    {
+        DomainAccess.install(new TrustedAccess());
+    }
 
     private final Object lock = new Object();
     private final long granuleBytes;
@@ -265,6 +271,47 @@ public final class IovaDomain implements AutoCloseable
             return;
         }
         cache.freeFast(pfn, pages, sizeClassOf(pages));
+    }
+
+    /** {@link #allocFast}, untracked: see {@link DomainAccess#allocFastTrusted}. */
+    private long allocFastTrusted(final long pages, final long limitPfn)
+    {
+        if (pages < 1 || limitPfn < startPfn)
+        {
+            throw badAlloc(pages, limitPfn);
+        }
+        if (pages > maxCachedPages)
+        {
+            return allocFast(pages, limitPfn);
+        }
+        return cache.allocFastTrusted(sizeClassOf(pages), Math.min(limitPfn, lastPfn));
+    }
+
+    /** {@link #freeFast}, unchecked: see {@link DomainAccess#freeFastTrusted}. */
+    private void freeFastTrusted(final long pfn, final long pages)
+    {
+        if (pages > maxCachedPages)
+        {
+            free(pfn, pages);
+            return;
+        }
+        cache.freeFastTrusted(pfn, sizeClassOf(pages));
+    }
+
+    /** The DMA layer's way in to the two methods above. */
+    private static final class TrustedAccess extends DomainAccess
+    {
+        @Override
+        public long allocFastTrusted(final IovaDomain domain, final long pages, final long limitPfn)
+        {
+            return domain.allocFastTrusted(pages, limitPfn);
+        }
+
+        @Override
+        public void freeFastTrusted(final IovaDomain domain, final long pfn, final long pages)
+        {
+            domain.freeFastTrusted(pfn, pages);
+        }
     }
 
     /**

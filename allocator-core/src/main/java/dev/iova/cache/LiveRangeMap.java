@@ -5,20 +5,29 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.UnsafeApi;
 
 /**
- * Which ranges the caches have handed out and not yet taken back: one sparse bitmap per size
- * class, a bit per naturally aligned slot of that class, set by {@code allocFast} and cleared by
+ * Which ranges the caches have handed out and not yet taken back: one sparse byte map per size
+ * class, a byte per naturally aligned slot of that class, set by {@code allocFast} and cleared by
  * {@code freeFast} with a compare-and-set.
  *
  * <h2>Why</h2>
  * Linux's {@code free_iova_fast} trusts its caller: a double free puts the same range in a
- * magazine twice and it is later handed to two owners. Here a free must clear a bit that an
+ * magazine twice and it is later handed to two owners. Here a free must clear a byte that an
  * allocation set, so a double free, a free of a pfn the caches never handed out, a misaligned
  * free and a free of the wrong size class all fail before anything changes, and no lock is taken.
  *
+ * <h2>Why a byte, not a bit</h2>
+ * The thread that marks a slot owns it: it has just taken the range out of a magazine under its
+ * stripe's lock, and nobody else may legitimately free it before it is returned. A byte can be
+ * written on its own, so marking is a plain release store; only the free, where two threads may
+ * race to take back the same range, needs a compare-and-set. With bits, neighbouring slots share
+ * a word and marking needed a compare-and-set too: one atomic instruction more per pair, about a
+ * fifth of a cached pair's cost on the reference machine ({@code docs/benchmarks.md}). The price
+ * is eight times the memory per touched window (32 KiB instead of 4 KiB).
+ *
  * <h2>Shape</h2>
- * A class-{@code c} range starting at {@code pfn} is bit {@code pfn >>> c}. Bits are grouped in
- * leaves of {@value #LEAF_BITS} bits (4 KiB, off-heap, zeroed), found through a per-class
- * open-addressed directory of {@value #DIRECTORY_SLOTS} slots keyed by {@code bit >>> 15}. A leaf
+ * A class-{@code c} range starting at {@code pfn} is slot {@code pfn >>> c}. Slots are grouped in
+ * leaves of {@value #LEAF_SLOTS} bytes (off-heap, zeroed), found through a per-class
+ * open-addressed directory of {@value #DIRECTORY_SLOTS} slots keyed by {@code slot >>> 15}. A leaf
  * is created with a compare-and-set on its directory slot the first time a range of its window is
  * handed out and lives until {@link #close()}; memory therefore follows the part of the address
  * space the caches have touched (a class-0 leaf covers 128 MiB of IOVA space at a 4 KiB granule),
@@ -29,14 +38,20 @@ import org.agrona.UnsafeApi;
  */
 final class LiveRangeMap
 {
-    /** log2 of the bits per leaf. */
+    /** log2 of the slots per leaf. */
     static final int LEAF_SHIFT = 15;
 
-    /** Bits per leaf: 32 Ki bits, 4 KiB. */
-    static final int LEAF_BITS = 1 << LEAF_SHIFT;
+    /** Slots per leaf: 32 Ki, a byte each. */
+    static final int LEAF_SLOTS = 1 << LEAF_SHIFT;
 
-    /** Bytes per leaf. */
-    static final int LEAF_BYTES = LEAF_BITS / Byte.SIZE;
+    /** Bytes per leaf: 32 KiB. */
+    static final int LEAF_BYTES = LEAF_SLOTS;
+
+    /** A slot's byte while its range is handed out. */
+    private static final byte LIVE = 1;
+
+    /** A slot's byte otherwise. */
+    private static final byte NOT_LIVE = 0;
 
     /** Bytes per cache line, the unit that neighbouring slots must not share. */
     static final int CACHE_LINE_BYTES = 64;
@@ -44,8 +59,18 @@ final class LiveRangeMap
     /** Cache lines per leaf. */
     static final int LINES_PER_LEAF = LEAF_BYTES / CACHE_LINE_BYTES;
 
+    /** log2 of {@link #LINES_PER_LEAF}: how many low slot bits pick the line. */
+    private static final int LINE_SHIFT = Integer.numberOfTrailingZeros(LINES_PER_LEAF);
+
     /** Directory slots per size class (a power of two). */
     static final int DIRECTORY_SLOTS = 1024;
+
+    /**
+     * Bytes of a leaf hint, a caller-owned pair of longs: the window key (window + 1, 0 for none)
+     * and its leaf's address. The caches keep one per stripe and class, under the stripe's lock,
+     * so that consecutive operations on the same window skip the directory.
+     */
+    static final int LEAF_HINT_LENGTH = 2 * Long.BYTES;
 
     /** Directory slot layout: the window key (window + 1, 0 for empty), then the leaf address. */
     private static final int SLOT_KEY_OFFSET = 0;
@@ -73,30 +98,25 @@ final class LiveRangeMap
      *
      * @param pfn       first pfn, aligned to the class.
      * @param sizeClass the size class.
+     * @param hint      address of a leaf hint ({@link #LEAF_HINT_LENGTH} bytes) only the caller uses.
      * @return false when the class's directory is full and the range cannot be tracked.
      * @throws IllegalStateException when the range is already marked (the caches are corrupt).
      */
-    boolean markLive(final long pfn, final int sizeClass)
+    boolean markLive(final long pfn, final int sizeClass, final long hint)
     {
-        final long bit = pfn >>> sizeClass;
-        final long leaf = leafOf(sizeClass, bit >>> LEAF_SHIFT, true);
+        final long slot = pfn >>> sizeClass;
+        final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, true, hint);
         if (leaf == 0)
         {
             return false;
         }
-        final long wordAddress = wordAddress(leaf, bit);
-        final long mask = bitMask(bit);
-        long word;
-        do
+        final long address = slotAddress(leaf, slot);
+        if (UnsafeApi.getByte(address) != NOT_LIVE)
         {
-            word = UnsafeApi.getLongVolatile(null, wordAddress);
-            if ((word & mask) != 0)
-            {
-                throw new IllegalStateException("range cache corrupted: pfn=0x" + Long.toHexString(pfn) + " of size class " +
-                    sizeClass + " is handed out twice");
-            }
+            throw new IllegalStateException("range cache corrupted: pfn=0x" + Long.toHexString(pfn) + " of size class " +
+                sizeClass + " is handed out twice");
         }
-        while (!UnsafeApi.compareAndSetLong(null, wordAddress, word, word | mask));
+        UnsafeApi.putByteRelease(null, address, LIVE); // the caller owns the slot: no other thread writes it now
         return true;
     }
 
@@ -105,29 +125,19 @@ final class LiveRangeMap
      *
      * @param pfn       first pfn, aligned to the class.
      * @param sizeClass the size class.
+     * @param hint      address of a leaf hint ({@link #LEAF_HINT_LENGTH} bytes) only the caller uses.
      * @return true when it was marked (and is now clear); false when it was not, which changes nothing.
      */
-    boolean clearLive(final long pfn, final int sizeClass)
+    boolean clearLive(final long pfn, final int sizeClass, final long hint)
     {
-        final long bit = pfn >>> sizeClass;
-        final long leaf = leafOf(sizeClass, bit >>> LEAF_SHIFT, false);
+        final long slot = pfn >>> sizeClass;
+        final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, false, hint);
         if (leaf == 0)
         {
             return false;
         }
-        final long wordAddress = wordAddress(leaf, bit);
-        final long mask = bitMask(bit);
-        long word;
-        do
-        {
-            word = UnsafeApi.getLongVolatile(null, wordAddress);
-            if ((word & mask) == 0)
-            {
-                return false;
-            }
-        }
-        while (!UnsafeApi.compareAndSetLong(null, wordAddress, word, word & ~mask));
-        return true;
+        // Two threads freeing the same range race here: exactly one of them takes it back.
+        return UnsafeApi.compareAndSetByte(null, slotAddress(leaf, slot), LIVE, NOT_LIVE);
     }
 
     /** @return off-heap bytes held: the directory and every leaf. */
@@ -151,25 +161,37 @@ final class LiveRangeMap
     }
 
     /*
-     * Where a slot's bit lives in its leaf. Neighbouring slots are the ranges that threads
+     * Where a slot's byte lives in its leaf. Neighbouring slots are the ranges that threads
      * allocating at the same time get (the tree hands out the highest fit, one below the other),
      * so they must not share a cache line, or every allocFast/freeFast of two threads writes the
-     * same line. The slot's low 6 bits pick one of the leaf's 64 lines; its next 6 bits the bit,
-     * and its top 3 bits the word, within that line. Slots 64 apart share a line.
+     * same line. The slot's low 9 bits pick one of the leaf's 512 lines, its next 6 bits the byte
+     * within that line. Slots 512 apart share a line.
      */
-    private static long wordAddress(final long leaf, final long bit)
+    private static long slotAddress(final long leaf, final long slot)
     {
-        final int slot = (int)(bit & (LEAF_BITS - 1));
-        return leaf + (long)(slot & (LINES_PER_LEAF - 1)) * CACHE_LINE_BYTES + (long)(slot >>> 12) * Long.BYTES;
+        final int slotInLeaf = (int)(slot & (LEAF_SLOTS - 1));
+        return leaf + (long)(slotInLeaf & (LINES_PER_LEAF - 1)) * CACHE_LINE_BYTES + (slotInLeaf >>> LINE_SHIFT);
     }
 
-    private static long bitMask(final long bit)
+    /** @return the leaf of {@code window}, from the hint or else the directory (which then refreshes the hint); 0 when absent. */
+    private long leafOf(final int sizeClass, final long window, final boolean create, final long hint)
     {
-        return 1L << ((bit >>> 6) & 63);
+        final long key = window + 1;
+        if (UnsafeApi.getLong(hint) == key)
+        {
+            return UnsafeApi.getLong(hint + Long.BYTES);
+        }
+        final long leaf = directoryLeafOf(sizeClass, window, create);
+        if (leaf != 0)
+        {
+            UnsafeApi.putLong(hint, key);
+            UnsafeApi.putLong(hint + Long.BYTES, leaf);
+        }
+        return leaf;
     }
 
     /** @return the leaf of {@code window} in the class's directory, created if asked; 0 when absent (or the directory is full). */
-    private long leafOf(final int sizeClass, final long window, final boolean create)
+    private long directoryLeafOf(final int sizeClass, final long window, final boolean create)
     {
         final long classDirectory = directoryAddress + (long)sizeClass * DIRECTORY_SLOTS * SLOT_LENGTH;
         final long key = window + 1;

@@ -15,6 +15,7 @@ import static dev.iova.cache.MagazineDescriptor.pfnOffset;
 import static dev.iova.cache.StripeDescriptor.ALLOC_HITS_OFFSET;
 import static dev.iova.cache.StripeDescriptor.ALLOC_MISSES_OFFSET;
 import static dev.iova.cache.StripeDescriptor.FAST_FREES_OFFSET;
+import static dev.iova.cache.StripeDescriptor.leafHintOffset;
 import static dev.iova.cache.StripeDescriptor.loadedOffset;
 import static dev.iova.cache.StripeDescriptor.prevOffset;
 import static dev.iova.cache.StripeDescriptor.stripeLength;
@@ -215,6 +216,27 @@ public final class RangeCache implements AutoCloseable
      */
     public long allocFast(final int sizeClass, final long limitPfn)
     {
+        return allocFast(sizeClass, limitPfn, true);
+    }
+
+    /**
+     * {@link #allocFast} for a caller that validates its own frees (the DMA layer, whose unmap
+     * claims each mapping exactly once from the page table): the range is not entered in the
+     * live map, and must be given back with {@link #freeFastTrusted}, never {@link #freeFast}
+     * (which refuses it, as it refuses any range it did not hand out).
+     *
+     * @param sizeClass from 0 to {@code sizeClasses() - 1}.
+     * @param limitPfn  highest pfn the range may use (inclusive).
+     * @return the first pfn, or {@link #NO_ADDRESS} when even the tree, with every cache flushed back, has no room.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long allocFastTrusted(final int sizeClass, final long limitPfn)
+    {
+        return allocFast(sizeClass, limitPfn, false);
+    }
+
+    private long allocFast(final int sizeClass, final long limitPfn, final boolean tracked)
+    {
         final long classPages = 1L << sizeClass;
         final int stripe = lockAnyStripe();
         try
@@ -224,11 +246,14 @@ public final class RangeCache implements AutoCloseable
             if (pfn != NO_ADDRESS)
             {
                 incrementOwned(stripeAddress + ALLOC_HITS_OFFSET);
-                liveMap.markLive(pfn, sizeClass); // its leaf exists: the range was handed out before
-                return pfn;
+                if (!tracked || liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass)))
+                {
+                    return pfn;
+                }
+                return untrackedInstead(pfn, sizeClass, limitPfn);
             }
             incrementOwned(stripeAddress + ALLOC_MISSES_OFFSET);
-            final long treePfn = allocFromTree(sizeClass, limitPfn);
+            final long treePfn = allocFromTree(stripeAddress, sizeClass, limitPfn, tracked);
             if (treePfn != NO_ADDRESS)
             {
                 return treePfn;
@@ -238,7 +263,7 @@ public final class RangeCache implements AutoCloseable
         {
             unlockStripe(stripe);
         }
-        return allocAfterFlush(sizeClass, limitPfn);
+        return allocAfterFlush(sizeClass, limitPfn, tracked);
     }
 
     /**
@@ -260,9 +285,9 @@ public final class RangeCache implements AutoCloseable
             final int stripe = lockAnyStripe();
             try
             {
-                if (liveMap.clearLive(pfn, sizeClass))
+                final long stripeAddress = stripeAddress(stripe);
+                if (liveMap.clearLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass)))
                 {
-                    final long stripeAddress = stripeAddress(stripe);
                     putInStripe(stripeAddress, sizeClass, pfn);
                     incrementOwned(stripeAddress + FAST_FREES_OFFSET);
                     return;
@@ -275,6 +300,31 @@ public final class RangeCache implements AutoCloseable
         }
         // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
         backend.freeUntracked(pfn, pages, classPages);
+    }
+
+    /**
+     * Takes back a range that {@link #allocFastTrusted} handed out, into a magazine of the
+     * calling thread's stripe, without checking it: the caller guarantees that {@code pfn} is
+     * such a range, of this size class, and frees it once. A range freed twice this way would
+     * be handed out twice.
+     *
+     * @param pfn       first pfn of the range.
+     * @param sizeClass its size class.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public void freeFastTrusted(final long pfn, final int sizeClass)
+    {
+        final int stripe = lockAnyStripe();
+        try
+        {
+            final long stripeAddress = stripeAddress(stripe);
+            putInStripe(stripeAddress, sizeClass, pfn);
+            incrementOwned(stripeAddress + FAST_FREES_OFFSET);
+        }
+        finally
+        {
+            unlockStripe(stripe);
+        }
     }
 
     /**
@@ -531,28 +581,35 @@ public final class RangeCache implements AutoCloseable
     // The tree, and the one retry after a flush
     // ---------------------------------------------------------------------------------------------
 
-    private long allocFromTree(final int sizeClass, final long limitPfn)
+    /** Called with the stripe at {@code stripeAddress} locked. */
+    private long allocFromTree(final long stripeAddress, final int sizeClass, final long limitPfn, final boolean tracked)
     {
         final long classPages = 1L << sizeClass;
         counters.incrementAndGet(TREE_ALLOCS);
         final long pfn = backend.allocCached(classPages, limitPfn);
-        if (pfn == NO_ADDRESS || liveMap.markLive(pfn, sizeClass))
+        if (pfn == NO_ADDRESS || !tracked || liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass)))
         {
             return pfn;
         }
-        // The live map cannot track this window: hand out an ordinary tree range instead.
+        return untrackedInstead(pfn, sizeClass, limitPfn);
+    }
+
+    /** The live map cannot track the window of cached range {@code pfn}: give it back and hand out an ordinary tree range instead. */
+    private long untrackedInstead(final long pfn, final int sizeClass, final long limitPfn)
+    {
+        final long classPages = 1L << sizeClass;
         backend.freeCached(pfn, classPages);
         counters.incrementAndGet(UNTRACKED);
         return backend.allocUntracked(classPages, limitPfn);
     }
 
-    private long allocAfterFlush(final int sizeClass, final long limitPfn)
+    private long allocAfterFlush(final int sizeClass, final long limitPfn, final boolean tracked)
     {
         flush();
         final int stripe = lockAnyStripe();
         try
         {
-            return allocFromTree(sizeClass, limitPfn);
+            return allocFromTree(stripeAddress(stripe), sizeClass, limitPfn, tracked);
         }
         finally
         {

@@ -2,14 +2,15 @@ package dev.iova.cache;
 
 /**
  * Layout of one stripe off-heap: its statistics and, per size class, the indexes of its
- * "loaded" and "previous" magazines. Only the thread holding the stripe's lock reads or writes
- * it (statistics are read racily), so every access is plain.
+ * "loaded" and "previous" magazines and the live map's leaf hint (the last leaf of that class
+ * this stripe used, so that most live-map lookups skip the directory). Only the thread holding
+ * the stripe's lock reads or writes it (statistics are read racily), so every access is plain.
  *
  * <pre>
- *   0           8             16          24                      32 + 8c      36 + 8c
- *   +-----------+-------------+-----------+-----------+ ... +-----------+-----------+ ... pad to 128
- *   | allocHits | allocMisses | fastFrees |  (spare)  |     | loaded[c] |  prev[c]  |
- *   +-----------+-------------+-----------+-----------+ ... +-----------+-----------+
+ *   0           8             16          24          32 + 24c    36 + 24c   40 + 24c        48 + 24c
+ *   +-----------+-------------+-----------+-----------+ ... +-----------+----------+---------------+----------------+ ... pad to 128
+ *   | allocHits | allocMisses | fastFrees |  (spare)  |     | loaded[c] | prev[c]  | hintWindow[c] | hintLeaf[c]    |
+ *   +-----------+-------------+-----------+-----------+ ... +-----------+----------+---------------+----------------+
  * </pre>
  *
  * Stripes are 128-byte aligned so that two stripes never share a cache line, nor a pair of
@@ -29,8 +30,11 @@ final class StripeDescriptor
     /** Offset of the first per-class pair of magazine indexes. */
     static final int MAGAZINES_OFFSET = FAST_FREES_OFFSET + 2 * Long.BYTES;
 
-    /** Bytes per size class: the loaded and the previous magazine index (ints). */
-    static final int CLASS_LENGTH = 2 * Integer.BYTES;
+    /**
+     * Bytes per size class: the loaded and the previous magazine index (ints), then the live
+     * map's leaf hint (see {@link LiveRangeMap#LEAF_HINT_LENGTH}).
+     */
+    static final int CLASS_LENGTH = 2 * Integer.BYTES + LiveRangeMap.LEAF_HINT_LENGTH;
 
     /** Alignment of every stripe. */
     static final int STRIPE_ALIGNMENT = 128;
@@ -55,6 +59,15 @@ final class StripeDescriptor
     static int prevOffset(final int sizeClass)
     {
         return loadedOffset(sizeClass) + Integer.BYTES;
+    }
+
+    /**
+     * @param sizeClass the size class, from 0.
+     * @return offset of the class's live-map leaf hint, 8-byte aligned.
+     */
+    static int leafHintOffset(final int sizeClass)
+    {
+        return loadedOffset(sizeClass) + 2 * Integer.BYTES;
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import dev.iova.IovaDomain;
 import dev.iova.RegionCarving;
+import dev.iova.internal.DomainAccess;
 import dev.iova.region.Protection;
 import dev.iova.region.RegionType;
 import dev.iova.region.ReservedRegion;
@@ -95,6 +96,9 @@ public final class DmaDomain implements AutoCloseable
 
     /** The most doorbell pages the software-MSI window holds at once. */
     public static final int MAX_MSI_PAGES = 4096;
+
+    /** Allocation without the caches' free check: {@link #unmap} checks every free itself (see {@link DomainAccess}). */
+    private static final DomainAccess IOVAS = DomainAccess.get();
 
     private final IovaDomain iovas;
     private final IoPageTable pageTable;
@@ -768,7 +772,7 @@ public final class DmaDomain implements AutoCloseable
     {
         if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && pages < failed32BitPages)
         {
-            final long pfn = iovas.allocFast(pages, pfn32);
+            final long pfn = IOVAS.allocFastTrusted(iovas, pages, pfn32);
             if (pfn != NO_ADDRESS)
             {
                 return pfn;
@@ -778,12 +782,12 @@ public final class DmaDomain implements AutoCloseable
                 failed32BitPages = pages; // a benign race: the smallest failing size wins eventually
             }
         }
-        return iovas.allocFast(pages, limitPfn);
+        return IOVAS.allocFastTrusted(iovas, pages, limitPfn);
     }
 
     private void freeIova(final long pfn, final long pages)
     {
-        iovas.freeFast(pfn, pages);
+        IOVAS.freeFastTrusted(iovas, pfn, pages);
         if (pfn <= pfn32 && failed32BitPages != Long.MAX_VALUE)
         {
             failed32BitPages = Long.MAX_VALUE;

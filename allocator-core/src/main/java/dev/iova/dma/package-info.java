@@ -11,7 +11,7 @@
  * doorbells in the software-MSI window, DMA masks, strict and lazy invalidation.
  *
  * <p>May import the rest of the project: {@code dev.iova} (the allocator and region carving),
- * {@code dev.iova.region}. The one rule every class here serves: <b>an IOVA is never handed out
+ * {@code dev.iova.region}, {@code dev.iova.internal}. The one rule every class here serves: <b>an IOVA is never handed out
  * again before the IOTLB invalidation that covers its last unmap has completed</b>. Every public
  * type is safe to use from many threads; {@code map}, {@code unmap} and {@code translate} allocate
  * nothing on the Java heap in the steady state. See {@code docs/dma.md}.

@@ -501,7 +501,7 @@ class RangeCacheOperationsTest
     {
         // One free page per 32 Ki-page window of the live map, in more windows than its directory holds.
         final int windows = LiveRangeMap.DIRECTORY_SLOTS + 6;
-        final long windowPages = LiveRangeMap.LEAF_BITS;
+        final long windowPages = LiveRangeMap.LEAF_SLOTS;
         final long lastPfn = windows * windowPages - 1;
         try (IovaDomain domain = IovaDomain.builder().lastPfn(lastPfn).build())
         {
