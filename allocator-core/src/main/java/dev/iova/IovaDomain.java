@@ -602,12 +602,58 @@ public final class IovaDomain implements AutoCloseable
     private final class TreeBackend implements RangeCache.Backend
     {
         @Override
-        public long allocCached(final long pages, final long limitPfn)
+        public long allocCached(
+            final long pages, final long limitPfn, final RangeCache.LiveMarker marker, final int sizeClass, final long hint)
         {
             synchronized (lock)
             {
                 checkOpen();
-                return tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_CACHED);
+                final long pfn = tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_CACHED);
+                if (pfn == NO_ADDRESS || marker == null || marker.markLive(pfn, sizeClass, hint))
+                {
+                    return pfn;
+                }
+                tree.free(pfn, pages, NodeDescriptor.KIND_CACHED);
+                return RangeCache.UNTRACKABLE;
+            }
+        }
+
+        @Override
+        public long allocCachedRun(
+            final long pages, final int maxRanges, final long limitPfn, final RangeCache.LiveMarker marker, final int sizeClass,
+            final long hint)
+        {
+            synchronized (lock)
+            {
+                checkOpen();
+                final long topPfn = tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_CACHED);
+                if (topPfn == NO_ADDRESS)
+                {
+                    return NO_ADDRESS;
+                }
+                if (marker != null && !marker.markLive(topPfn, sizeClass, hint))
+                {
+                    tree.free(topPfn, pages, NodeDescriptor.KIND_CACHED);
+                    return RangeCache.UNTRACKABLE;
+                }
+                // Down the aligned block while each slot is free: the highest fit below a slot's
+                // end is the slot itself exactly when it is free (else a lower range, given back).
+                final long blockPfn = topPfn & -(pages * maxRanges);
+                int ranges = 1;
+                for (long slotPfn = topPfn - pages; slotPfn >= blockPfn && slotPfn >= startPfn; slotPfn -= pages)
+                {
+                    final long pfn = tree.alloc(pages, slotPfn + pages - 1, true, NodeDescriptor.KIND_CACHED);
+                    if (pfn != slotPfn)
+                    {
+                        if (pfn != NO_ADDRESS)
+                        {
+                            tree.free(pfn, pages, NodeDescriptor.KIND_CACHED);
+                        }
+                        break;
+                    }
+                    ranges++;
+                }
+                return RangeCache.packRun(topPfn, ranges);
             }
         }
 

@@ -36,7 +36,7 @@ import org.agrona.UnsafeApi;
  *
  * <p>Thread-safe and lock-free; allocates nothing on the Java heap.
  */
-final class LiveRangeMap
+final class LiveRangeMap implements RangeCache.LiveMarker
 {
     /** log2 of the slots per leaf. */
     static final int LEAF_SHIFT = 15;
@@ -102,7 +102,8 @@ final class LiveRangeMap
      * @return false when the class's directory is full and the range cannot be tracked.
      * @throws IllegalStateException when the range is already marked (the caches are corrupt).
      */
-    boolean markLive(final long pfn, final int sizeClass, final long hint)
+    @Override
+    public boolean markLive(final long pfn, final int sizeClass, final long hint)
     {
         final long slot = pfn >>> sizeClass;
         final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, true, hint);

@@ -70,15 +70,84 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  */
 public final class RangeCache implements AutoCloseable
 {
+    /**
+     * Marks a range the tree hands to the caches as handed out, called by the backend while it
+     * still holds the domain's lock, so that the range becomes live for {@code freeFast} at the
+     * same moment it leaves the tree for other allocators (else a free racing with the
+     * allocation could be refused after another allocation had already failed for want of that
+     * range: not linearizable, and {@code RangeCacheLinearizabilityTest} caught it).
+     */
+    public interface LiveMarker
+    {
+        /**
+         * @param pfn       first pfn, aligned to its class.
+         * @param sizeClass its size class.
+         * @param hint      the caller's leaf hint address.
+         * @return false when the range cannot be tracked (the backend then takes it back).
+         */
+        boolean markLive(long pfn, int sizeClass, long hint);
+    }
+
+    /**
+     * What a backend's {@code allocCached*} returns when a range fit but {@code marker} could not
+     * track it; nothing was allocated.
+     */
+    public static final long UNTRACKABLE = -1L;
+
+    /** Bits of a packed run below its length: pfns are at most 56 bits. */
+    private static final int RUN_LENGTH_SHIFT = 56;
+
+    /**
+     * @param topPfn the run's highest pfn.
+     * @param ranges how many ranges it has, from 1 to 255.
+     * @return both in one long, for {@link Backend#allocCachedRun}.
+     */
+    public static long packRun(final long topPfn, final int ranges)
+    {
+        return (long)ranges << RUN_LENGTH_SHIFT | topPfn;
+    }
+
+    private static long runTopPfn(final long packedRun)
+    {
+        return packedRun & ((1L << RUN_LENGTH_SHIFT) - 1);
+    }
+
+    private static int runLength(final long packedRun)
+    {
+        return (int)(packedRun >>> RUN_LENGTH_SHIFT);
+    }
+
     /** What the cache needs of the domain underneath. Implementations take the domain's lock. */
     public interface Backend
     {
         /**
-         * @param pages    a power of two.
-         * @param limitPfn highest pfn (inclusive).
-         * @return a size-aligned range the caches own, or 0 when none fits.
+         * @param pages     a power of two.
+         * @param limitPfn  highest pfn (inclusive).
+         * @param marker    called under the domain's lock with the range before it is returned; null for none.
+         * @param sizeClass the class, for {@code marker}.
+         * @param hint      the leaf hint, for {@code marker}.
+         * @return a size-aligned range the caches own, 0 when none fits, or {@link #UNTRACKABLE}.
          */
-        long allocCached(long pages, long limitPfn);
+        long allocCached(long pages, long limitPfn, LiveMarker marker, int sizeClass, long hint);
+
+        /**
+         * Allocates a run: the highest fit below {@code limitPfn}, as {@link #allocCached}, and
+         * then, one by one downwards, the slots of the same class below it within its aligned
+         * block of {@code maxRanges * pages} pages, for as long as each is free. Each range of
+         * the run is its own range in the tree; the run is exactly what that many highest-fit
+         * allocations in a row would have taken.
+         *
+         * @param pages     a power of two.
+         * @param maxRanges a power of two, at least 2: the length of the aligned block in ranges.
+         * @param limitPfn  highest pfn (inclusive).
+         * @param marker    called under the domain's lock with the run's highest range (the one
+         *                  the caller hands out); null for none.
+         * @param sizeClass the class, for {@code marker}.
+         * @param hint      the leaf hint, for {@code marker}.
+         * @return {@link #packRun(long, int) the run's highest pfn and length}, 0 when nothing
+         *         fits, or {@link #UNTRACKABLE}.
+         */
+        long allocCachedRun(long pages, int maxRanges, long limitPfn, LiveMarker marker, int sizeClass, long hint);
 
         /**
          * @param pages    a power of two.
@@ -106,6 +175,17 @@ public final class RangeCache implements AutoCloseable
          */
         void freeUntracked(long pfn, long pages, long classPages);
     }
+
+    /**
+     * Pages in the run a stripe takes from the tree at once when a class smaller than this
+     * misses: up to 8 one-page ranges, 4 two-page ones or 2 four-page ones, from the highest fit
+     * down to the start of its aligned 8-page block (see {@link Backend#allocCachedRun}). Threads that miss at the same time then get runs, not interleaved neighbours:
+     * without runs, two threads starting together take pfns X, X-1, X-2, ... from the tree in
+     * turn and keep them (each range returns to the stripe that frees it), and a DMA layer's
+     * page-table entries for them, 8 to a 64-byte line at a 4 KiB granule, are written from both
+     * threads on every map and unmap. It also takes the tree's lock once per run, not per range.
+     */
+    static final long RUN_PAGES = 8;
 
     /** Returned by {@link #allocFast} when nothing fits. */
     public static final long NO_ADDRESS = 0L;
@@ -581,17 +661,51 @@ public final class RangeCache implements AutoCloseable
     // The tree, and the one retry after a flush
     // ---------------------------------------------------------------------------------------------
 
-    /** Called with the stripe at {@code stripeAddress} locked. */
+    /**
+     * Called with the stripe at {@code stripeAddress} locked, when its magazines have nothing
+     * for the request. Classes smaller than {@link #RUN_PAGES} take a whole aligned run from the
+     * tree (see {@link #RUN_PAGES}), hand out its highest range and keep the others in the
+     * loaded magazine; larger classes, a magazine without room for the run, or a space too
+     * fragmented for an aligned run take one range.
+     */
     private long allocFromTree(final long stripeAddress, final int sizeClass, final long limitPfn, final boolean tracked)
     {
         final long classPages = 1L << sizeClass;
-        counters.incrementAndGet(TREE_ALLOCS);
-        final long pfn = backend.allocCached(classPages, limitPfn);
-        if (pfn == NO_ADDRESS || !tracked || liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass)))
+        final LiveMarker marker = tracked ? liveMap : null;
+        final long hint = stripeAddress + leafHintOffset(sizeClass);
+        final int maxRunRanges = (int)Math.max(1, RUN_PAGES >>> sizeClass);
+        final long loaded = magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));
+        final long pfn;
+        if (maxRunRanges > 1 && UnsafeApi.getInt(loaded + COUNT_OFFSET) + maxRunRanges - 1 <= magazineRanges)
+        {
+            final long run = backend.allocCachedRun(classPages, maxRunRanges, limitPfn, marker, sizeClass, hint);
+            if (run == NO_ADDRESS || run == UNTRACKABLE)
+            {
+                pfn = run;
+            }
+            else
+            {
+                pfn = runTopPfn(run);
+                final int ranges = runLength(run);
+                counters.addAndGet(TREE_ALLOCS, ranges);
+                for (int i = ranges - 1; i >= 1; i--)
+                {
+                    push(loaded, pfn - i * classPages); // the lowest first: they pop highest first
+                }
+            }
+        }
+        else
+        {
+            counters.incrementAndGet(TREE_ALLOCS);
+            pfn = backend.allocCached(classPages, limitPfn, marker, sizeClass, hint);
+        }
+        if (pfn != UNTRACKABLE)
         {
             return pfn;
         }
-        return untrackedInstead(pfn, sizeClass, limitPfn);
+        // The live map cannot track this window: hand out an ordinary tree range instead.
+        counters.incrementAndGet(UNTRACKED);
+        return backend.allocUntracked(classPages, limitPfn);
     }
 
     /** The live map cannot track the window of cached range {@code pfn}: give it back and hand out an ordinary tree range instead. */

@@ -109,6 +109,96 @@ class RangeCacheOperationsTest
         }
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // Runs: a miss takes an aligned block of RUN_PAGES pages' worth of ranges
+    // ---------------------------------------------------------------------------------------------
+
+    @Test
+    void missTakesAnAlignedRunAndHandsOutItsRangesTopDown()
+    {
+        try (IovaDomain domain = domainBuilder().build())
+        {
+            final long first = domain.allocFast(1, LAST_PFN);
+            assertEquals(LAST_PFN, first, "the run's highest range is the highest fit");
+            for (long i = 1; i < RangeCache.RUN_PAGES; i++)
+            {
+                assertEquals(first - i, domain.allocFast(1, LAST_PFN), "range " + i + " of the run");
+            }
+            final RangeCacheStats stats = domain.cacheStats();
+            assertEquals(1, stats.allocMisses());
+            assertEquals(RangeCache.RUN_PAGES - 1, stats.allocHits());
+            assertEquals(RangeCache.RUN_PAGES, stats.treeAllocs());
+            assertEquals(RangeCache.RUN_PAGES, domain.liveRanges(), "each range of the run is its own range in the tree");
+            assertEquals(0, (first + 1) % RangeCache.RUN_PAGES, "the run is aligned to its length");
+            domain.verify();
+        }
+    }
+
+    @Test
+    void runRangesAreFreedOneByOne()
+    {
+        try (IovaDomain domain = domainBuilder().build())
+        {
+            final long[] pfns = new long[(int)RangeCache.RUN_PAGES / 2];
+            for (int i = 0; i < pfns.length; i++)
+            {
+                pfns[i] = domain.allocFast(2, LAST_PFN);
+            }
+            for (final long pfn : pfns)
+            {
+                domain.freeFast(pfn, 2);
+                assertThrows(IllegalArgumentException.class, () -> domain.freeFast(pfn, 2), "a double free of a run's range");
+            }
+            domain.flushCaches();
+            assertEquals(0, domain.liveRanges());
+            domain.verify();
+        }
+    }
+
+    @Test
+    void runStopsAtTheFirstSlotThatIsNotFreeSoPlacementStaysHighestFit()
+    {
+        try (IovaDomain domain = domainBuilder().build())
+        {
+            // Below 0x400, pages are free only in pairs: 0x3fc-0x3fd, 0x3f8-0x3f9, ...
+            final long limitPfn = 0x3ff;
+            for (long pfn = 0x3ff; pfn >= 0x200; pfn -= 4)
+            {
+                domain.reserve(pfn - 1, pfn);
+            }
+            assertEquals(0x3fd, domain.allocFast(1, limitPfn), "the highest free page below the limit");
+            assertEquals(2, domain.cacheStats().treeAllocs(), "a run of two: 0x3fb is reserved");
+            assertEquals(0x3fc, domain.allocFast(1, limitPfn));
+            assertEquals(1, domain.cacheStats().allocHits());
+            assertEquals(0x3f9, domain.allocFast(1, limitPfn), "the next miss: the next pair");
+            assertEquals(4, domain.cacheStats().treeAllocs());
+            domain.verify();
+        }
+    }
+
+    @Test
+    void missTakesOneRangeWhenTheMagazineHasNoRoomForTheRun()
+    {
+        try (IovaDomain domain = domainBuilder().magazineRanges((int)RangeCache.RUN_PAGES - 2).build())
+        {
+            domain.allocFast(1, LAST_PFN);
+            assertEquals(1, domain.cacheStats().treeAllocs());
+            assertEquals(1, domain.liveRanges());
+        }
+    }
+
+    @Test
+    void largerClassesTakeOneRangePerMiss()
+    {
+        try (IovaDomain domain = domainBuilder().build())
+        {
+            domain.allocFast(RangeCache.RUN_PAGES, LAST_PFN);
+            domain.allocFast(2 * RangeCache.RUN_PAGES, LAST_PFN);
+            assertEquals(2, domain.cacheStats().treeAllocs());
+            assertEquals(2, domain.liveRanges());
+        }
+    }
+
     @Test
     void freedRangeIsHandedOutAgainByTheNextRequestOfItsSizeClass()
     {
@@ -123,7 +213,7 @@ class RangeCacheOperationsTest
                 () -> assertEquals(1, stats.allocHits()),
                 () -> assertEquals(1, stats.allocMisses()),
                 () -> assertEquals(1, stats.fastFrees()),
-                () -> assertEquals(1, stats.treeAllocs()),
+                () -> assertEquals(RangeCache.RUN_PAGES / 4, stats.treeAllocs(), "one run of 4-page ranges"),
                 () -> assertEquals(0.5, stats.hitRatio()));
         }
     }
@@ -156,10 +246,11 @@ class RangeCacheOperationsTest
             final long lowerPfn = domain.allocFast(4, cachedPfn + 2);
             assertNotEquals(cachedPfn, lowerPfn, "the cached range ends at 0x" + Long.toHexString(cachedPfn + 3) + ", above the limit");
             assertTrue(lowerPfn + 3 <= cachedPfn + 2, "pfn=0x" + Long.toHexString(lowerPfn) + " ends above the limit");
-            assertEquals(0, domain.cacheStats().allocHits());
+            assertEquals(cachedPfn - 4, lowerPfn, "the other range of the first miss's run, cached below it");
+            assertEquals(1, domain.cacheStats().allocHits());
 
             assertEquals(cachedPfn, domain.allocFast(4, cachedPfn + 3), "a cached range ending exactly at the limit is within it");
-            assertEquals(1, domain.cacheStats().allocHits());
+            assertEquals(2, domain.cacheStats().allocHits());
         }
     }
 
