@@ -68,6 +68,7 @@ public final class ComparisonWriter
             "the noise JMH saw within each run, which is a description, not a verdict (a regression gate is a " +
             "separate tool). Runs on different machines, JDKs or loads are not comparable at all.\n\n");
         md.append(new Outcome(null, comparison).summary()).append(".\n\n");
+        targets(md, Targets.evaluate(baseline.results()), Targets.evaluate(candidate.results()));
 
         final Map<String, List<Comparison.Row>> byClass = new LinkedHashMap<>();
         comparison.rows().forEach(r -> byClass.computeIfAbsent(r.candidate().className(), k -> new ArrayList<>()).add(r));
@@ -141,6 +142,30 @@ public final class ComparisonWriter
                 new Charts.Series("candidate", categories, cand[0], cand[1])));
             md.append("![").append(title).append("](").append(ReportWriter.CHARTS_DIR).append('/').append(file).append(")\n\n");
         }
+    }
+
+    /** The targets judged in each run, side by side (each run's figures are in its own report). */
+    private static void targets(final StringBuilder md, final List<Target.Outcome> baseline, final List<Target.Outcome> candidate)
+    {
+        md.append("## Targets\n\n");
+        md.append("Each run judged alone, as in its `report.md` (which gives the figures): the ratio of JMH's scores and " +
+            "whether the verdict stands at the ends of the 99.9% confidence intervals.\n\n");
+        md.append("| target | threshold | baseline | candidate |\n|---|---|---|---|\n");
+        for (int i = 0; i < baseline.size(); i++)
+        {
+            final Target.Outcome base = baseline.get(i);
+            final Target.Outcome cand = candidate.get(i);
+            md.append("| ").append(ReportWriter.cell(base.target().name())).append(" | ").append(base.threshold()).append(" | ")
+                .append(ReportWriter.cell(cell(base))).append(" | ").append(ReportWriter.cell(cell(cand))).append(" |\n");
+        }
+        md.append("\nBaseline: ").append(ReportWriter.summary(baseline)).append(". Candidate: ")
+            .append(ReportWriter.summary(candidate)).append(".\n\n");
+    }
+
+    private static String cell(final Target.Outcome outcome)
+    {
+        return outcome.verdict() == Target.Verdict.NOT_MEASURED ? outcome.verdictText() :
+            outcome.value() + ": " + outcome.verdictText();
     }
 
     private static Units.Scale scaleOf(final List<Comparison.Row> group)

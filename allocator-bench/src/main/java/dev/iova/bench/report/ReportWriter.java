@@ -56,6 +56,7 @@ public final class ReportWriter
         {
             md.append("Not JMH results, left out: ").append(String.join(", ", run.skipped())).append(".\n\n");
         }
+        targets(md, Targets.evaluate(run.results()));
 
         final Map<String, List<BenchmarkResult>> byClass = byClass(run.results());
         final Map<String, String> slugs = slugs(byClass.keySet());
@@ -76,6 +77,43 @@ public final class ReportWriter
             md.append("| ").append(row[0]).append(" | ").append(cell(row[1])).append(" |\n");
         }
         md.append('\n');
+    }
+
+    /**
+     * The targets of the benchmark issue, judged from this run: figures, ratio, threshold, verdict.
+     *
+     * @param md       the report so far.
+     * @param outcomes {@link Targets#evaluate}'s.
+     */
+    static void targets(final StringBuilder md, final List<Target.Outcome> outcomes)
+    {
+        md.append("## Targets\n\n");
+        md.append("The targets of the benchmark issue, judged from this run alone (`dev.iova.bench.report.Targets` " +
+            "defines them). The ratio is of JMH's scores (the means); the verdict also says whether it stands at the " +
+            "ends of the 99.9% confidence intervals that are worst for it (for \"A at least N times B\": A's lower end " +
+            "over B's upper end). NOT MEASURED: the run lacks a benchmark the target needs.\n\n");
+        md.append("| target | figures | ratio | threshold | verdict |\n|---|---|---:|---|---|\n");
+        for (final Target.Outcome outcome : outcomes)
+        {
+            md.append("| ").append(cell(outcome.target().name())).append(" | ").append(cell(outcome.figures())).append(" | ")
+                .append(cell(outcome.value())).append(" | ").append(outcome.threshold()).append(" | ")
+                .append(cell(outcome.verdictText())).append(" |\n");
+        }
+        md.append('\n').append(summary(outcomes)).append(".\n\n");
+    }
+
+    /**
+     * @param outcomes targets judged.
+     * @return "6 hold (4 also at the CI bounds), 3 missed, 1 not measured".
+     */
+    static String summary(final List<Target.Outcome> outcomes)
+    {
+        final long holds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS).count();
+        final long holdsAtBounds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS && o.atBounds()).count();
+        final long missed = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.MISSED).count();
+        final long missedAtBounds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.MISSED && o.atBounds()).count();
+        return holds + " of " + outcomes.size() + " targets hold (" + holdsAtBounds + " also at the CI bounds), " + missed +
+            " missed (" + missedAtBounds + " also at the CI bounds), " + (outcomes.size() - holds - missed) + " not measured";
     }
 
     private static void classSection(final StringBuilder md, final Path dir, final String slug, final String className,

@@ -8,6 +8,11 @@
  * of the score against threads when methods differ only by {@code @Threads} ({@code cached},
  * {@code cached2Threads}, {@code cached4Threads}, read from the JSON's {@code threads} field).
  *
+ * <p>One part knows the suites: {@link dev.iova.bench.report.Targets}, the targets of the
+ * benchmark issue (which results of which suite each reads, and its threshold), which the report
+ * judges at its top: HOLDS, MISSED or NOT MEASURED, and whether the verdict stands at the ends of
+ * JMH's confidence intervals. A suite renamed or reparametrised shows there as NOT MEASURED.
+ *
  * <p>Input that is not a run (a missing folder, broken JSON, JSON that is not JMH's) is a
  * {@link dev.iova.bench.report.ReportException} with one sentence that names the file.
  *
