@@ -1,6 +1,7 @@
 package dev.iova.bench.report;
 
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
@@ -17,7 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The report's PNG charts, drawn with XChart without a display ({@code java.awt.headless}).
+ * The report's charts, drawn with XChart without a display ({@code java.awt.headless}), as PNG or
+ * SVG by the file's extension ({@link ChartFormat}).
  * Every chart shows JMH's 99.9% confidence interval (score ± error) as error bars.
  */
 final class Charts
@@ -51,7 +53,7 @@ final class Charts
     /**
      * Bars grouped by category, one colour per series.
      *
-     * @param file       the PNG to write.
+     * @param file       the PNG or SVG to write.
      * @param title      the chart's title.
      * @param yTitle     the value axis's title (the unit).
      * @param categories the categories, in order; every series has a value (or NaN) for each.
@@ -88,7 +90,7 @@ final class Charts
     /**
      * Lines over a numeric x axis, one per series, with markers and error bars.
      *
-     * @param file   the PNG to write.
+     * @param file   the PNG or SVG to write.
      * @param title  the chart's title.
      * @param xTitle the x axis's title.
      * @param yTitle the value axis's title (the unit).
@@ -176,7 +178,14 @@ final class Charts
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (OutputStream out = Files.newOutputStream(file))
         {
-            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+            if (ChartFormat.ofFile(file.getFileName().toString()) == ChartFormat.SVG)
+            {
+                VectorGraphicsEncoder.saveVectorGraphic(chart, out, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+            }
+            else
+            {
+                BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+            }
         }
     }
 }

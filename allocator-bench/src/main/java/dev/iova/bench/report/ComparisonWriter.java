@@ -48,6 +48,18 @@ public final class ComparisonWriter
      */
     public static Outcome write(final RunResults baseline, final RunResults candidate) throws IOException
     {
+        return write(baseline, candidate, ChartFormat.PNG);
+    }
+
+    /**
+     * @param baseline  the run to compare against.
+     * @param candidate the run compared; the comparison is written into its folder.
+     * @param format    the charts' file format.
+     * @return the file written and the comparison.
+     * @throws IOException when a file cannot be written.
+     */
+    public static Outcome write(final RunResults baseline, final RunResults candidate, final ChartFormat format) throws IOException
+    {
         final Comparison comparison = Comparison.of(baseline.results(), candidate.results());
         final String stem = "compare-to-" + baseline.name().replaceAll("[^A-Za-z0-9._-]", "_");
         final StringBuilder md = new StringBuilder();
@@ -75,7 +87,7 @@ public final class ComparisonWriter
         final Map<String, String> slugs = ReportWriter.slugs(byClass.keySet());
         for (final Map.Entry<String, List<Comparison.Row>> entry : byClass.entrySet())
         {
-            classSection(md, candidate.dir(), stem + "-" + slugs.get(entry.getKey()), entry.getValue());
+            classSection(md, candidate.dir(), stem + "-" + slugs.get(entry.getKey()), entry.getValue(), format);
         }
         missing(md, "Only in the baseline", comparison.onlyInBaseline());
         missing(md, "Only in the candidate", comparison.onlyInCandidate());
@@ -85,8 +97,8 @@ public final class ComparisonWriter
         return new Outcome(file, comparison);
     }
 
-    private static void classSection(final StringBuilder md, final Path dir, final String slug, final List<Comparison.Row> rows)
-        throws IOException
+    private static void classSection(final StringBuilder md, final Path dir, final String slug, final List<Comparison.Row> rows,
+        final ChartFormat format) throws IOException
     {
         final String simpleName = rows.get(0).candidate().simpleClassName();
         md.append("## ").append(simpleName).append("\n\n");
@@ -134,7 +146,7 @@ public final class ComparisonWriter
                 cand[1][i] = scale.apply(r.candidateError());
             }
             final String mode = group.get(0).baseline().mode();
-            final String file = slug + "-" + mode + ".png";
+            final String file = slug + "-" + mode + "." + format.extension();
             final String title = simpleName + ", " + mode + " (" + (group.get(0).baseline().higherIsBetter() ?
                 "higher is better" : "lower is better") + ")";
             Charts.bars(dir.resolve(ReportWriter.CHARTS_DIR).resolve(file), title, scale.label(), categories, List.of(

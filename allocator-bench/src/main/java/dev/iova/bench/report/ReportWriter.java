@@ -44,6 +44,17 @@ public final class ReportWriter
      */
     public static Path write(final RunResults run) throws IOException
     {
+        return write(run, ChartFormat.PNG);
+    }
+
+    /**
+     * @param run    a loaded run.
+     * @param format the charts' file format.
+     * @return the report written, {@code run.dir()/report.md}.
+     * @throws IOException when a file cannot be written.
+     */
+    public static Path write(final RunResults run, final ChartFormat format) throws IOException
+    {
         final StringBuilder md = new StringBuilder();
         md.append("# Benchmark report: ").append(run.name()).append("\n\n");
         header(md, RunHeader.rows(run));
@@ -62,7 +73,7 @@ public final class ReportWriter
         final Map<String, String> slugs = slugs(byClass.keySet());
         for (final Map.Entry<String, List<BenchmarkResult>> entry : byClass.entrySet())
         {
-            classSection(md, run.dir(), slugs.get(entry.getKey()), entry.getKey(), entry.getValue());
+            classSection(md, run.dir(), slugs.get(entry.getKey()), entry.getKey(), entry.getValue(), format);
         }
         final Path report = run.dir().resolve(REPORT_FILE);
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
@@ -117,7 +128,7 @@ public final class ReportWriter
     }
 
     private static void classSection(final StringBuilder md, final Path dir, final String slug, final String className,
-        final List<BenchmarkResult> results) throws IOException
+        final List<BenchmarkResult> results, final ChartFormat format) throws IOException
     {
         final String simpleName = results.get(0).simpleClassName();
         md.append("## ").append(simpleName).append("\n\n`").append(className).append("`, ")
@@ -147,12 +158,12 @@ public final class ReportWriter
         for (final Map.Entry<String, List<BenchmarkResult>> group : groups.entrySet())
         {
             final String groupSlug = slug + "-" + group.getKey();
-            charts(md, dir, groupSlug, simpleName, group.getValue());
+            charts(md, dir, groupSlug, simpleName, group.getValue(), format);
         }
     }
 
     private static void charts(final StringBuilder md, final Path dir, final String slug, final String simpleName,
-        final List<BenchmarkResult> group) throws IOException
+        final List<BenchmarkResult> group, final ChartFormat format) throws IOException
     {
         final Units.Scale scale = scaleOf(group);
         final String mode = group.get(0).mode();
@@ -189,7 +200,7 @@ public final class ReportWriter
             }
             bars.add(new Charts.Series(name, categories, values, errors));
         }
-        final String barsFile = slug + ".png";
+        final String barsFile = slug + "." + format.extension();
         Charts.bars(dir.resolve(CHARTS_DIR).resolve(barsFile), simpleName + ", " + mode + " (" + better + ")",
             scale.label(), categories, bars);
         image(md, simpleName + ", " + mode, barsFile);
@@ -218,7 +229,7 @@ public final class ReportWriter
             final List<Charts.Series> lines = new ArrayList<>();
             series.forEach((name, points) -> lines.add(new Charts.Series(name, xs, points[0], points[1])));
             final boolean logX = xs.get(0) > 0 && xs.get(xs.size() - 1) / xs.get(0) >= 100;
-            final String file = slug + "-by-" + param + ".png";
+            final String file = slug + "-by-" + param + "." + format.extension();
             Charts.lines(dir.resolve(CHARTS_DIR).resolve(file), simpleName + ", " + mode + " against " + param + " (" + better + ")",
                 param + (logX ? " (log scale)" : ""), scale.label(), logX, lines);
             image(md, simpleName + ", " + mode + " against " + param, file);
@@ -250,7 +261,7 @@ public final class ReportWriter
             });
             final String what = group.get(0).higherIsBetter() ? "throughput against threads (sum over threads)" :
                 mode + " against threads (per thread)";
-            final String file = slug + "-by-threads.png";
+            final String file = slug + "-by-threads." + format.extension();
             Charts.lines(dir.resolve(CHARTS_DIR).resolve(file), simpleName + ", " + what, "threads", scale.label(), false, lines);
             image(md, simpleName + ", " + what, file);
         }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+import javax.xml.parsers.DocumentBuilderFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +18,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** report.md and its charts, from real runs. */
@@ -136,12 +140,62 @@ class ReportWriterTest
     }
 
     @Test
+    void withFormatSvgEveryChartShouldBeWellFormedSvg() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final Fixtures.Cli cli = Fixtures.cli("report", dir.toString(), "--format", "svg");
+
+        assertEquals(0, cli.exitCode(), cli.err());
+        final String md = Files.readString(dir.resolve("report.md"));
+        final Matcher images = Pattern.compile("!\\[[^]]*]\\((charts/[^)]+)\\)").matcher(md);
+        int count = 0;
+        while (images.find())
+        {
+            assertTrue(images.group(1).endsWith(".svg"), images.group(1));
+            assertSvg(dir.resolve(images.group(1)));
+            count++;
+        }
+        assertEquals(4, count, md);
+        try (var files = Files.list(dir.resolve("charts")))
+        {
+            assertTrue(files.noneMatch(f -> f.toString().endsWith(".png")), "no PNG when SVG was asked for");
+        }
+    }
+
+    @Test
+    void anUnknownChartFormatShouldBeABadCommandLine()
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final Fixtures.Cli cli = Fixtures.cli("report", dir.toString(), "--format", "gif");
+
+        assertEquals(2, cli.exitCode());
+        assertTrue(cli.err().contains("chart format 'gif' is none of png, svg"), cli.err());
+        assertFalse(Files.exists(dir.resolve("report.md")));
+    }
+
+    @Test
     void kebabShouldDropBenchmarkAndSplitWords()
     {
         assertEquals("alloc-free-pair", ReportWriter.kebab("AllocFreePairBenchmark"));
         assertEquals("cached-pair-false-sharing", ReportWriter.kebab("CachedPairFalseSharingBenchmark"));
         assertEquals("jmh-tree-scale", ReportWriter.kebab("jmh.TreeScaleBenchmark"));
         assertEquals("benchmark", ReportWriter.kebab("Benchmark"));
+    }
+
+    /** Parses the file as XML without fetching its DTD, and checks that its root is an SVG of some size. */
+    static void assertSvg(final Path file) throws Exception
+    {
+        final DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        final Document svg = factory.newDocumentBuilder().parse(file.toFile());
+        assertEquals("svg", svg.getDocumentElement().getLocalName(), file.toString());
+        assertEquals("http://www.w3.org/2000/svg", svg.getDocumentElement().getNamespaceURI());
+        assertEquals("0 0 900 500", svg.getDocumentElement().getAttribute("viewBox"));
+        assertTrue(svg.getElementsByTagNameNS("http://www.w3.org/2000/svg", "path").getLength() +
+            svg.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength() > 10, file + " draws next to nothing");
     }
 
     static void assertPng(final Path file) throws IOException
