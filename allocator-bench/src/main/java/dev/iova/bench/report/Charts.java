@@ -165,6 +165,50 @@ final class Charts
         save(chart, file);
     }
 
+    /**
+     * Latency against percentile level, one line per series, on a logarithmic value axis (tails
+     * are orders of magnitude above medians); no error bars (a percentile of one run has none).
+     *
+     * @param file   the PNG or SVG to write.
+     * @param title  the chart's title.
+     * @param yTitle the value axis's title (the unit).
+     * @param levels the x labels, in order: "p50", "p90", ..., "max".
+     * @param series the series; x is the index into {@code levels}, values must be positive.
+     * @throws IOException when the file cannot be written.
+     */
+    static void byPercentile(final Path file, final String title, final String yTitle, final List<String> levels,
+        final List<Series> series) throws IOException
+    {
+        final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+            .xAxisTitle("percentile").yAxisTitle(yTitle + " (log scale)").build();
+        style(chart.getStyler(), series.size() > 1);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setMarkerSize(8);
+        chart.getStyler().setxAxisTickLabelsFormattingFunction(x ->
+        {
+            final int i = (int)Math.rint(x);
+            return x == i && i >= 0 && i < levels.size() ? levels.get(i) : "";
+        });
+        for (final Series one : series)
+        {
+            final List<Double> x = new ArrayList<>();
+            final List<Double> values = new ArrayList<>();
+            for (int i = 0; i < one.values().length; i++)
+            {
+                if (Double.isFinite(one.values()[i]) && one.values()[i] > 0)
+                {
+                    x.add((double)i);
+                    values.add(one.values()[i]);
+                }
+            }
+            if (!x.isEmpty())
+            {
+                chart.addSeries(one.name(), x, values).setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        save(chart, file);
+    }
+
     private static void style(final Styler styler, final boolean legend)
     {
         styler.setChartBackgroundColor(Color.WHITE);

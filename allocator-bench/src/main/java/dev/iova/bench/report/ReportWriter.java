@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
 /**
  * Writes {@code report.md} for one run, with its charts in {@code charts/} beside it.
  *
- * <p>Per benchmark class: a table of every result (method, mode, threads, each parameter, score
+ * <p>First the run's header (machine, JDK, commit, profile, load), then the issue's targets
+ * judged ({@link Targets}), then single operations' latency percentiles ({@link LatencySection}).
+ * Then per benchmark class: a table of every result (method, mode, threads, each parameter, score
  * ± error, unit, heap bytes per operation); then, per mode, a bar chart of the methods, a line
  * chart against each numeric parameter that takes two or more values, and a chart against
  * threads for methods that differ only by {@code @Threads}.
@@ -68,6 +70,7 @@ public final class ReportWriter
             md.append("Not JMH results, left out: ").append(String.join(", ", run.skipped())).append(".\n\n");
         }
         targets(md, Targets.evaluate(run.results()));
+        LatencySection.write(md, run, format);
 
         final Map<String, List<BenchmarkResult>> byClass = byClass(run.results());
         final Map<String, String> slugs = slugs(byClass.keySet());

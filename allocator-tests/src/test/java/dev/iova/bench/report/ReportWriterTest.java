@@ -3,6 +3,8 @@ package dev.iova.bench.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iova.bench.results.LatencyPercentiles;
+import dev.iova.bench.results.LatencyPercentilesTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
@@ -173,6 +175,56 @@ class ReportWriterTest
         assertEquals(2, cli.exitCode());
         assertTrue(cli.err().contains("chart format 'gif' is none of png, svg"), cli.err());
         assertFalse(Files.exists(dir.resolve("report.md")));
+    }
+
+    @Test
+    void aRunWithoutPercentilesShouldSaySo() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final String md = Files.readString(ReportWriter.write(RunResults.load(dir)));
+
+        assertTrue(md.contains("## Latency percentiles\n"), md);
+        assertTrue(md.contains("No percentiles recorded in this run: it has no `trace-replay-percentiles.json`"), md);
+        assertTrue(md.contains("No benchmark of this run was measured in `sample` mode."), md);
+    }
+
+    @Test
+    void percentilesCollectedByRunShouldGetATableAndAChartPerWorkload() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+        final Path trials = dir.resolve(LatencyPercentiles.TRIALS_DIR);
+        final String replay = "dev.iova.bench.jmh.TraceReplayBenchmark.replay";
+        LatencyPercentiles.writeTrial(trials, replay, LatencyPercentilesTest.params("network", "tree"),
+            LatencyPercentilesTest.histogram(1000, 200), 3);
+        LatencyPercentiles.writeTrial(trials, replay, LatencyPercentilesTest.params("network", "cached"),
+            LatencyPercentilesTest.histogram(1000, 20), 3);
+        LatencyPercentiles.collect(trials, dir.resolve(LatencyPercentiles.FILE));
+
+        final RunResults run = RunResults.load(dir);
+        final String md = Files.readString(ReportWriter.write(run));
+
+        assertTrue(run.skipped().isEmpty(), "read for itself, not left out as another tool's JSON: " + run.skipped());
+        assertTrue(md.contains("| files | alloc-free-pair.json, trace-replay-percentiles.json, metadata.json |"), md);
+        assertTrue(md.contains("| benchmark | params | trials | operations | p50 | p90 | p99 | p99.9 | max | p99 per trial |"), md);
+        assertTrue(md.contains("| TraceReplayBenchmark.replay | shape=network, target=tree | 1 | 1,000 | 5,191 | 9,191 | 10,095 | " +
+            "10,183 | 10,191 | 10,095 |"), "200 to 10,190 ns, 10 ns apart, at HdrHistogram's 3 digits: " + md);
+        assertTrue(md.contains("![TraceReplayBenchmark.replay shape=network: single operations by percentile]" +
+            "(charts/latency-trace-replay-replay-network.png)"), md);
+        assertPng(dir.resolve("charts/latency-trace-replay-replay-network.png"));
+    }
+
+    @Test
+    void sampleModeResultsShouldShowJmhsPercentiles() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("mixed-params", tempDir);
+
+        final String md = Files.readString(ReportWriter.write(RunResults.load(dir)));
+
+        assertTrue(md.contains("| benchmark | threads | params | p50 | p90 | p99 | p99.9 | p99.99 | max |"), md);
+        assertTrue(md.contains("| MapUnmapBenchmark.sameThread1Thread | 1 | – | 135 | 139 | 184 | 4,552 | 47,100 | 131,328 |"),
+            "JMH's us/op shown in ns: " + md);
+        assertTrue(md.contains("| MapUnmapBenchmark.crossThread | 2 | – | 216 |"), md);
     }
 
     @Test
