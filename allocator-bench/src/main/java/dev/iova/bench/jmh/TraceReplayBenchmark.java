@@ -29,6 +29,7 @@ import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -117,6 +118,8 @@ public class TraceReplayBenchmark
     long[] pfnByEntry;
     Histogram iterationLatencies;
     Histogram trialLatencies;
+    /** The trial file's encoding of {@link #trialLatencies}, made at setup: the teardown's allocations count in {@code -prof gc}. */
+    ByteBuffer encodingBuffer;
     long replays;
 
     @Setup(Level.Trial)
@@ -175,6 +178,7 @@ public class TraceReplayBenchmark
 
         iterationLatencies = new Histogram(HIGHEST_TRACKABLE_NANOS, 3);
         trialLatencies = new Histogram(HIGHEST_TRACKABLE_NANOS, 3);
+        encodingBuffer = LatencyPercentiles.encodingBuffer(trialLatencies);
     }
 
     /** Frees what the last replay left live, untimed, so that the next one starts from empty. */
@@ -234,10 +238,13 @@ public class TraceReplayBenchmark
         {
             allocator.checkLive(0);
             final Histogram h = trialLatencies;
-            System.out.printf("latency TraceReplayBenchmark shape=%s target=%s: p50=%d p90=%d p99=%d p99.9=%d max=%d ns " +
-                    "(%d ops from %d replays, each with one clock read)%n",
-                shape, target, h.getValueAtPercentile(50), h.getValueAtPercentile(90), h.getValueAtPercentile(99),
-                h.getValueAtPercentile(99.9), h.getMaxValue(), h.getTotalCount(), replays);
+            // a StringBuilder, not printf: what this teardown allocates counts in the last iteration's -prof gc figures
+            System.out.println(new StringBuilder(192).append("latency TraceReplayBenchmark shape=").append(shape)
+                .append(" target=").append(target).append(": p50=").append(h.getValueAtPercentile(50))
+                .append(" p90=").append(h.getValueAtPercentile(90)).append(" p99=").append(h.getValueAtPercentile(99))
+                .append(" p99.9=").append(h.getValueAtPercentile(99.9)).append(" max=").append(h.getMaxValue())
+                .append(" ns (").append(h.getTotalCount()).append(" ops from ").append(replays)
+                .append(" replays, each with one clock read)"));
             final String dir = System.getProperty(LatencyPercentiles.DIR_PROPERTY);
             if (dir != null)
             {
@@ -246,7 +253,7 @@ public class TraceReplayBenchmark
                 {
                     values.put((String)name, params.getParam((String)name));
                 }
-                LatencyPercentiles.writeTrial(Path.of(dir), params.getBenchmark(), values, h, replays);
+                LatencyPercentiles.writeTrial(Path.of(dir), params.getBenchmark(), values, h, replays, encodingBuffer);
             }
         }
         finally

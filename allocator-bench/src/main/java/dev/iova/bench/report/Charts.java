@@ -184,6 +184,7 @@ final class Charts
         style(chart.getStyler(), series.size() > 1);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setMarkerSize(8);
+        chart.getStyler().setyAxisTickLabelsFormattingFunction(y -> String.format(java.util.Locale.ROOT, "%,.0f", y));
         chart.getStyler().setxAxisTickLabelsFormattingFunction(x ->
         {
             final int i = (int)Math.rint(x);
