@@ -327,9 +327,10 @@ public sealed interface Target permits Target.Ratio, Target.FirstOf, Target.Allo
                         " (" + String.join(", ", select.slowestOf()) + ")"));
                 }
             }
-            final String why = missing.isEmpty() ?
-                "the run has " + numerator.describe() + " at one value of the parameter only" :
-                "no " + String.join(" nor ", missing) + " in this run";
+            final String why = !missing.isEmpty() ? "no " + String.join(" nor ", missing) + " in this run" :
+                eachParam != null ? "no value of " + eachParam + " at which the run has both " + numerator.describe() + " and " +
+                    denominator.describe() :
+                "the run has " + numerator.describe() + " at one value of the parameter only";
             return new Outcome(this, Verdict.NOT_MEASURED, false, false, "–", "–", thresholdText, why);
         }
 
