@@ -1,14 +1,18 @@
 package dev.iova.bench.cli;
 
+import dev.iova.bench.report.ChartFormat;
 import dev.iova.bench.report.ComparisonWriter;
 import dev.iova.bench.report.ReportException;
 import dev.iova.bench.report.ReportWriter;
 import dev.iova.bench.report.RunResults;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,7 +22,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code report DIR} writes {@code DIR/report.md} (tables and PNG charts of the run's JMH JSON);
+ * {@code report DIR [--format png|svg]} writes {@code DIR/report.md} (the targets judged, tables and
+ * charts of the run's JMH JSON, latency percentiles);
  * {@code report BASELINE CANDIDATE} writes {@code CANDIDATE/compare-to-<baseline>.md}, the two
  * runs side by side. A folder that is not a run is one sentence on standard error and exit code 2.
  */
@@ -26,7 +31,8 @@ import java.util.concurrent.Callable;
     name = "report",
     mixinStandardHelpOptions = true,
     description = {
-        "Turns a run folder (JMH JSON and metadata.json, as `run` writes them) into report.md with tables and PNG charts.",
+        "Turns a run folder (JMH JSON and metadata.json, as `run` writes them) into report.md: the issue's targets " +
+            "judged, tables, charts (PNG, or SVG with --format svg).",
         "With two folders, compares them: baseline DIR1 against candidate DIR2, written into DIR2."})
 final class ReportCommand implements Callable<Integer>
 {
@@ -35,6 +41,10 @@ final class ReportCommand implements Callable<Integer>
 
     @Parameters(arity = "1..2", paramLabel = "DIR", description = "A run folder; or a baseline and a candidate run folder.")
     private List<Path> dirs;
+
+    @Option(names = "--format", paramLabel = "png|svg", defaultValue = "png", converter = FormatConverter.class,
+        description = "The charts' file format (default: ${DEFAULT-VALUE}).")
+    private ChartFormat format;
 
     @Override
     public Integer call()
@@ -47,14 +57,14 @@ final class ReportCommand implements Callable<Integer>
             if (dirs.size() == 1)
             {
                 final RunResults run = RunResults.load(dirs.get(0));
-                written = ReportWriter.write(run);
+                written = ReportWriter.write(run, format);
                 out.println("report of " + run.results().size() + " results written to " + written);
             }
             else
             {
                 final RunResults baseline = RunResults.load(dirs.get(0));
                 final RunResults candidate = RunResults.load(dirs.get(1));
-                final ComparisonWriter.Outcome outcome = ComparisonWriter.write(baseline, candidate);
+                final ComparisonWriter.Outcome outcome = ComparisonWriter.write(baseline, candidate, format);
                 out.println(outcome.summary());
                 out.println("comparison written to " + outcome.file());
             }
@@ -73,6 +83,23 @@ final class ReportCommand implements Callable<Integer>
                 fs.getFile() + ": " : "") + Main.reasonOf(ex));
             err.flush();
             return ExitCode.SOFTWARE;
+        }
+    }
+
+    /** Reads --format with {@link ChartFormat#parse(String)}, whose message names the formats there are. */
+    static final class FormatConverter implements ITypeConverter<ChartFormat>
+    {
+        @Override
+        public ChartFormat convert(final String value)
+        {
+            try
+            {
+                return ChartFormat.parse(value);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new TypeConversionException(ex.getMessage());
+            }
         }
     }
 }

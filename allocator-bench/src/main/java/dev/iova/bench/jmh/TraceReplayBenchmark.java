@@ -1,6 +1,7 @@
 package dev.iova.bench.jmh;
 
 import dev.iova.IovaDomain;
+import dev.iova.bench.results.LatencyPercentiles;
 import dev.iova.bench.trace.ReplayResult;
 import dev.iova.bench.trace.ReplayTarget;
 import dev.iova.bench.trace.Trace;
@@ -23,9 +24,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,7 +62,12 @@ import java.util.concurrent.TimeUnit;
  * digits, no allocation while recording). The samples of measurement iterations are printed at
  * the end of the trial, in the run's output, as one line:
  * {@code latency TraceReplayBenchmark shape=... target=...: p50=... p99=... p99.9=... max=... ns}.
- * Each sample includes one clock read (about 20 to 30 ns on a VM).
+ * Each sample includes one clock read (about 20 to 30 ns on a VM). When the system property
+ * {@value dev.iova.bench.results.LatencyPercentiles#DIR_PROPERTY} names a folder (the {@code run}
+ * command sets it on every fork), the trial's histogram and percentiles are also written there,
+ * one file per trial, and {@code run} collects them into {@code trace-replay-percentiles.json}
+ * beside the JMH JSON ({@link LatencyPercentiles}). With JMH's own command line, add
+ * {@code -jvmArgsAppend -Diova.bench.percentilesDir=DIR} to get the trial files.
  *
  * <p>Targets it serves: against the ANCHORS trace rows (Linux tree path 354/110/173 ns,
  * cached 9/34/100 ns for network/storage/fragmenting); {@code gc.alloc.rate.norm} below 1 B/op
@@ -106,6 +118,8 @@ public class TraceReplayBenchmark
     long[] pfnByEntry;
     Histogram iterationLatencies;
     Histogram trialLatencies;
+    /** The trial file's encoding of {@link #trialLatencies}, made at setup: the teardown's allocations count in {@code -prof gc}. */
+    ByteBuffer encodingBuffer;
     long replays;
 
     @Setup(Level.Trial)
@@ -164,6 +178,7 @@ public class TraceReplayBenchmark
 
         iterationLatencies = new Histogram(HIGHEST_TRACKABLE_NANOS, 3);
         trialLatencies = new Histogram(HIGHEST_TRACKABLE_NANOS, 3);
+        encodingBuffer = LatencyPercentiles.encodingBuffer(trialLatencies);
     }
 
     /** Frees what the last replay left live, untimed, so that the next one starts from empty. */
@@ -209,17 +224,37 @@ public class TraceReplayBenchmark
         }
     }
 
+    /**
+     * Checks the allocator, prints the trial's percentiles, and writes them for {@code run} when
+     * {@value LatencyPercentiles#DIR_PROPERTY} names a folder.
+     *
+     * @param params the benchmark and its parameter values, for the trial file.
+     * @throws IOException when the trial file cannot be written (the trial fails: its figures would be missing).
+     */
     @TearDown(Level.Trial)
-    public void printLatenciesAndClose()
+    public void recordLatenciesAndClose(final BenchmarkParams params) throws IOException
     {
         try
         {
             allocator.checkLive(0);
             final Histogram h = trialLatencies;
-            System.out.printf("latency TraceReplayBenchmark shape=%s target=%s: p50=%d p90=%d p99=%d p99.9=%d max=%d ns " +
-                    "(%d ops from %d replays, each with one clock read)%n",
-                shape, target, h.getValueAtPercentile(50), h.getValueAtPercentile(90), h.getValueAtPercentile(99),
-                h.getValueAtPercentile(99.9), h.getMaxValue(), h.getTotalCount(), replays);
+            // a StringBuilder, not printf: what this teardown allocates counts in the last iteration's -prof gc figures
+            System.out.println(new StringBuilder(192).append("latency TraceReplayBenchmark shape=").append(shape)
+                .append(" target=").append(target).append(": p50=").append(h.getValueAtPercentile(50))
+                .append(" p90=").append(h.getValueAtPercentile(90)).append(" p99=").append(h.getValueAtPercentile(99))
+                .append(" p99.9=").append(h.getValueAtPercentile(99.9)).append(" max=").append(h.getMaxValue())
+                .append(" ns (").append(h.getTotalCount()).append(" ops from ").append(replays)
+                .append(" replays, each with one clock read)"));
+            final String dir = System.getProperty(LatencyPercentiles.DIR_PROPERTY);
+            if (dir != null)
+            {
+                final Map<String, String> values = new LinkedHashMap<>();
+                for (final Object name : params.getParamsKeys())
+                {
+                    values.put((String)name, params.getParam((String)name));
+                }
+                LatencyPercentiles.writeTrial(Path.of(dir), params.getBenchmark(), values, h, replays, encodingBuffer);
+            }
         }
         finally
         {

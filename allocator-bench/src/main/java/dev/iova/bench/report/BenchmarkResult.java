@@ -1,6 +1,7 @@
 package dev.iova.bench.report;
 
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.stream.Collectors;
 
 /**
@@ -23,6 +24,12 @@ import java.util.stream.Collectors;
  * @param measurement      "5 × 2 s" as JMH ran it.
  * @param jdk              JDK version and VM of the forks.
  * @param jmhVersion       the JMH that wrote the entry.
+ * @param secondaryMetrics JMH's secondary metrics by name, in the file's order: the profilers'
+ *                         ({@code gc.alloc.rate.norm}, ...) and, for a {@code @Group}, each
+ *                         method of the group ({@code crossThreadMap}, {@code crossThreadUnmap}).
+ * @param scorePercentiles the primary metric's percentiles (percentile to score), as JMH computes
+ *                         them over every sample: single operations' times in {@code sample} mode,
+ *                         iteration scores otherwise (and then they say little).
  */
 public record BenchmarkResult(
     String benchmark,
@@ -40,8 +47,23 @@ public record BenchmarkResult(
     String warmup,
     String measurement,
     String jdk,
-    String jmhVersion)
+    String jmhVersion,
+    Map<String, Metric> secondaryMetrics,
+    NavigableMap<Double, Double> scorePercentiles)
 {
+    /**
+     * One secondary metric of a result.
+     *
+     * @param score the mean over every measurement iteration of every fork.
+     * @param error half the width of its 99.9% confidence interval; NaN when JMH had too few samples.
+     * @param low   the confidence interval's lower end (NaN when unknown).
+     * @param high  the confidence interval's upper end (NaN when unknown).
+     * @param unit  its unit as JMH writes it.
+     */
+    public record Metric(double score, double error, double low, double high, String unit)
+    {
+    }
+
     /** @return the benchmark class, fully qualified. */
     public String className()
     {

@@ -1,6 +1,7 @@
 package dev.iova.bench.report;
 
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
@@ -17,7 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The report's PNG charts, drawn with XChart without a display ({@code java.awt.headless}).
+ * The report's charts, drawn with XChart without a display ({@code java.awt.headless}), as PNG or
+ * SVG by the file's extension ({@link ChartFormat}).
  * Every chart shows JMH's 99.9% confidence interval (score ± error) as error bars.
  */
 final class Charts
@@ -51,7 +53,7 @@ final class Charts
     /**
      * Bars grouped by category, one colour per series.
      *
-     * @param file       the PNG to write.
+     * @param file       the PNG or SVG to write.
      * @param title      the chart's title.
      * @param yTitle     the value axis's title (the unit).
      * @param categories the categories, in order; every series has a value (or NaN) for each.
@@ -88,7 +90,7 @@ final class Charts
     /**
      * Lines over a numeric x axis, one per series, with markers and error bars.
      *
-     * @param file   the PNG to write.
+     * @param file   the PNG or SVG to write.
      * @param title  the chart's title.
      * @param xTitle the x axis's title.
      * @param yTitle the value axis's title (the unit).
@@ -163,6 +165,51 @@ final class Charts
         save(chart, file);
     }
 
+    /**
+     * Latency against percentile level, one line per series, on a logarithmic value axis (tails
+     * are orders of magnitude above medians); no error bars (a percentile of one run has none).
+     *
+     * @param file   the PNG or SVG to write.
+     * @param title  the chart's title.
+     * @param yTitle the value axis's title (the unit).
+     * @param levels the x labels, in order: "p50", "p90", ..., "max".
+     * @param series the series; x is the index into {@code levels}, values must be positive.
+     * @throws IOException when the file cannot be written.
+     */
+    static void byPercentile(final Path file, final String title, final String yTitle, final List<String> levels,
+        final List<Series> series) throws IOException
+    {
+        final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+            .xAxisTitle("percentile").yAxisTitle(yTitle + " (log scale)").build();
+        style(chart.getStyler(), series.size() > 1);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setMarkerSize(8);
+        chart.getStyler().setyAxisTickLabelsFormattingFunction(y -> String.format(java.util.Locale.ROOT, "%,.0f", y));
+        chart.getStyler().setxAxisTickLabelsFormattingFunction(x ->
+        {
+            final int i = (int)Math.rint(x);
+            return x == i && i >= 0 && i < levels.size() ? levels.get(i) : "";
+        });
+        for (final Series one : series)
+        {
+            final List<Double> x = new ArrayList<>();
+            final List<Double> values = new ArrayList<>();
+            for (int i = 0; i < one.values().length; i++)
+            {
+                if (Double.isFinite(one.values()[i]) && one.values()[i] > 0)
+                {
+                    x.add((double)i);
+                    values.add(one.values()[i]);
+                }
+            }
+            if (!x.isEmpty())
+            {
+                chart.addSeries(one.name(), x, values).setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        save(chart, file);
+    }
+
     private static void style(final Styler styler, final boolean legend)
     {
         styler.setChartBackgroundColor(Color.WHITE);
@@ -176,7 +223,14 @@ final class Charts
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (OutputStream out = Files.newOutputStream(file))
         {
-            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+            if (ChartFormat.ofFile(file.getFileName().toString()) == ChartFormat.SVG)
+            {
+                VectorGraphicsEncoder.saveVectorGraphic(chart, out, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+            }
+            else
+            {
+                BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+            }
         }
     }
 }

@@ -48,6 +48,18 @@ public final class ComparisonWriter
      */
     public static Outcome write(final RunResults baseline, final RunResults candidate) throws IOException
     {
+        return write(baseline, candidate, ChartFormat.PNG);
+    }
+
+    /**
+     * @param baseline  the run to compare against.
+     * @param candidate the run compared; the comparison is written into its folder.
+     * @param format    the charts' file format.
+     * @return the file written and the comparison.
+     * @throws IOException when a file cannot be written.
+     */
+    public static Outcome write(final RunResults baseline, final RunResults candidate, final ChartFormat format) throws IOException
+    {
         final Comparison comparison = Comparison.of(baseline.results(), candidate.results());
         final String stem = "compare-to-" + baseline.name().replaceAll("[^A-Za-z0-9._-]", "_");
         final StringBuilder md = new StringBuilder();
@@ -68,13 +80,14 @@ public final class ComparisonWriter
             "the noise JMH saw within each run, which is a description, not a verdict (a regression gate is a " +
             "separate tool). Runs on different machines, JDKs or loads are not comparable at all.\n\n");
         md.append(new Outcome(null, comparison).summary()).append(".\n\n");
+        targets(md, Targets.evaluate(baseline.results()), Targets.evaluate(candidate.results()));
 
         final Map<String, List<Comparison.Row>> byClass = new LinkedHashMap<>();
         comparison.rows().forEach(r -> byClass.computeIfAbsent(r.candidate().className(), k -> new ArrayList<>()).add(r));
         final Map<String, String> slugs = ReportWriter.slugs(byClass.keySet());
         for (final Map.Entry<String, List<Comparison.Row>> entry : byClass.entrySet())
         {
-            classSection(md, candidate.dir(), stem + "-" + slugs.get(entry.getKey()), entry.getValue());
+            classSection(md, candidate.dir(), stem + "-" + slugs.get(entry.getKey()), entry.getValue(), format);
         }
         missing(md, "Only in the baseline", comparison.onlyInBaseline());
         missing(md, "Only in the candidate", comparison.onlyInCandidate());
@@ -84,8 +97,8 @@ public final class ComparisonWriter
         return new Outcome(file, comparison);
     }
 
-    private static void classSection(final StringBuilder md, final Path dir, final String slug, final List<Comparison.Row> rows)
-        throws IOException
+    private static void classSection(final StringBuilder md, final Path dir, final String slug, final List<Comparison.Row> rows,
+        final ChartFormat format) throws IOException
     {
         final String simpleName = rows.get(0).candidate().simpleClassName();
         md.append("## ").append(simpleName).append("\n\n");
@@ -133,7 +146,7 @@ public final class ComparisonWriter
                 cand[1][i] = scale.apply(r.candidateError());
             }
             final String mode = group.get(0).baseline().mode();
-            final String file = slug + "-" + mode + ".png";
+            final String file = slug + "-" + mode + "." + format.extension();
             final String title = simpleName + ", " + mode + " (" + (group.get(0).baseline().higherIsBetter() ?
                 "higher is better" : "lower is better") + ")";
             Charts.bars(dir.resolve(ReportWriter.CHARTS_DIR).resolve(file), title, scale.label(), categories, List.of(
@@ -141,6 +154,30 @@ public final class ComparisonWriter
                 new Charts.Series("candidate", categories, cand[0], cand[1])));
             md.append("![").append(title).append("](").append(ReportWriter.CHARTS_DIR).append('/').append(file).append(")\n\n");
         }
+    }
+
+    /** The targets judged in each run, side by side (each run's figures are in its own report). */
+    private static void targets(final StringBuilder md, final List<Target.Outcome> baseline, final List<Target.Outcome> candidate)
+    {
+        md.append("## Targets\n\n");
+        md.append("Each run judged alone, as in its `report.md` (which gives the figures): the ratio of JMH's scores and " +
+            "whether the verdict stands at the ends of the 99.9% confidence intervals.\n\n");
+        md.append("| target | threshold | baseline | candidate |\n|---|---|---|---|\n");
+        for (int i = 0; i < baseline.size(); i++)
+        {
+            final Target.Outcome base = baseline.get(i);
+            final Target.Outcome cand = candidate.get(i);
+            md.append("| ").append(ReportWriter.cell(base.target().name())).append(" | ").append(base.threshold()).append(" | ")
+                .append(ReportWriter.cell(cell(base))).append(" | ").append(ReportWriter.cell(cell(cand))).append(" |\n");
+        }
+        md.append("\nBaseline: ").append(ReportWriter.summary(baseline)).append(". Candidate: ")
+            .append(ReportWriter.summary(candidate)).append(".\n\n");
+    }
+
+    private static String cell(final Target.Outcome outcome)
+    {
+        return outcome.verdict() == Target.Verdict.NOT_MEASURED ? outcome.verdictText() :
+            outcome.value() + ": " + outcome.verdictText();
     }
 
     private static Units.Scale scaleOf(final List<Comparison.Row> group)

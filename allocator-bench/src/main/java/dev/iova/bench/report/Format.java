@@ -41,10 +41,19 @@ public final class Format
         return Math.abs(bytesPerOp) < 0.01 ? "< 0.01" : number(bytesPerOp);
     }
 
-    /** @return a ratio such as {@code 1.49x}. */
+    /** @return a ratio such as {@code 1.49x}, {@code 12.3x}, {@code 67,006x}; "∞" for an unbounded one. */
     static String ratio(final double ratio)
     {
-        return Double.isFinite(ratio) ? fixed(ratio, ratio >= 100 ? 0 : ratio >= 10 ? 1 : 2) + "x" : "n/a";
+        if (Double.isInfinite(ratio) && ratio > 0)
+        {
+            return "∞";
+        }
+        if (!Double.isFinite(ratio))
+        {
+            return "n/a";
+        }
+        final String format = ratio >= 1000 ? "%,.0f" : ratio >= 100 ? "%.0f" : ratio >= 10 ? "%.1f" : "%.2f";
+        return String.format(Locale.ROOT, format, ratio) + "x";
     }
 
     /**

@@ -15,6 +15,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
  * Reads the JSON that JMH writes with {@code -rf json}: an array with one object per benchmark,
@@ -115,6 +117,30 @@ public final class JmhJson
             params.put(field.getKey(), field.getValue().asText());
         }
         final JsonNode confidence = primary.path("scoreConfidence");
+        final Map<String, BenchmarkResult.Metric> secondaries = new LinkedHashMap<>();
+        final Iterator<Map.Entry<String, JsonNode>> secondaryFields = entry.path("secondaryMetrics").fields();
+        while (secondaryFields.hasNext())
+        {
+            final Map.Entry<String, JsonNode> field = secondaryFields.next();
+            final JsonNode metric = field.getValue();
+            secondaries.put(field.getKey(), new BenchmarkResult.Metric(number(metric.path("score")),
+                number(metric.path("scoreError")), number(metric.path("scoreConfidence").path(0)),
+                number(metric.path("scoreConfidence").path(1)), metric.path("scoreUnit").asText("")));
+        }
+        final NavigableMap<Double, Double> percentiles = new TreeMap<>();
+        final Iterator<Map.Entry<String, JsonNode>> percentileFields = primary.path("scorePercentiles").fields();
+        while (percentileFields.hasNext())
+        {
+            final Map.Entry<String, JsonNode> field = percentileFields.next();
+            try
+            {
+                percentiles.put(Double.valueOf(field.getKey()), number(field.getValue()));
+            }
+            catch (final NumberFormatException ex)
+            {
+                // not a percentile: left out
+            }
+        }
         int samples = 0;
         for (final JsonNode fork : primary.path("rawData"))
         {
@@ -136,7 +162,9 @@ public final class JmhJson
             entry.path("warmupIterations").asInt(0) + " × " + entry.path("warmupTime").asText("?"),
             entry.path("measurementIterations").asInt(0) + " × " + entry.path("measurementTime").asText("?"),
             (entry.path("jdkVersion").asText("?") + " " + entry.path("vmName").asText("")).trim(),
-            entry.path("jmhVersion").asText("?"));
+            entry.path("jmhVersion").asText("?"),
+            Collections.unmodifiableMap(secondaries),
+            Collections.unmodifiableNavigableMap(percentiles));
     }
 
     /** JMH writes numbers, and "NaN" or "Infinity" as strings: both read here, missing is NaN. */

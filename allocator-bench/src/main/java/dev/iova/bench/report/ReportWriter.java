@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
 /**
  * Writes {@code report.md} for one run, with its charts in {@code charts/} beside it.
  *
- * <p>Per benchmark class: a table of every result (method, mode, threads, each parameter, score
+ * <p>First the run's header (machine, JDK, commit, profile, load), then the issue's targets
+ * judged ({@link Targets}), then single operations' latency percentiles ({@link LatencySection}).
+ * Then per benchmark class: a table of every result (method, mode, threads, each parameter, score
  * ± error, unit, heap bytes per operation); then, per mode, a bar chart of the methods, a line
  * chart against each numeric parameter that takes two or more values, and a chart against
  * threads for methods that differ only by {@code @Threads}.
@@ -44,6 +46,17 @@ public final class ReportWriter
      */
     public static Path write(final RunResults run) throws IOException
     {
+        return write(run, ChartFormat.PNG);
+    }
+
+    /**
+     * @param run    a loaded run.
+     * @param format the charts' file format.
+     * @return the report written, {@code run.dir()/report.md}.
+     * @throws IOException when a file cannot be written.
+     */
+    public static Path write(final RunResults run, final ChartFormat format) throws IOException
+    {
         final StringBuilder md = new StringBuilder();
         md.append("# Benchmark report: ").append(run.name()).append("\n\n");
         header(md, RunHeader.rows(run));
@@ -56,12 +69,14 @@ public final class ReportWriter
         {
             md.append("Not JMH results, left out: ").append(String.join(", ", run.skipped())).append(".\n\n");
         }
+        targets(md, Targets.evaluate(run.results()));
+        LatencySection.write(md, run, format);
 
         final Map<String, List<BenchmarkResult>> byClass = byClass(run.results());
         final Map<String, String> slugs = slugs(byClass.keySet());
         for (final Map.Entry<String, List<BenchmarkResult>> entry : byClass.entrySet())
         {
-            classSection(md, run.dir(), slugs.get(entry.getKey()), entry.getKey(), entry.getValue());
+            classSection(md, run.dir(), slugs.get(entry.getKey()), entry.getKey(), entry.getValue(), format);
         }
         final Path report = run.dir().resolve(REPORT_FILE);
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
@@ -78,8 +93,45 @@ public final class ReportWriter
         md.append('\n');
     }
 
+    /**
+     * The targets of the benchmark issue, judged from this run: figures, ratio, threshold, verdict.
+     *
+     * @param md       the report so far.
+     * @param outcomes {@link Targets#evaluate}'s.
+     */
+    static void targets(final StringBuilder md, final List<Target.Outcome> outcomes)
+    {
+        md.append("## Targets\n\n");
+        md.append("The targets of the benchmark issue, judged from this run alone (`dev.iova.bench.report.Targets` " +
+            "defines them). The ratio is of JMH's scores (the means); the verdict also says whether it stands at the " +
+            "ends of the 99.9% confidence intervals that are worst for it (for \"A at least N times B\": A's lower end " +
+            "over B's upper end). NOT MEASURED: the run lacks a benchmark the target needs.\n\n");
+        md.append("| target | figures | ratio | threshold | verdict |\n|---|---|---:|---|---|\n");
+        for (final Target.Outcome outcome : outcomes)
+        {
+            md.append("| ").append(cell(outcome.target().name())).append(" | ").append(cell(outcome.figures())).append(" | ")
+                .append(cell(outcome.value())).append(" | ").append(outcome.threshold()).append(" | ")
+                .append(cell(outcome.verdictText())).append(" |\n");
+        }
+        md.append('\n').append(summary(outcomes)).append(".\n\n");
+    }
+
+    /**
+     * @param outcomes targets judged.
+     * @return "6 hold (4 also at the CI bounds), 3 missed, 1 not measured".
+     */
+    static String summary(final List<Target.Outcome> outcomes)
+    {
+        final long holds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS).count();
+        final long holdsAtBounds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS && o.atBounds()).count();
+        final long missed = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.MISSED).count();
+        final long missedAtBounds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.MISSED && o.atBounds()).count();
+        return holds + " of " + outcomes.size() + " targets hold (" + holdsAtBounds + " also at the CI bounds), " + missed +
+            " missed (" + missedAtBounds + " also at the CI bounds), " + (outcomes.size() - holds - missed) + " not measured";
+    }
+
     private static void classSection(final StringBuilder md, final Path dir, final String slug, final String className,
-        final List<BenchmarkResult> results) throws IOException
+        final List<BenchmarkResult> results, final ChartFormat format) throws IOException
     {
         final String simpleName = results.get(0).simpleClassName();
         md.append("## ").append(simpleName).append("\n\n`").append(className).append("`, ")
@@ -109,12 +161,12 @@ public final class ReportWriter
         for (final Map.Entry<String, List<BenchmarkResult>> group : groups.entrySet())
         {
             final String groupSlug = slug + "-" + group.getKey();
-            charts(md, dir, groupSlug, simpleName, group.getValue());
+            charts(md, dir, groupSlug, simpleName, group.getValue(), format);
         }
     }
 
     private static void charts(final StringBuilder md, final Path dir, final String slug, final String simpleName,
-        final List<BenchmarkResult> group) throws IOException
+        final List<BenchmarkResult> group, final ChartFormat format) throws IOException
     {
         final Units.Scale scale = scaleOf(group);
         final String mode = group.get(0).mode();
@@ -151,7 +203,7 @@ public final class ReportWriter
             }
             bars.add(new Charts.Series(name, categories, values, errors));
         }
-        final String barsFile = slug + ".png";
+        final String barsFile = slug + "." + format.extension();
         Charts.bars(dir.resolve(CHARTS_DIR).resolve(barsFile), simpleName + ", " + mode + " (" + better + ")",
             scale.label(), categories, bars);
         image(md, simpleName + ", " + mode, barsFile);
@@ -180,7 +232,7 @@ public final class ReportWriter
             final List<Charts.Series> lines = new ArrayList<>();
             series.forEach((name, points) -> lines.add(new Charts.Series(name, xs, points[0], points[1])));
             final boolean logX = xs.get(0) > 0 && xs.get(xs.size() - 1) / xs.get(0) >= 100;
-            final String file = slug + "-by-" + param + ".png";
+            final String file = slug + "-by-" + param + "." + format.extension();
             Charts.lines(dir.resolve(CHARTS_DIR).resolve(file), simpleName + ", " + mode + " against " + param + " (" + better + ")",
                 param + (logX ? " (log scale)" : ""), scale.label(), logX, lines);
             image(md, simpleName + ", " + mode + " against " + param, file);
@@ -212,7 +264,7 @@ public final class ReportWriter
             });
             final String what = group.get(0).higherIsBetter() ? "throughput against threads (sum over threads)" :
                 mode + " against threads (per thread)";
-            final String file = slug + "-by-threads.png";
+            final String file = slug + "-by-threads." + format.extension();
             Charts.lines(dir.resolve(CHARTS_DIR).resolve(file), simpleName + ", " + what, "threads", scale.label(), false, lines);
             image(md, simpleName + ", " + what, file);
         }

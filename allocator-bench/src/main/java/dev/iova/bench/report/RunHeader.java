@@ -1,5 +1,7 @@
 package dev.iova.bench.report;
 
+import dev.iova.bench.results.LatencyPercentiles;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -64,6 +66,7 @@ final class RunHeader
         }
         rows.add(new String[] {"command", run.meta("command") != null ? "`" + run.meta("command") + "`" : NOT_RECORDED});
         rows.add(new String[] {"files", String.join(", ", run.jmhFiles()) +
+            (run.latency().isEmpty() ? "" : ", " + LatencyPercentiles.FILE) +
             (run.metadata().isEmpty() ? " (no metadata.json)" : ", metadata.json")});
         return rows;
     }

@@ -1,6 +1,7 @@
 package dev.iova.bench.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.iova.bench.results.LatencyPercentiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,8 @@ import java.util.stream.Stream;
  * A run folder as {@code run} writes it (or as written by hand before {@code run} existed): every
  * JMH JSON file in it, and {@code metadata.json} when there is one.
  *
- * <p>Which files are read: every {@code *.json} but {@code metadata.json}. A file that is a JSON
+ * <p>Which files are read: every {@code *.json} but {@code metadata.json} and
+ * {@value LatencyPercentiles#FILE} (read for themselves). A file that is a JSON
  * array must be JMH's; a JSON object is another tool's file (a replay, a gate verdict) and is
  * skipped. Broken JSON is an error either way.
  *
@@ -28,13 +30,17 @@ import java.util.stream.Stream;
  * @param jmhFiles  names of the JMH files read.
  * @param skipped   names of the JSON files skipped (not JMH's).
  * @param metadata  {@code metadata.json}'s fields, empty when there is none.
+ * @param latency   the per-operation latency percentiles of {@value LatencyPercentiles#FILE}
+ *                  (benchmarks that record their own, collected by {@code run}); empty when the
+ *                  run has none.
  */
 public record RunResults(
     Path dir,
     List<BenchmarkResult> results,
     List<String> jmhFiles,
     List<String> skipped,
-    Map<String, Object> metadata)
+    Map<String, Object> metadata,
+    List<LatencyPercentiles.Row> latency)
 {
     /** The metadata file {@code run} writes beside the JMH JSON. */
     public static final String METADATA_FILE = "metadata.json";
@@ -66,6 +72,7 @@ public record RunResults(
         final List<String> jmhFiles = new ArrayList<>();
         final List<String> skipped = new ArrayList<>();
         Map<String, Object> metadata = Map.of();
+        List<LatencyPercentiles.Row> latency = List.of();
         for (final Path file : jsonFiles)
         {
             final String name = file.getFileName().toString();
@@ -73,6 +80,11 @@ public record RunResults(
             if (METADATA_FILE.equals(name))
             {
                 metadata = readMetadata(file, root);
+                continue;
+            }
+            if (LatencyPercentiles.FILE.equals(name))
+            {
+                latency = readLatency(file);
                 continue;
             }
             if (!root.isArray())
@@ -97,7 +109,7 @@ public record RunResults(
                 " (" + String.join(", ", jmhFiles) + ": empty arrays; did every benchmark fail?)"));
         }
         return new RunResults(dir, Collections.unmodifiableList(results), List.copyOf(jmhFiles), List.copyOf(skipped),
-            addLoadFiles(dir, metadata));
+            addLoadFiles(dir, metadata), latency);
     }
 
     /** @return the folder's name, which says the date and the machine or label. */
@@ -124,6 +136,18 @@ public record RunResults(
             return String.join("; ", lines.stream().map(String::valueOf).toList());
         }
         return value == null || value instanceof Map ? null : String.valueOf(value);
+    }
+
+    private static List<LatencyPercentiles.Row> readLatency(final Path file) throws ReportException
+    {
+        try
+        {
+            return LatencyPercentiles.read(file);
+        }
+        catch (final IOException ex)
+        {
+            throw new ReportException(file + " is not a run's latency percentiles: " + ex.getMessage());
+        }
     }
 
     @SuppressWarnings("unchecked")

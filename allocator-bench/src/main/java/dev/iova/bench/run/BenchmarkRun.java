@@ -3,6 +3,7 @@ package dev.iova.bench.run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.iova.bench.report.ReportWriter;
+import dev.iova.bench.results.LatencyPercentiles;
 import dev.iova.bench.results.RunMetadata;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.profile.GCProfiler;
@@ -40,6 +41,9 @@ import java.util.regex.Pattern;
  *   <li>{@code <suite>.json}: JMH's JSON of the suite ({@code alloc-free-pair.json} for
  *       {@code AllocFreePairBenchmark});</li>
  *   <li>{@code jmh-output.txt}: everything JMH printed, progress lines included;</li>
+ *   <li>{@code trace-replay-percentiles.json}: per-operation latency percentiles that benchmarks
+ *       recorded themselves ({@link LatencyPercentiles}), when any did: every fork is told where
+ *       to write them with {@code -D}{@value LatencyPercentiles#DIR_PROPERTY};</li>
  *   <li>{@code metadata.json}: {@link RunMetadata}'s fields plus the profile, the include
  *       regex, the 1-minute load average at the start and the end, the estimate and the time
  *       taken. Written when the run starts and again when it ends, so an interrupted run still
@@ -108,13 +112,18 @@ public final class BenchmarkRun
         final List<Path> jsonFiles = new ArrayList<>();
         final Map<String, List<PlannedBenchmark>> suites = plan.bySuite();
         final Map<String, String> slugs = ReportWriter.slugs(suites.keySet());
+        final Path trialsDir = dir.resolve(LatencyPercentiles.TRIALS_DIR).toAbsolutePath();
+        final PrintStream systemOut = System.out;
         try (OutputStream log = Files.newOutputStream(dir.resolve(OUTPUT_FILE));
              PrintStream tee = new PrintStream(new Tee(console, log), true, StandardCharsets.UTF_8))
         {
+            // What a fork prints (TraceReplayBenchmark's latency lines) reaches the host's
+            // System.out, not JMH's output format: send it to the output file too.
+            System.setOut(tee);
             for (final Map.Entry<String, List<PlannedBenchmark>> suite : suites.entrySet())
             {
                 final Path json = dir.resolve(slugs.get(suite.getKey()) + ".json");
-                final ChainedOptionsBuilder options = options(profile, params, json);
+                final ChainedOptionsBuilder options = options(profile, params, json, trialsDir);
                 new LinkedHashSet<>(suite.getValue().stream().map(PlannedBenchmark::benchmark).toList())
                     .forEach(name -> options.include("^" + Pattern.quote(name) + "$"));
                 final Collection<RunResult> results = new Runner(options.build(), new ProgressOutputFormat(
@@ -126,24 +135,45 @@ public final class BenchmarkRun
                 }
             }
         }
+        finally
+        {
+            System.setOut(systemOut);
+        }
+        final List<String> otherFiles = new ArrayList<>();
+        try
+        {
+            if (!LatencyPercentiles.collect(trialsDir, dir.resolve(LatencyPercentiles.FILE)).isEmpty())
+            {
+                otherFiles.add(LatencyPercentiles.FILE);
+            }
+        }
+        catch (final IOException ex)
+        {
+            console.println("run: latency percentiles not collected (" + ex.getMessage() + "); the trial files stay in " + trialsDir);
+        }
         final List<PlannedBenchmark> missing = plan.benchmarks().stream().filter(b -> !done.contains(b.key())).toList();
         final double elapsedSeconds = progress.elapsedSeconds();
         metadata.put("loadAverage1mEnd", LoadAverage.oneMinute());
         metadata.put("elapsedSeconds", Math.round(elapsedSeconds));
         metadata.put("status", missing.isEmpty() ? "finished" : "finished; " + missing.size() + " benchmarks failed");
         metadata.put("failed", missing.stream().map(PlannedBenchmark::label).toList());
-        metadata.put("files", jsonFiles.stream().map(p -> p.getFileName().toString()).toList());
+        final List<String> files = new ArrayList<>(jsonFiles.stream().map(p -> p.getFileName().toString()).toList());
+        files.addAll(otherFiles);
+        metadata.put("files", files);
         writeMetadata(dir, metadata);
         return new Outcome(dir, List.copyOf(jsonFiles), missing, elapsedSeconds);
     }
 
     /**
-     * @param profile the profile.
-     * @param params  parameter values from the command line.
-     * @param json    where JMH writes its JSON.
+     * @param profile   the profile.
+     * @param params    parameter values from the command line.
+     * @param json      where JMH writes its JSON.
+     * @param trialsDir where benchmarks that record latency percentiles write them
+     *                  ({@link LatencyPercentiles#DIR_PROPERTY}, set on every fork).
      * @return JMH's options for one suite, includes not yet added.
      */
-    static ChainedOptionsBuilder options(final Profile profile, final Map<String, List<String>> params, final Path json)
+    static ChainedOptionsBuilder options(final Profile profile, final Map<String, List<String>> params, final Path json,
+        final Path trialsDir)
     {
         final ChainedOptionsBuilder options = new OptionsBuilder()
             .forks(profile.forks())
@@ -152,7 +182,7 @@ public final class BenchmarkRun
             .measurementIterations(profile.measurementIterations())
             .measurementTime(profile.measurementTime())
             .addProfiler(GCProfiler.class)
-            .jvmArgsPrepend(ADD_EXPORTS)
+            .jvmArgsPrepend(ADD_EXPORTS, "-D" + LatencyPercentiles.DIR_PROPERTY + "=" + trialsDir)
             .resultFormat(ResultFormatType.JSON)
             .result(json.toString())
             .shouldFailOnError(false);

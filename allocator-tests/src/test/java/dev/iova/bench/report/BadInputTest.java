@@ -53,6 +53,20 @@ class BadInputTest
     }
 
     @Test
+    void percentilesWithoutResultsShouldNameTheFile() throws IOException
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+        final Path file = Files.writeString(dir.resolve("trace-replay-percentiles.json"), "{\"unit\": \"ns\"}");
+
+        final Fixtures.Cli cli = Fixtures.cli("report", dir.toString());
+
+        assertEquals(2, cli.exitCode());
+        assertEquals(1, cli.errLines(), cli.err());
+        assertTrue(cli.err().startsWith("allocator-bench report: " + file + " is not a run's latency percentiles: "), cli.err());
+        assertFalse(Files.exists(dir.resolve("report.md")));
+    }
+
+    @Test
     void aFolderOfOtherJsonShouldSayItHoldsNoJmhResults() throws IOException
     {
         final Path dir = Files.createDirectories(tempDir.resolve("replay-2026-11-25-vm"));

@@ -53,6 +53,25 @@ class JmhJsonTest
     }
 
     @Test
+    void shouldReadAGroupsMethodsAndSampledPercentiles() throws Exception
+    {
+        final List<BenchmarkResult> results = JmhJson.read(Fixtures.resource("/jmh/mixed-params/map-unmap.json"));
+
+        final BenchmarkResult crossThread = results.stream()
+            .filter(r -> r.method().equals("crossThread") && r.mode().equals("thrpt")).findFirst().orElseThrow();
+        assertEquals(4.118603821165820, crossThread.secondaryMetrics().get("crossThreadUnmap").score(), 1e-12);
+        assertEquals("ops/us", crossThread.secondaryMetrics().get("crossThreadUnmap").unit());
+        assertEquals(crossThread.allocBytesPerOp(), crossThread.secondaryMetrics().get("gc.alloc.rate.norm").score());
+
+        final BenchmarkResult sampled = results.stream()
+            .filter(r -> r.method().equals("sameThread1Thread") && r.mode().equals("sample")).findFirst().orElseThrow();
+        assertEquals(0.135, sampled.scorePercentiles().get(50.0));
+        assertEquals(4.552, sampled.scorePercentiles().get(99.9), 1e-12);
+        assertEquals(131.328, sampled.scorePercentiles().get(100.0));
+        assertEquals("us/op", sampled.unit());
+    }
+
+    @Test
     void scoreErrorWrittenAsNaNShouldReadAsNaN() throws Exception
     {
         final Path file = tempDir.resolve("one-iteration.json");

@@ -3,8 +3,13 @@ package dev.iova.bench.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.iova.bench.results.LatencyPercentiles;
+import dev.iova.bench.results.LatencyPercentilesTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+
+import javax.xml.parsers.DocumentBuilderFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +20,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** report.md and its charts, from real runs. */
@@ -136,12 +142,112 @@ class ReportWriterTest
     }
 
     @Test
+    void withFormatSvgEveryChartShouldBeWellFormedSvg() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final Fixtures.Cli cli = Fixtures.cli("report", dir.toString(), "--format", "svg");
+
+        assertEquals(0, cli.exitCode(), cli.err());
+        final String md = Files.readString(dir.resolve("report.md"));
+        final Matcher images = Pattern.compile("!\\[[^]]*]\\((charts/[^)]+)\\)").matcher(md);
+        int count = 0;
+        while (images.find())
+        {
+            assertTrue(images.group(1).endsWith(".svg"), images.group(1));
+            assertSvg(dir.resolve(images.group(1)));
+            count++;
+        }
+        assertEquals(4, count, md);
+        try (var files = Files.list(dir.resolve("charts")))
+        {
+            assertTrue(files.noneMatch(f -> f.toString().endsWith(".png")), "no PNG when SVG was asked for");
+        }
+    }
+
+    @Test
+    void anUnknownChartFormatShouldBeABadCommandLine()
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final Fixtures.Cli cli = Fixtures.cli("report", dir.toString(), "--format", "gif");
+
+        assertEquals(2, cli.exitCode());
+        assertTrue(cli.err().contains("chart format 'gif' is none of png, svg"), cli.err());
+        assertFalse(Files.exists(dir.resolve("report.md")));
+    }
+
+    @Test
+    void aRunWithoutPercentilesShouldSaySo() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final String md = Files.readString(ReportWriter.write(RunResults.load(dir)));
+
+        assertTrue(md.contains("## Latency percentiles\n"), md);
+        assertTrue(md.contains("No percentiles recorded in this run: it has no `trace-replay-percentiles.json`"), md);
+        assertTrue(md.contains("No benchmark of this run was measured in `sample` mode."), md);
+    }
+
+    @Test
+    void percentilesCollectedByRunShouldGetATableAndAChartPerWorkload() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+        final Path trials = dir.resolve(LatencyPercentiles.TRIALS_DIR);
+        final String replay = "dev.iova.bench.jmh.TraceReplayBenchmark.replay";
+        LatencyPercentiles.writeTrial(trials, replay, LatencyPercentilesTest.params("network", "tree"),
+            LatencyPercentilesTest.histogram(1000, 200), 3);
+        LatencyPercentiles.writeTrial(trials, replay, LatencyPercentilesTest.params("network", "cached"),
+            LatencyPercentilesTest.histogram(1000, 20), 3);
+        LatencyPercentiles.collect(trials, dir.resolve(LatencyPercentiles.FILE));
+
+        final RunResults run = RunResults.load(dir);
+        final String md = Files.readString(ReportWriter.write(run));
+
+        assertTrue(run.skipped().isEmpty(), "read for itself, not left out as another tool's JSON: " + run.skipped());
+        assertTrue(md.contains("| files | alloc-free-pair.json, trace-replay-percentiles.json, metadata.json |"), md);
+        assertTrue(md.contains("| benchmark | params | trials | operations | p50 | p90 | p99 | p99.9 | max | p99 per trial |"), md);
+        assertTrue(md.contains("| TraceReplayBenchmark.replay | shape=network, target=tree | 1 | 1,000 | 5,191 | 9,191 | 10,095 | " +
+            "10,183 | 10,191 | 10,095 |"), "200 to 10,190 ns, 10 ns apart, at HdrHistogram's 3 digits: " + md);
+        assertTrue(md.contains("![TraceReplayBenchmark.replay shape=network: single operations by percentile]" +
+            "(charts/latency-trace-replay-replay-network.png)"), md);
+        assertPng(dir.resolve("charts/latency-trace-replay-replay-network.png"));
+    }
+
+    @Test
+    void sampleModeResultsShouldShowJmhsPercentiles() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("mixed-params", tempDir);
+
+        final String md = Files.readString(ReportWriter.write(RunResults.load(dir)));
+
+        assertTrue(md.contains("| benchmark | threads | params | p50 | p90 | p99 | p99.9 | p99.99 | max |"), md);
+        assertTrue(md.contains("| MapUnmapBenchmark.sameThread1Thread | 1 | – | 135 | 139 | 184 | 4,552 | 47,100 | 131,328 |"),
+            "JMH's us/op shown in ns: " + md);
+        assertTrue(md.contains("| MapUnmapBenchmark.crossThread | 2 | – | 216 |"), md);
+    }
+
+    @Test
     void kebabShouldDropBenchmarkAndSplitWords()
     {
         assertEquals("alloc-free-pair", ReportWriter.kebab("AllocFreePairBenchmark"));
         assertEquals("cached-pair-false-sharing", ReportWriter.kebab("CachedPairFalseSharingBenchmark"));
         assertEquals("jmh-tree-scale", ReportWriter.kebab("jmh.TreeScaleBenchmark"));
         assertEquals("benchmark", ReportWriter.kebab("Benchmark"));
+    }
+
+    /** Parses the file as XML without fetching its DTD, and checks that its root is an SVG of some size. */
+    static void assertSvg(final Path file) throws Exception
+    {
+        final DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        factory.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        final Document svg = factory.newDocumentBuilder().parse(file.toFile());
+        assertEquals("svg", svg.getDocumentElement().getLocalName(), file.toString());
+        assertEquals("http://www.w3.org/2000/svg", svg.getDocumentElement().getNamespaceURI());
+        assertEquals("0 0 900 500", svg.getDocumentElement().getAttribute("viewBox"));
+        assertTrue(svg.getElementsByTagNameNS("http://www.w3.org/2000/svg", "path").getLength() +
+            svg.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").getLength() > 10, file + " draws next to nothing");
     }
 
     static void assertPng(final Path file) throws IOException

@@ -77,10 +77,10 @@ class RunCommandTest
     }
 
     @Test
-    void jmhOptionsShouldCarryTheProfileGcProfilerJsonAndAddExports()
+    void jmhOptionsShouldCarryTheProfileGcProfilerJsonAddExportsAndThePercentilesFolder()
     {
         final Options options = BenchmarkRun.options(Profile.QUICK, Map.of("liveRanges", List.of("1000", "1000000")),
-            Path.of("results/options-test/alloc-free-pair.json")).include("x").build();
+            Path.of("results/options-test/alloc-free-pair.json"), Path.of("/runs/options-test/latency-trials")).include("x").build();
 
         assertEquals(1, options.getForkCount().get());
         assertEquals(2, options.getWarmupIterations().get());
@@ -88,7 +88,8 @@ class RunCommandTest
         assertEquals(3, options.getMeasurementIterations().get());
         assertEquals(TimeValue.seconds(1), options.getMeasurementTime().get());
         assertEquals(GCProfiler.class.getCanonicalName(), options.getProfilers().get(0).getKlass());
-        assertEquals(List.of(BenchmarkRun.ADD_EXPORTS), List.copyOf(options.getJvmArgsPrepend().get()));
+        assertEquals(List.of(BenchmarkRun.ADD_EXPORTS, "-Diova.bench.percentilesDir=/runs/options-test/latency-trials"),
+            List.copyOf(options.getJvmArgsPrepend().get()), "every fork is told where to write latency percentiles");
         assertEquals(ResultFormatType.JSON, options.getResultFormat().get());
         assertEquals("results/options-test/alloc-free-pair.json", options.getResult().get());
         assertEquals(List.of("1000", "1000000"), List.copyOf(options.getParameter("liveRanges").get()));

@@ -1,0 +1,215 @@
+package dev.iova.bench.report;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The targets judged from recorded runs: the fixtures and the runs in results/. */
+class TargetsTest
+{
+    private static final String TREEMAP = "at least 5x faster than the TreeMap baseline";
+    private static final String TREE = "at least 5x faster than our tree without caches";
+    private static final String CACHED_2_THREADS = "cached pair from 2 threads";
+    private static final String TREE_AT_SCALE = "step at 1 million live ranges";
+    private static final String FRAGMENTED = "at least 100x faster than the linear walk";
+    private static final String HOLES = "independent of the number of holes";
+    private static final String MAP_2_THREADS = "map/unmap, lazy, invalidation cost 0: 2 threads";
+    private static final String MAP_4_THREADS = "4 threads at least 1.5x";
+    private static final String CROSS_THREAD = "cross-thread unmap";
+    private static final String ALLOCATION = "gc.alloc.rate.norm";
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void aTargetTheRunMeetsShouldHoldWithItsFiguresAndRatio() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(RunResults.load(Fixtures.copyRun("after-fixes", tempDir)).results());
+
+        final Target.Outcome tree = outcome(outcomes, TREE);
+        assertEquals(Target.Verdict.HOLDS, tree.verdict(), "378.9 / 26.50 ns/op from AllocFreePairBenchmark, the run has no AllocFreeSizesBenchmark");
+        assertEquals("14.3x", tree.value());
+        assertEquals("≥ 5x", tree.threshold());
+        assertTrue(tree.atBounds(), "(378.9 - 29.3) / (26.50 + 1.49) = 12.5x");
+        assertEquals("12.5x", tree.boundValue());
+        assertEquals("`AllocFreePairBenchmark` avgt: tree 378.9 ± 29.3 ns/op / cached 26.50 ± 1.49 ns/op", tree.figures());
+        assertEquals("**HOLDS**, also at the CI bounds (12.5x at their worst ends)", tree.verdictText());
+
+        final Target.Outcome twoThreads = outcome(outcomes, CACHED_2_THREADS);
+        assertEquals(Target.Verdict.HOLDS, twoThreads.verdict());
+        assertEquals("2.10x", twoThreads.value(), "76.08 / 36.31 ops/µs");
+    }
+
+    @Test
+    void aTargetTheRunMissesShouldBeMissed() throws Exception
+    {
+        final Target.Outcome twoThreads = outcome(Targets.evaluate(RunResults.load(Fixtures.copyRun("before-fixes", tempDir)).results()),
+            CACHED_2_THREADS);
+
+        assertEquals(Target.Verdict.MISSED, twoThreads.verdict(), "18.5 / 24.3 ops/µs before the cache fixes");
+        assertEquals("0.76x", twoThreads.value());
+        assertTrue(twoThreads.atBounds(), "(18.5 + 8.9) / (24.3 - 3.6) = 1.32x, still below 1.8x");
+        assertTrue(twoThreads.verdictText().startsWith("**MISSED**, also at the CI bounds (1.3"), twoThreads.verdictText());
+    }
+
+    @Test
+    void aTargetWhoseBenchmarkDidNotRunShouldBeNotMeasured() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(RunResults.load(Fixtures.copyRun("after-fixes", tempDir)).results());
+
+        final Target.Outcome treeMap = outcome(outcomes, TREEMAP);
+        assertEquals(Target.Verdict.NOT_MEASURED, treeMap.verdict());
+        assertEquals("**NOT MEASURED**", treeMap.verdictText());
+        assertEquals("–", treeMap.value());
+        assertEquals("no `AllocFreeSizesBenchmark.allocFreePair` avgt pages=1 target=treemap-baseline nor " +
+            "`AllocFreeSizesBenchmark.allocFreePair` avgt pages=1 target=cached in this run", treeMap.figures());
+        for (final String name : List.of(TREE_AT_SCALE, FRAGMENTED, HOLES, MAP_2_THREADS, MAP_4_THREADS, CROSS_THREAD))
+        {
+            assertEquals(Target.Verdict.NOT_MEASURED, outcome(outcomes, name).verdict(), name);
+        }
+        assertEquals(Target.Verdict.HOLDS, outcome(outcomes, ALLOCATION).verdict(), "every result of the run is ours");
+    }
+
+    @Test
+    void aCostParamAtOneValueOnlyCannotShowIndependence() throws Exception
+    {
+        final List<BenchmarkResult> oneHoleCount = fullReference().results().stream()
+            .filter(r -> !"131071".equals(r.params().get("holes"))).toList();
+
+        final List<Target.Outcome> outcomes = Targets.evaluate(oneHoleCount);
+
+        assertEquals(Target.Verdict.NOT_MEASURED, outcome(outcomes, HOLES).verdict());
+        assertTrue(outcome(outcomes, HOLES).figures().contains("at one value of the parameter only"), outcome(outcomes, HOLES).figures());
+        assertEquals("66,990x", outcome(outcomes, FRAGMENTED).value(), "11.64 ms / 173.7 ns at 524287 holes alone");
+    }
+
+    @Test
+    void aRatioTargetAtEveryParamValueShouldReportTheWorst() throws Exception
+    {
+        final Target.Outcome fragmented = outcome(Targets.evaluate(fullReference().results()), FRAGMENTED);
+
+        assertEquals(Target.Verdict.HOLDS, fragmented.verdict());
+        assertEquals("10,102x (worst: 131071 holes)", fragmented.value(), "1.481 ms / 146.6 ns; 66,990x at 524287 holes");
+        assertTrue(fragmented.figures().contains("524287 holes: linear walk 11.64 ± 0.15 ms/op / tree 173.7 ± 29.4 ns/op = 66,990x"),
+            fragmented.figures());
+    }
+
+    @Test
+    void holdingOnTheMeansWithIntervalsAcrossTheThresholdShouldBeSaid() throws Exception
+    {
+        final Target.Outcome tree = outcome(Targets.evaluate(quickRun().results()), TREE);
+
+        assertEquals(Target.Verdict.HOLDS, tree.verdict(), "323.2 / 30.95 ns/op = 10.4x");
+        assertFalse(tree.atBounds(), "(323.2 - 51.9) / (30.95 + 24.20) = 4.92x, below 5x");
+        assertEquals("**HOLDS** on the means; the CIs overlap the threshold (4.92x at their worst ends)", tree.verdictText());
+    }
+
+    @Test
+    void theCrossThreadPairShouldBeReadAtItsSlowerSideNotTheGroupsSum() throws Exception
+    {
+        final Target.Outcome cross = outcome(Targets.evaluate(fullReference().results()), CROSS_THREAD);
+
+        // JMH's crossThread score, 6.68 ops/µs, is crossThreadMap + crossThreadUnmap: twice the pair rate
+        assertEquals(Target.Verdict.MISSED, cross.verdict());
+        assertEquals("2.46x", cross.value(), "8.219 / 3.338 ops/µs");
+        assertTrue(cross.figures().contains("cross-thread (`crossThreadUnmap`) 3.338 ± 0.342 ops/µs"), cross.figures());
+    }
+
+    @Test
+    void allocationShouldLeaveTheBaselinesOutAndNameTheWorstOfOurs() throws Exception
+    {
+        final Target.Outcome allocation = outcome(Targets.evaluate(fullReference().results()), ALLOCATION);
+
+        assertEquals(Target.Verdict.HOLDS, allocation.verdict(), "the TreeMap baseline's 312 B/op is left out");
+        assertEquals("0.108 B/op", allocation.value());
+        assertTrue(allocation.figures().startsWith("worst of 46 results of ours: `MapUnmapBenchmark.crossThread` sample, 0.108"),
+            allocation.figures());
+        assertTrue(allocation.figures().endsWith("(21 results of the baselines left out)"), allocation.figures());
+    }
+
+    @Test
+    void theRecordedQuickRunShouldGetTheseVerdicts() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(quickRun().results());
+
+        assertEquals(List.of("MISSED 3.23x", "HOLDS 10.4x", "HOLDS 2.07x", "HOLDS 1.72x", "HOLDS 12,304x (worst: 131071 holes)",
+            "HOLDS 1.57x", "MISSED 0.63x", "MISSED 0.99x", "MISSED 1.96x", "HOLDS 0.450 B/op"),
+            outcomes.stream().map(o -> o.verdict() + " " + o.value()).toList());
+        assertEquals(List.of(false, false, false, false, true, true, true, false, false, false),
+            outcomes.stream().map(Target.Outcome::atBounds).toList(), "one fork of 3 iterations: wide intervals");
+    }
+
+    @Test
+    void theRecordedFullReferenceRunShouldGetTheseVerdicts() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(fullReference().results());
+
+        assertEquals(List.of("MISSED 3.29x", "HOLDS 10.3x", "HOLDS 1.95x", "HOLDS 1.78x", "HOLDS 10,102x (worst: 131071 holes)",
+            "HOLDS 1.18x", "MISSED 1.21x", "MISSED 1.01x", "MISSED 2.46x", "HOLDS 0.108 B/op"),
+            outcomes.stream().map(o -> o.verdict() + " " + o.value()).toList());
+        assertTrue(outcomes.stream().allMatch(Target.Outcome::atBounds), "3 forks: every verdict stands at the CI bounds");
+    }
+
+    @Test
+    void theReportShouldOpenWithTheTargets() throws Exception
+    {
+        final Path dir = Fixtures.copyRun("after-fixes", tempDir);
+
+        final String md = Files.readString(ReportWriter.write(RunResults.load(dir)));
+
+        assertTrue(md.indexOf("## Targets\n") < md.indexOf("## AllocFreePairBenchmark\n"), md);
+        assertTrue(md.contains("| target | figures | ratio | threshold | verdict |"), md);
+        assertTrue(md.contains("| cached 1-page alloc+free pair, 1 thread, at least 5x faster than our tree without caches | " +
+            "`AllocFreePairBenchmark` avgt: tree 378.9 ± 29.3 ns/op / cached 26.50 ± 1.49 ns/op | 14.3x | ≥ 5x | " +
+            "**HOLDS**, also at the CI bounds (12.5x at their worst ends) |"), md);
+        assertTrue(md.contains("3 of 10 targets hold (3 also at the CI bounds), 0 missed (0 also at the CI bounds), 7 not measured."), md);
+    }
+
+    @Test
+    void theComparisonShouldShowBothRunsTargetsSideBySide() throws Exception
+    {
+        final Path before = Fixtures.copyRun("before-fixes", tempDir);
+        final Path after = Fixtures.copyRun("after-fixes", tempDir);
+
+        final String md = Files.readString(ComparisonWriter.write(RunResults.load(before), RunResults.load(after)).file());
+
+        assertTrue(md.contains("| target | threshold | baseline | candidate |"), md);
+        assertTrue(md.contains("| cached pair from 2 threads at least 1.8x one thread's throughput | ≥ 1.8x | 0.76x: **MISSED**"), md);
+        assertTrue(md.contains(" | 2.10x: **HOLDS**, also at the CI bounds"), md);
+    }
+
+    private static Target.Outcome outcome(final List<Target.Outcome> outcomes, final String nameContains)
+    {
+        final List<Target.Outcome> found = outcomes.stream().filter(o -> o.target().name().contains(nameContains)).toList();
+        assertEquals(1, found.size(), nameContains + " names " + found.size() + " targets");
+        return found.get(0);
+    }
+
+    static RunResults quickRun() throws Exception
+    {
+        return RunResults.load(recorded("2026-11-25-vm"));
+    }
+
+    static RunResults fullReference() throws Exception
+    {
+        return RunResults.load(recorded("2026-11-25-vm-full-reference"));
+    }
+
+    /** @return a run folder of results/, which surefire names in {@code iova.results.dir}; read, never written. */
+    static Path recorded(final String name)
+    {
+        final String resultsDir = System.getProperty("iova.results.dir");
+        assertNotNull(resultsDir, "system property iova.results.dir (the repository's results/) is not set");
+        final Path dir = Path.of(resultsDir, name);
+        assertTrue(Files.isDirectory(dir), dir + " is not a folder");
+        return dir;
+    }
+}
