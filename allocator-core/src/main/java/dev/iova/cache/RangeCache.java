@@ -9,6 +9,7 @@ import org.agrona.UnsafeApi;
 import static dev.iova.cache.DepotDescriptor.FULL_COUNT_OFFSET;
 import static dev.iova.cache.DepotDescriptor.depotLength;
 import static dev.iova.cache.DepotDescriptor.slotOffset;
+import static dev.iova.cache.DepotDescriptor.tagOffset;
 import static dev.iova.cache.MagazineDescriptor.COUNT_OFFSET;
 import static dev.iova.cache.MagazineDescriptor.magazineLength;
 import static dev.iova.cache.MagazineDescriptor.pfnOffset;
@@ -555,7 +556,7 @@ public final class RangeCache implements AutoCloseable
         {
             return NO_ADDRESS; // cached ranges, all above the limit: the tree decides
         }
-        final int full = tradeWithDepot(sizeClass, loaded, false);
+        final int full = tradeWithDepot(stripeAddress, sizeClass, loaded, false);
         if (full < 0)
         {
             return NO_ADDRESS;
@@ -580,7 +581,7 @@ public final class RangeCache implements AutoCloseable
             push(magazineAddress(prev), pfn);
             return;
         }
-        final int empty = tradeWithDepot(sizeClass, loaded, true);
+        final int empty = tradeWithDepot(stripeAddress, sizeClass, loaded, true);
         if (empty >= 0)
         {
             UnsafeApi.putInt(stripeAddress + loadedOffset(sizeClass), empty);
@@ -597,8 +598,16 @@ public final class RangeCache implements AutoCloseable
      *
      * @return the magazine received, or -1 when the depot is full (parking) or empty (taking).
      */
-    private int tradeWithDepot(final int sizeClass, final int magazine, final boolean parkFull)
+    /**
+     * Parks a full magazine and takes an empty one, or the reverse; a stripe taking a full
+     * magazine gets the last one it parked itself when the depot holds one (see
+     * {@link DepotDescriptor}).
+     *
+     * @return the magazine received, or -1 when the depot has none to give.
+     */
+    private int tradeWithDepot(final long stripeAddress, final int sizeClass, final int magazine, final boolean parkFull)
     {
+        final int stripeTag = (int)((stripeAddress - stripesAddress) / stripeLength) + 1;
         final int depotLock = depotLock(sizeClass);
         locks.lock(depotLock);
         try
@@ -610,15 +619,41 @@ public final class RangeCache implements AutoCloseable
                 return -1;
             }
             final int slot = parkFull ? fullCount : fullCount - 1;
+            if (!parkFull)
+            {
+                moveOwnFullMagazineTo(depot, slot, stripeTag);
+            }
             final long slotAddress = depot + slotOffset(slot);
             final int received = UnsafeApi.getInt(slotAddress);
             UnsafeApi.putInt(slotAddress, magazine);
+            UnsafeApi.putInt(depot + tagOffset(depotMagazines, slot), parkFull ? stripeTag : 0);
             UnsafeApi.putInt(depot + FULL_COUNT_OFFSET, parkFull ? fullCount + 1 : fullCount - 1);
             return received;
         }
         finally
         {
             locks.unlock(depotLock);
+        }
+    }
+
+    /** Swaps the highest full magazine {@code stripeTag} parked, if any, into {@code lastFullSlot}. Under the depot's lock. */
+    private void moveOwnFullMagazineTo(final long depot, final int lastFullSlot, final int stripeTag)
+    {
+        for (int slot = lastFullSlot; slot >= 0; slot--)
+        {
+            if (UnsafeApi.getInt(depot + tagOffset(depotMagazines, slot)) == stripeTag)
+            {
+                if (slot != lastFullSlot)
+                {
+                    final int own = UnsafeApi.getInt(depot + slotOffset(slot));
+                    final int otherTag = UnsafeApi.getInt(depot + tagOffset(depotMagazines, lastFullSlot));
+                    UnsafeApi.putInt(depot + slotOffset(slot), UnsafeApi.getInt(depot + slotOffset(lastFullSlot)));
+                    UnsafeApi.putInt(depot + tagOffset(depotMagazines, slot), otherTag);
+                    UnsafeApi.putInt(depot + slotOffset(lastFullSlot), own);
+                    UnsafeApi.putInt(depot + tagOffset(depotMagazines, lastFullSlot), stripeTag);
+                }
+                return;
+            }
         }
     }
 

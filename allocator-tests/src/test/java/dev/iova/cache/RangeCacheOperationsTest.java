@@ -4,7 +4,11 @@ import dev.iova.IovaDomain;
 import dev.iova.IovaRange;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -196,6 +200,66 @@ class RangeCacheOperationsTest
             domain.allocFast(2 * RangeCache.RUN_PAGES, LAST_PFN);
             assertEquals(2, domain.cacheStats().treeAllocs());
             assertEquals(2, domain.liveRanges());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The depot gives a stripe back the magazines it parked itself
+    // ---------------------------------------------------------------------------------------------
+
+    @Test
+    void stripeTakesBackItsOwnParkedMagazineBeforeAnotherStripes()
+    {
+        try (IovaDomain domain = domainBuilder().cacheStripes(2).magazineRanges(2).depotMagazines(4).build())
+        {
+            final long[] a = new long[6];
+            final long[] b = new long[6];
+            useStripe(0);
+            allocOnePageEach(domain, a);
+            useStripe(1);
+            allocOnePageEach(domain, b);
+
+            useStripe(0);
+            freeOnePageEach(domain, a); // parks a full magazine of a's, tagged stripe 0
+            useStripe(1);
+            freeOnePageEach(domain, b); // parks one of b's on top of it
+            assertEquals(2, domain.cacheStats().depotMagazines());
+
+            useStripe(0);
+            final Set<Long> handedOut = new HashSet<>();
+            for (int i = 0; i < a.length; i++)
+            {
+                handedOut.add(domain.allocFast(1, LAST_PFN));
+            }
+            assertEquals(Arrays.stream(a).boxed().collect(Collectors.toSet()), handedOut,
+                "stripe 0 got its own ranges back, not the magazine stripe 1 parked last");
+        }
+    }
+
+    private static void allocOnePageEach(final IovaDomain domain, final long[] pfns)
+    {
+        for (int i = 0; i < pfns.length; i++)
+        {
+            pfns[i] = domain.allocFast(1, LAST_PFN);
+        }
+    }
+
+    private static void freeOnePageEach(final IovaDomain domain, final long[] pfns)
+    {
+        for (final long pfn : pfns)
+        {
+            domain.freeFast(pfn, 1);
+        }
+    }
+
+    /** Moves the calling thread's probe until a 2-stripe cache picks {@code stripe} for it. */
+    private static void useStripe(final int stripe)
+    {
+        final Thread thread = Thread.currentThread();
+        int probe = ThreadProbe.get(thread);
+        while ((probe & 1) != stripe)
+        {
+            probe = ThreadProbe.advance(thread, probe);
         }
     }
 
