@@ -149,6 +149,7 @@ public class AllocFreePairBenchmark
         final IovaDomain domain = state.domain;
         final long pfn = domain.alloc(PAIR_PAGES, LIMIT_PFN, true);
         domain.free(pfn, PAIR_PAGES);
+        InjectedCost.apply(); // the gate's proof only: nothing unless -Diova.bench.injectedCostTokens is set
         return pfn;
     }
 
@@ -169,6 +170,7 @@ public class AllocFreePairBenchmark
     {
         final long pfn = domain.allocFast(PAIR_PAGES, LIMIT_PFN);
         domain.freeFast(pfn, PAIR_PAGES); // a failed alloc (pfn 0) throws here: the run stops
+        InjectedCost.apply(); // the gate's proof only: nothing unless -Diova.bench.injectedCostTokens is set
         return pfn;
     }
 
