@@ -195,7 +195,7 @@ final class GateCommand implements Callable<Integer>
                 }
                 outDir = out != null ? out : defaultFolder(abRevision != null ? abRevision : "jars");
                 final AbGate.Request request = new AbGate.Request(abRevision, baselineJar, jar,
-                    defaultCandidate ? "the working tree (" + root.relativize(jar.toAbsolutePath().normalize()) + ")" : jar.toString(),
+                    defaultCandidate ? "the working tree (" + Path.of("").toAbsolutePath().relativize(jar) + ")" : jar.toString(),
                     suites, modes, paramValues(), abSettings(), settings, accepted, outDir, dryRun, commandLine());
                 result = AbGate.run(request, new GitRevisionBuilder(Path.of("."), offline), new JmhForkRunner(), stdout);
                 if (result == null)
@@ -410,7 +410,7 @@ final class GateCommand implements Callable<Integer>
         }
     }
 
-    /** @return the git repository's root of the current directory, or the current directory outside git. */
+    /** @return the git repository's root of the current directory, or the current directory outside git; absolute. */
     private static Path repositoryRoot()
     {
         try
@@ -419,9 +419,7 @@ final class GateCommand implements Callable<Integer>
             final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             if (process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0 && !output.isEmpty())
             {
-                final Path top = Path.of(output).toAbsolutePath().normalize();
-                final Path here = Path.of("").toAbsolutePath().normalize();
-                return here.startsWith(top) ? here.relativize(top).toString().isEmpty() ? Path.of(".") : here.relativize(top) : top;
+                return Path.of(output).toAbsolutePath().normalize();
             }
         }
         catch (final IOException ex)
@@ -432,7 +430,7 @@ final class GateCommand implements Callable<Integer>
         {
             Thread.currentThread().interrupt();
         }
-        return Path.of(".");
+        return Path.of("").toAbsolutePath();
     }
 
     /** @return results/gate-&lt;date&gt;-&lt;label&gt;, with -2, -3, ... when it exists. */
