@@ -82,6 +82,9 @@ final class GateCommand implements Callable<Integer>
     @Option(names = "--paired", description = "Two runs written by the A/B gate: fork i of both is round i (paired ratios).")
     private boolean paired;
 
+    @Option(names = "--exact-only", description = "Two runs: run the exact gates only, not the timing (runs from different machines).")
+    private boolean exactOnly;
+
     @Option(names = "--ab", paramLabel = "REV", description = "A/B mode: build git revision REV as the baseline, the working tree's jar is the candidate.")
     private String abRevision;
 
@@ -209,7 +212,7 @@ final class GateCommand implements Callable<Integer>
                 final List<BenchmarkSamples> candidateSamples = JmhSamplesReader.read(candidate);
                 result = GateJudge.judge(baseline.toString(), baselineSamples, candidate.toString(), candidateSamples, paired,
                     paired ? "paired (fork i of both runs is pair i)" : "two runs (unpaired): forks of each run resampled on their own",
-                    settings, accepted);
+                    !exactOnly, settings, accepted);
                 outDir = out != null ? out : Files.isDirectory(candidate) ? candidate :
                     Optional.ofNullable(candidate.toAbsolutePath().getParent()).orElse(Path.of("."));
                 GateSummaryWriter.write(outDir, result);
@@ -274,6 +277,10 @@ final class GateCommand implements Callable<Integer>
         if (!abMode && (candidateJar != null || dryRun || !candidateJvmArgs.isEmpty() || !baselineJvmArgs.isEmpty()))
         {
             throw usage("--candidate-jar, --dry-run and the --*-jvm-arg options belong to the A/B form (--ab REV)");
+        }
+        if (abMode && exactOnly)
+        {
+            throw usage("--exact-only is for two runs; the A/B gate always judges timing");
         }
         if (abMode && paired)
         {

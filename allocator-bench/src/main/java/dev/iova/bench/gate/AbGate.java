@@ -223,7 +223,7 @@ public final class AbGate
             baseline = JmhSamplesReader.read(baselineDir);
             candidate = JmhSamplesReader.read(candidateDir);
         }
-        final GateResult judged = GateJudge.judge(baselineLabel, baseline, request.candidateLabel(), candidate, true, design,
+        final GateResult judged = GateJudge.judge(baselineLabel, baseline, request.candidateLabel(), candidate, true, design, true,
             request.gate(), request.accepted());
         final List<String> notes = new ArrayList<>();
         if (!request.settings().candidateJvmArgs().isEmpty() || !request.settings().baselineJvmArgs().isEmpty())

@@ -45,14 +45,16 @@ public final class GateJudge
      * @param candidate      the candidate's benchmarks.
      * @param paired         true for the A/B gate's data: fork {@code i} of both sides is round {@code i}.
      * @param design         how the two were measured, for the summary.
+     * @param timing         false to run the exact gates only (runs from different machines): every
+     *                       verdict is {@link Verdict#NOT_JUDGED}.
      * @param settings       the thresholds.
      * @param accepted       the accepted trade-offs.
      * @return the verdicts and findings.
      * @throws GateException when the runs cannot be compared (one sentence).
      */
     public static GateResult judge(final String baselineLabel, final List<BenchmarkSamples> baseline, final String candidateLabel,
-        final List<BenchmarkSamples> candidate, final boolean paired, final String design, final GateSettings settings,
-        final AcceptedTradeoffs accepted) throws GateException
+        final List<BenchmarkSamples> candidate, final boolean paired, final String design, final boolean timing,
+        final GateSettings settings, final AcceptedTradeoffs accepted) throws GateException
     {
         final Map<String, BenchmarkSamples> candidateByKey = new LinkedHashMap<>();
         candidate.forEach(c -> candidateByKey.put(c.key(), c));
@@ -86,6 +88,7 @@ public final class GateJudge
         final List<BenchmarkVerdict> rows = new ArrayList<>();
         boolean allocationMeasured = false;
         boolean singleForks = false;
+        int fewDegrees = 0;
         final List<String> notes = new ArrayList<>();
         for (final BenchmarkSamples[] pair : matched)
         {
@@ -96,7 +99,8 @@ public final class GateJudge
                 HierarchicalBootstrap.paired(b.iterationsByFork(), c.iterationsByFork(), settings.resamples(), seed) :
                 HierarchicalBootstrap.unpaired(b.iterationsByFork(), c.iterationsByFork(), settings.resamples(), seed);
             final Change change = Change.of(ratio, b.higherIsBetter(), confidence);
-            Verdict verdict = Verdict.of(change, settings.minEffectFraction());
+            Verdict verdict = timing ? Verdict.of(change, settings.minEffectFraction()) : Verdict.NOT_JUDGED;
+            fewDegrees += timing && change.degreesOfFreedom() < 3 ? 1 : 0;
             final boolean singleFork = !paired && (b.forks() == 1 || c.forks() == 1);
             singleForks |= singleFork;
             String note = singleFork ? "1 fork" : "";
@@ -131,7 +135,13 @@ public final class GateJudge
                 }
             }
         }
-        if (singleForks)
+        if (fewDegrees > 0)
+        {
+            notes.add(fewDegrees + (fewDegrees == 1 ? " benchmark has" : " benchmarks have") + " fewer than 3 degrees of " +
+                "freedom (2 forks or rounds a side): their intervals are very wide, and only a gross change can show; measure " +
+                "at least 3 forks (run --profile full) or more rounds.");
+        }
+        if (singleForks && timing)
         {
             notes.add("Rows marked \"1 fork\": a run measured them in a single fork, so their interval is built from that " +
                 "fork's iterations and does not see fork-to-fork variation (JIT, memory layout, the machine's moment); measure " +
@@ -145,8 +155,12 @@ public final class GateJudge
         {
             notes.add("No benchmark is in both runs: nothing was timed.");
         }
+        if (!timing)
+        {
+            notes.add("Timing was not judged (--exact-only): the runs come from different machines or settings.");
+        }
         return new GateResult(baselineLabel, candidateLabel, design, settings, confidence,
-            List.copyOf(rows), List.copyOf(findings), allocationMeasured, List.copyOf(notes));
+            List.copyOf(rows), List.copyOf(findings), allocationMeasured, timing, List.copyOf(notes));
     }
 
     /**

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
  * @param findings               the exact gates' findings.
  * @param allocationMeasured     whether the baseline had {@code gc.alloc.rate.norm}, so that the
  *                               allocation gate ran.
+ * @param timingJudged           false when only the exact gates ran ({@code --exact-only}).
  * @param notes                  remarks for the reviewer, one sentence each.
  */
 public record GateResult(
@@ -29,6 +30,7 @@ public record GateResult(
     List<BenchmarkVerdict> rows,
     List<Finding> findings,
     boolean allocationMeasured,
+    boolean timingJudged,
     List<String> notes)
 {
     /** Exit code: no regression. */
@@ -64,7 +66,7 @@ public record GateResult(
         final List<String> allNotes = new ArrayList<>(notes);
         allNotes.addAll(moreNotes);
         return new GateResult(baselineLabel, candidateLabel, design, settings, perBenchmarkConfidence, rows, List.copyOf(allFindings),
-            allocationMeasured, List.copyOf(allNotes));
+            allocationMeasured, timingJudged, List.copyOf(allNotes));
     }
 
     /** @return the rows with the given verdict. */
@@ -107,13 +109,17 @@ public record GateResult(
         {
             return "REGRESSION: " + String.join("; ", clauses) + ".";
         }
+        final String exact = "exact gates hold (" + (allocationMeasured ? "allocation and presence" : "presence; allocation not measured") + ")";
+        if (!timingJudged)
+        {
+            return "PASS: " + exact + " for " + rows.size() + (rows.size() == 1 ? " benchmark" : " benchmarks") + "; timing not judged.";
+        }
         final List<String> others = new ArrayList<>();
         count(others, rows(Verdict.IMPROVEMENT).size(), "faster");
         count(others, rows(Verdict.INCONCLUSIVE).size(), "inconclusive");
         count(others, rows(Verdict.ACCEPTED).size(), "accepted");
         return "PASS: no regression in " + rows.size() + (rows.size() == 1 ? " benchmark" : " benchmarks") +
-            (others.isEmpty() ? "" : " (" + String.join(", ", others) + ")") + "; exact gates hold (" +
-            (allocationMeasured ? "allocation and presence" : "presence; allocation not measured") + ").";
+            (others.isEmpty() ? "" : " (" + String.join(", ", others) + ")") + "; " + exact + ".";
     }
 
     private void addFindings(final List<String> clauses, final Finding.Kind kind, final String one, final String many)

@@ -54,7 +54,7 @@ public final class GateSummaryWriter
     public static Path write(final Path dir, final GateResult result) throws IOException
     {
         Files.createDirectories(dir);
-        if (!result.rows().isEmpty())
+        if (!result.rows().isEmpty() && result.timingJudged())
         {
             GateChart.write(dir.resolve(CHART_FILE), result);
         }
@@ -90,6 +90,22 @@ public final class GateSummaryWriter
         if (result.rows().isEmpty())
         {
             md.append("No benchmark is in both runs.\n\n");
+        }
+        else if (!result.timingJudged())
+        {
+            md.append("Not judged (`--exact-only`). Allocation, `gc.alloc.rate.norm` in B/op:\n\n");
+            md.append("| # | benchmark | mode | params | baseline B/op | candidate B/op |\n|---|---|---|---|---|---|\n");
+            int number = 0;
+            for (final BenchmarkVerdict row : result.rows())
+            {
+                number++;
+                md.append("| ").append(number).append(" | ").append(BenchmarkSamples.shortName(row.benchmark()))
+                    .append(row.threads() > 1 ? " (" + row.threads() + " threads)" : "")
+                    .append(" | ").append(row.mode()).append(" | ").append(BenchmarkSamples.paramsLabel(row.params()))
+                    .append(" | ").append(GateFormat.bytes(row.baselineAllocBytesPerOp()))
+                    .append(" | ").append(GateFormat.bytes(row.candidateAllocBytesPerOp())).append(" |\n");
+            }
+            md.append("\n");
         }
         else
         {
@@ -191,6 +207,7 @@ public final class GateSummaryWriter
         root.put("baseline", result.baselineLabel());
         root.put("candidate", result.candidateLabel());
         root.put("design", result.design());
+        root.put("timingJudged", result.timingJudged());
         final Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("confidence", result.settings().confidence());
         settings.put("perBenchmarkConfidence", result.perBenchmarkConfidence());

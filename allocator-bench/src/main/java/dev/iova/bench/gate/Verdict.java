@@ -15,7 +15,8 @@ package dev.iova.bench.gate;
  *       does not establish a change that large (too noisy, or too few forks or rounds).</li>
  * </ul>
  * {@link #ACCEPTED} is a regression within the bound of an accepted trade-off
- * ({@link AcceptedTradeoffs}). Only {@link #REGRESSION} fails the gate.
+ * ({@link AcceptedTradeoffs}); {@link #NOT_JUDGED} is every benchmark's verdict when only the exact
+ * gates run. Only {@link #REGRESSION} fails the gate.
  */
 public enum Verdict
 {
@@ -32,7 +33,10 @@ public enum Verdict
     NO_CHANGE("NO CHANGE", false),
 
     /** The data cannot tell whether a change as large as the minimum effect happened. */
-    INCONCLUSIVE("INCONCLUSIVE", false);
+    INCONCLUSIVE("INCONCLUSIVE", false),
+
+    /** Timing was not judged ({@code gate --exact-only}, for runs made on different machines): exact gates only. */
+    NOT_JUDGED("not judged", false);
 
     private final String label;
     private final boolean failing;
