@@ -52,7 +52,7 @@ import java.util.stream.Stream;
 public final class AbGate
 {
     /** Seconds a Maven build of {@code allocator-bench} took in a fresh worktree on the 2-core VM, for the estimate. */
-    public static final double BUILD_ESTIMATE_SECONDS = 60;
+    public static final double BUILD_ESTIMATE_SECONDS = 30;
 
     /** The side names, in files and messages. */
     static final String BASELINE = "baseline";
