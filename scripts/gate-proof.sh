@@ -68,8 +68,8 @@ echo "run,kind,tokens,nominalPercent,benchmark,slowdownPercent,lowPercent,highPe
 # record DIR KIND TOKENS NOMINAL EXIT: one CSV line per benchmark (or finding) of the run's gate-verdicts.tsv
 record() {
     local dir=$1 kind=$2 tokens=$3 nominal=$4 rc=$5 load_start load_end
-    load_start=$(sed -n 's/.*"loadAverage1mStart" *: *\([0-9.]*\).*/\1/p' "$dir/candidate/metadata.json" 2>/dev/null | head -1)
-    load_end=$(sed -n 's/.*"loadAverage1mEnd" *: *\([0-9.]*\).*/\1/p' "$dir/candidate/metadata.json" 2>/dev/null | head -1)
+    load_start=$(sed -n 's/.*"loadAverage1mStart" *: *\([0-9.]*\).*/\1/p' "$dir/candidate/metadata.json" 2>/dev/null | head -1 || true)
+    load_end=$(sed -n 's/.*"loadAverage1mEnd" *: *\([0-9.]*\).*/\1/p' "$dir/candidate/metadata.json" 2>/dev/null | head -1 || true)
     if [ ! -f "$dir/gate-verdicts.tsv" ]; then
         echo "$(basename "$dir"),$kind,$tokens,$nominal,,,,,NO-SUMMARY,$rc,$load_start,$load_end" >> "$CSV"
         return

@@ -140,6 +140,10 @@ final class GateCommand implements Callable<Integer>
         description = "A/B mode: when REV is not a commit, does not build or has none of the benchmarks, say so and exit 0.")
     private boolean skipUnusableBaseline;
 
+    @Option(names = "--jmh-lock-wait", paramLabel = "MINUTES", defaultValue = "60",
+        description = "A/B mode: how long a fork waits while another JMH run holds /tmp/jmh.lock (default: ${DEFAULT-VALUE}).")
+    private long jmhLockWaitMinutes;
+
     @Option(names = "--dry-run", description = "A/B mode: print the plan and the estimated time; build and run nothing.")
     private boolean dryRun;
 
@@ -200,7 +204,12 @@ final class GateCommand implements Callable<Integer>
                 final AbGate.Request request = new AbGate.Request(abRevision, baselineJar, jar,
                     defaultCandidate ? "the working tree (" + Path.of("").toAbsolutePath().relativize(jar) + ")" : jar.toString(),
                     suites, modes, paramValues(), abSettings(), settings, accepted, outDir, dryRun, commandLine());
-                result = AbGate.run(request, new GitRevisionBuilder(Path.of("."), offline), new JmhForkRunner(), stdout);
+                final JmhForkRunner forks = new JmhForkRunner(jmhLockWaitMinutes * 60, notice ->
+                {
+                    stdout.println(notice);
+                    stdout.flush();
+                });
+                result = AbGate.run(request, new GitRevisionBuilder(Path.of("."), offline), forks, stdout);
                 if (result == null)
                 {
                     return GateResult.PASS;

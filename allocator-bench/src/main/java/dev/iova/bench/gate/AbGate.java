@@ -255,7 +255,7 @@ public final class AbGate
 
     private static Measurements measure(final Request request, final List<PlannedBenchmark> units, final Path baselineJar,
         final Path candidateJar, final Path scratch, final ForkRunner runner, final PrintWriter console)
-        throws IOException, InterruptedException
+        throws IOException, InterruptedException, GateException
     {
         final AbSettings settings = request.settings();
         final Measurements measured = new Measurements();

@@ -14,6 +14,7 @@ public interface ForkRunner
      * @return its JMH entry, or why there is none.
      * @throws IOException          when the process cannot be started or its files read.
      * @throws InterruptedException when interrupted while waiting for it.
+     * @throws GateException        when the fork cannot be measured at all (another JMH run holds the machine).
      */
-    ForkOutcome run(ForkRequest request) throws IOException, InterruptedException;
+    ForkOutcome run(ForkRequest request) throws IOException, InterruptedException, GateException;
 }

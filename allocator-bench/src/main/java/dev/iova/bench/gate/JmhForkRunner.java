@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -34,13 +35,71 @@ import java.util.regex.Pattern;
  * so the flag must not depend on it). {@code -prof gc} is always on, for the allocation gate.
  * JMH's output is appended to the log file; a fork that runs longer than
  * {@code 120 s + 5 × its estimate} is killed.
+ *
+ * <h2>Another JMH run on the machine</h2>
+ * JMH takes a lock ({@code /tmp/jmh.lock}) for the whole of a run, so that two runs never measure
+ * at the same time, and refuses to start while another run holds it. On a shared machine that is
+ * what we want: the fork waits for the other run to finish (retrying every few seconds, saying so
+ * once) instead of disturbing it, up to a limit; after that the gate cannot measure
+ * ({@link GateException}, exit code 2). The lock is never overridden.
  */
 public final class JmhForkRunner implements ForkRunner
 {
+    /** What JMH prints when another run holds its lock. */
+    static final String LOCK_MESSAGE = "Unable to acquire the JMH lock";
+
+    private static final long LOCK_RETRY_MILLIS = 5_000;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    private final long lockWaitSeconds;
+    private final Consumer<String> notices;
+
+    /**
+     * @param lockWaitSeconds how long a fork may wait for another JMH run to finish.
+     * @param notices         where "waiting for another JMH run" goes.
+     */
+    public JmhForkRunner(final long lockWaitSeconds, final Consumer<String> notices)
+    {
+        this.lockWaitSeconds = lockWaitSeconds;
+        this.notices = notices;
+    }
+
     @Override
-    public ForkOutcome run(final ForkRequest request) throws IOException, InterruptedException
+    public ForkOutcome run(final ForkRequest request) throws IOException, InterruptedException, GateException
+    {
+        final long waitStartNanos = System.nanoTime();
+        boolean told = false;
+        while (true)
+        {
+            final long logBytesBefore = Files.exists(request.logFile()) ? Files.size(request.logFile()) : 0;
+            final ForkOutcome outcome = runOnce(request);
+            if (outcome.succeeded() || !lockHeld(request.logFile(), logBytesBefore))
+            {
+                return outcome;
+            }
+            final long waitedSeconds = (System.nanoTime() - waitStartNanos) / 1_000_000_000L;
+            if (waitedSeconds >= lockWaitSeconds)
+            {
+                throw new GateException("another JMH run held " + System.getProperty("java.io.tmpdir") + "/jmh.lock for " +
+                    waitedSeconds + " s (the limit, --jmh-lock-wait): the gate does not measure beside another run");
+            }
+            if (!told)
+            {
+                notices.accept("waiting for another JMH run to finish (it holds /tmp/jmh.lock; at most " + lockWaitSeconds + " s) ...");
+                told = true;
+            }
+            Thread.sleep(LOCK_RETRY_MILLIS);
+        }
+    }
+
+    private static boolean lockHeld(final Path logFile, final long fromByte) throws IOException
+    {
+        final byte[] log = Files.readAllBytes(logFile);
+        return new String(log, (int)Math.min(fromByte, log.length), (int)Math.max(0, log.length - fromByte), StandardCharsets.UTF_8)
+            .contains(LOCK_MESSAGE);
+    }
+
+    private ForkOutcome runOnce(final ForkRequest request) throws IOException, InterruptedException
     {
         final List<String> command = command(request);
         Files.deleteIfExists(request.jsonFile());
