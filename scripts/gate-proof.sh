@@ -4,29 +4,28 @@
 #   1. A/A: the A/B gate run AA_RUNS times on unchanged code, with CI's settings (the first run builds
 #      HEAD in a temporary git worktree, exactly as CI builds HEAD~1; the others reuse one jar for both
 #      sides). Counts the verdicts: a trustworthy gate reports no regression here.
-#   2. Sensitivity: for each level of LEVELS ("tokens:nominal%"), PER_LEVEL A/B runs in which the
-#      candidate's forks get -Diova.bench.injectedCostTokens=tokens (dev.iova.bench.jmh.InjectedCost:
-#      Blackhole.consumeCPU(tokens) added to AllocFreePairBenchmark's pairs, nothing else changed).
-#      Records the gate's measured slowdown next to the nominal one, and how often it called it.
+#   2. Sensitivity: for each level of LEVELS ("N:nominal%"), PER_LEVEL A/B runs in which the candidate's
+#      forks get -Diova.bench.extraPairEvery=N (dev.iova.bench.jmh.InjectedCost: every N-th operation of
+#      AllocFreePairBenchmark does one more pair, a slowdown of 1/N, nothing else changed). Records the
+#      gate's measured slowdown next to the nominal one, and how often it called a regression.
 #
 # Writes results/gate-proof-<date>/: every run's gate folder, campaign.csv (one line per benchmark per
 # run), summary.md (the counts). Prints the estimated total time before it starts.
 #
 #   scripts/gate-proof.sh                       # the default campaign, about 40 minutes on 2 cores
-#   AA_RUNS=2 PER_LEVEL=1 LEVELS="23:10" ROUNDS=3 scripts/gate-proof.sh   # a smoke test of the script
+#   AA_RUNS=2 PER_LEVEL=1 LEVELS="10:10" ROUNDS=3 scripts/gate-proof.sh   # a smoke test of the script
 #
-# Settings (environment): AA_RUNS (8), PER_LEVEL (3), LEVELS ("5:2 12:5 23:10 46:20 115:50", tokens
-# chosen on the tree pair, ~310 ns, at about 1.4 ns per token), AA_SUITE (CI's: cached and tree pairs),
-# AB_SUITE (the tree pair), MODE (avgt), ROUNDS (10, CI's), OFFLINE (1: build with mvn -o), OUT, and
-# GATE_OPTS (more gate options for every run, e.g. "--warmup-time 1s").
+# Settings (environment): AA_RUNS (6), PER_LEVEL (2), LEVELS ("50:2 20:5 10:10 5:20 2:50"), SUITE
+# (CI's: the cached and tree pairs of AllocFreePairBenchmark), MODE (avgt, CI's), ROUNDS (10, CI's),
+# OFFLINE (1: build with mvn -o), OUT, and GATE_OPTS (more gate options for every run). With the
+# defaults every run measures exactly what CI's timing gate measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-AA_RUNS=${AA_RUNS:-8}
-PER_LEVEL=${PER_LEVEL:-3}
-LEVELS=${LEVELS:-"5:2 12:5 23:10 46:20 115:50"}
-AA_SUITE=${AA_SUITE:-'AllocFreePairBenchmark\.(cached|tree)$'}
-AB_SUITE=${AB_SUITE:-'AllocFreePairBenchmark\.tree$'}
+AA_RUNS=${AA_RUNS:-6}
+PER_LEVEL=${PER_LEVEL:-2}
+LEVELS=${LEVELS:-"50:2 20:5 10:10 5:20 2:50"}
+SUITE=${SUITE:-'AllocFreePairBenchmark\.(cached|tree)$'}
 MODE=${MODE:-avgt}
 ROUNDS=${ROUNDS:-10}
 OFFLINE=${OFFLINE:-0}
@@ -54,28 +53,28 @@ gate() { java -jar "$JAR" gate --rounds "$ROUNDS" --mode "$MODE" $GATE_OPTS "$@"
 
 # The estimate, from the gate's own dry runs (it prints "estimated time: ... = N s").
 seconds_of() { gate "$@" --dry-run --out "$OUT/dry-run" | sed -n 's/^estimated time: .* = \([0-9]*\) s .*/\1/p'; }
-aa_seconds=$(seconds_of --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$AA_SUITE")
-ab_seconds=$(seconds_of --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$AB_SUITE")
+run_seconds=$(seconds_of --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$SUITE")
 levels=$(echo $LEVELS | wc -w)
-total=$(( AA_RUNS * aa_seconds + 30 + levels * PER_LEVEL * ab_seconds ))
-echo "gate-proof: $AA_RUNS A/A runs of ${aa_seconds} s, $levels levels x $PER_LEVEL A/B runs of ${ab_seconds} s:" \
+total=$(( (AA_RUNS + levels * PER_LEVEL) * run_seconds + 30 ))
+echo "gate-proof: $AA_RUNS A/A runs and $levels levels x $PER_LEVEL A/B runs, ${run_seconds} s each:" \
      "estimated $(( total / 60 )) min $(( total % 60 )) s; into $OUT"
 started=$(date +%s)
 
 CSV="$OUT/campaign.csv"
-echo "run,kind,tokens,nominalPercent,benchmark,slowdownPercent,lowPercent,highPercent,verdict,exitCode,load1mStart,load1mEnd" > "$CSV"
+echo "run,kind,extraPairEvery,nominalPercent,benchmark,slowdownPercent,lowPercent,highPercent,verdict,exitCode,load1mStart,load1mEnd" > "$CSV"
 
-# record DIR KIND TOKENS NOMINAL EXIT: one CSV line per benchmark (or finding) of the run's gate-verdicts.tsv
+# record DIR KIND EVERY NOMINAL EXIT: one CSV line per benchmark (or finding) of the run's gate-verdicts.tsv
 record() {
-    local dir=$1 kind=$2 tokens=$3 nominal=$4 rc=$5 load_start load_end
+    local dir=$1 kind=$2 every=$3 nominal=$4 rc=$5 load_start load_end
     load_start=$(sed -n 's/.*"loadAverage1mStart" *: *\([0-9.]*\).*/\1/p' "$dir/candidate/metadata.json" 2>/dev/null | head -1 || true)
     load_end=$(sed -n 's/.*"loadAverage1mEnd" *: *\([0-9.]*\).*/\1/p' "$dir/candidate/metadata.json" 2>/dev/null | head -1 || true)
     if [ ! -f "$dir/gate-verdicts.tsv" ]; then
-        echo "$(basename "$dir"),$kind,$tokens,$nominal,,,,,NO-SUMMARY,$rc,$load_start,$load_end" >> "$CSV"
+        echo "$(basename "$dir"),$kind,$every,$nominal,,,,,NO-SUMMARY,$rc,$load_start,$load_end" >> "$CSV"
         return
     fi
     tail -n +2 "$dir/gate-verdicts.tsv" | while IFS=$'\t' read -r benchmark slowdown low high verdict; do
-        echo "$(basename "$dir"),$kind,$tokens,$nominal,\"$benchmark\",$slowdown,$low,$high,$verdict,$rc,$load_start,$load_end" >> "$CSV"
+        benchmark=${benchmark//, /; }
+        echo "$(basename "$dir"),$kind,$every,$nominal,$benchmark,$slowdown,$low,$high,$verdict,$rc,$load_start,$load_end" >> "$CSV"
     done
 }
 
@@ -84,24 +83,24 @@ for i in $(seq 1 "$AA_RUNS"); do
     rc=0
     if [ "$i" = 1 ]; then
         # the real path: HEAD built in a temporary git worktree, against the working tree's jar
-        gate --ab HEAD $offline_gate --candidate-jar "$JAR" --suite "$AA_SUITE" --out "$dir" > "$dir.log" 2>&1 || rc=$?
+        gate --ab HEAD $offline_gate --candidate-jar "$JAR" --suite "$SUITE" --out "$dir" > "$dir.log" 2>&1 || rc=$?
     else
-        gate --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$AA_SUITE" --out "$dir" > "$dir.log" 2>&1 || rc=$?
+        gate --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$SUITE" --out "$dir" > "$dir.log" 2>&1 || rc=$?
     fi
     record "$dir" aa 0 0 "$rc"
     echo "gate-proof: A/A $i/$AA_RUNS: exit $rc, $(sed -n '3p' "$dir/gate.md" 2>/dev/null || tail -1 "$dir.log")"
 done
 
 for level in $LEVELS; do
-    tokens=${level%%:*}
+    every=${level%%:*}
     nominal=${level##*:}
     for i in $(seq 1 "$PER_LEVEL"); do
-        dir="$OUT/ab-${tokens}tokens-$(printf %02d "$i")"
+        dir="$OUT/ab-every${every}-$(printf %02d "$i")"
         rc=0
-        gate --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$AB_SUITE" \
-            --candidate-jvm-arg=-Diova.bench.injectedCostTokens="$tokens" --out "$dir" > "$dir.log" 2>&1 || rc=$?
-        record "$dir" ab "$tokens" "$nominal" "$rc"
-        echo "gate-proof: $tokens tokens (~$nominal%) $i/$PER_LEVEL: exit $rc, $(sed -n '3p' "$dir/gate.md" 2>/dev/null || tail -1 "$dir.log")"
+        gate --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$SUITE" \
+            --candidate-jvm-arg=-Diova.bench.extraPairEvery="$every" --out "$dir" > "$dir.log" 2>&1 || rc=$?
+        record "$dir" ab "$every" "$nominal" "$rc"
+        echo "gate-proof: an extra pair every $every (+$nominal%) $i/$PER_LEVEL: exit $rc, $(sed -n '3p' "$dir/gate.md" 2>/dev/null || tail -1 "$dir.log")"
     done
 done
 rm -rf "$OUT/dry-run" "$JAR"
@@ -111,7 +110,7 @@ elapsed=$(( $(date +%s) - started ))
     echo "# Regression gate proof: $(date -u +%FT%TZ)"
     echo
     echo "\`scripts/gate-proof.sh\` at commit $(git rev-parse --short HEAD) on $(hostname) ($(nproc) cores), in $(( elapsed / 60 )) min $(( elapsed % 60 )) s."
-    echo "Settings: AA_RUNS=$AA_RUNS PER_LEVEL=$PER_LEVEL LEVELS=\"$LEVELS\" ROUNDS=$ROUNDS MODE=$MODE AA_SUITE='$AA_SUITE' AB_SUITE='$AB_SUITE' GATE_OPTS='$GATE_OPTS'."
+    echo "Settings: AA_RUNS=$AA_RUNS PER_LEVEL=$PER_LEVEL LEVELS=\"$LEVELS\" ROUNDS=$ROUNDS MODE=$MODE SUITE='$SUITE' GATE_OPTS='$GATE_OPTS'."
     echo "Every line of campaign.csv is one benchmark of one run; each run's folder holds its gate.md."
     echo
     echo "## A/A (unchanged code)"
@@ -121,14 +120,14 @@ elapsed=$(( $(date +%s) - started ))
               printf "%d runs, %d benchmark verdicts: %d REGRESSION, %d IMPROVEMENT, %d NO_CHANGE, %d INCONCLUSIVE; %d runs exited with 1\n",
                   r, n, v["REGRESSION"], v["IMPROVEMENT"], v["NO_CHANGE"], v["INCONCLUSIVE"], b }' "$CSV"
     echo
-    echo "## Sensitivity (injected cost in the candidate's forks)"
+    echo "## Sensitivity (an extra pair every N operations in the candidate's forks)"
     echo
-    echo "| benchmark | tokens | nominal slowdown | runs | REGRESSION | measured slowdown (mean, min to max) |"
+    echo "| benchmark | N | nominal slowdown | runs | REGRESSION | measured slowdown (mean, min to max) |"
     echo "|---|---|---|---|---|---|"
     awk -F, '$2 == "ab" && $9 != "NO-SUMMARY" { k = $5 "|" $3 "|" $4; n[k]++; if ($9 == "REGRESSION") hit[k]++;
             s[k] += $6; if (!(k in lo) || $6 < lo[k]) lo[k] = $6; if (!(k in hi) || $6 > hi[k]) hi[k] = $6 }
         END { for (k in n) { split(k, p, "|");
-              printf "| %s | %s | ~%s%% | %d | %d | %+.1f%% (%+.1f%% to %+.1f%%) |\n", p[1], p[2], p[3], n[k], hit[k], s[k] / n[k], lo[k], hi[k] } }' \
-        "$CSV" | sort -t'|' -k3,3n
+              printf "| %s | %s | +%s%% | %d | %d | %+.1f%% (%+.1f%% to %+.1f%%) |\n", p[1], p[2], p[3], n[k], hit[k], s[k] / n[k], lo[k], hi[k] } }' \
+        "$CSV" | sort -t'|' -k2,2 -k3,3nr
 } > "$OUT/summary.md"
 cat "$OUT/summary.md"
