@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -247,7 +248,7 @@ final class GateCommand implements Callable<Integer>
         }
         catch (final IOException ex)
         {
-            return refuse(err, (ex instanceof java.nio.file.FileSystemException fs && fs.getFile() != null ? fs.getFile() + ": " : "") +
+            return refuse(err, (ex instanceof FileSystemException fs && fs.getFile() != null ? fs.getFile() + ": " : "") +
                 Main.reasonOf(ex));
         }
         catch (final InterruptedException ex)

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -243,7 +244,7 @@ public final class AbGate
     {
         final Map<String, List<JsonNode>> baseline = new LinkedHashMap<>();
         final Map<String, List<JsonNode>> candidate = new LinkedHashMap<>();
-        final Set<String> failed = new java.util.HashSet<>();
+        final Set<String> failed = new HashSet<>();
         final List<Finding> findings = new ArrayList<>();
         double seconds;
 

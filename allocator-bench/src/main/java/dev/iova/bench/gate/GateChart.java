@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * The summary's chart: each benchmark's slowdown (a dot, coloured by verdict) with its interval
@@ -104,7 +105,7 @@ final class GateChart
         }
         for (final Verdict verdict : Verdict.values())
         {
-            final List<Integer> indexes = java.util.stream.IntStream.range(0, rows.size())
+            final List<Integer> indexes = IntStream.range(0, rows.size())
                 .filter(i -> rows.get(i).verdict() == verdict).boxed().toList();
             if (indexes.isEmpty())
             {

@@ -2,6 +2,7 @@ package dev.iova.bench.gate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.iova.bench.report.Format;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -79,11 +81,11 @@ public final class GateSummaryWriter
         md.append("| design | ").append(result.design()).append(" |\n");
         final GateSettings settings = result.settings();
         md.append("| thresholds | minimum effect ").append(GateFormat.percent(settings.minEffectFraction()).substring(1).replace(".0%", "%"))
-            .append("; ").append(GateFormat.level(settings.confidence())).append(" family-wise confidence, ")
-            .append(GateFormat.level(result.perBenchmarkConfidence())).append(" per benchmark (Bonferroni over ")
-            .append(result.rows().size()).append("); hierarchical bootstrap, ").append(settings.resamples())
+            .append("; ").append(GateFormat.level(settings.confidence())).append(" family-wise confidence")
+            .append(result.rows().isEmpty() ? "" : ", " + GateFormat.level(result.perBenchmarkConfidence()) + " per benchmark (Bonferroni over " +
+                result.rows().size() + ")").append("; hierarchical bootstrap, ").append(settings.resamples())
             .append(" resamples, seed ").append(settings.seed()).append("; allocates nothing = at most ")
-            .append(dev.iova.bench.report.Format.number(settings.allocThresholdBytesPerOp()).replaceAll("\\.?0+$", ""))
+            .append(Format.number(settings.allocThresholdBytesPerOp()).replaceAll("\\.?0+$", ""))
             .append(" B/op |\n\n");
 
         md.append("## Timing\n\n");
@@ -155,7 +157,7 @@ public final class GateSummaryWriter
             md.append("| benchmark | finding | detail |\n|---|---|---|\n");
             for (final Finding finding : listed)
             {
-                final String kind = finding.kind().failing() ? "**" + finding.kind().label().toUpperCase(java.util.Locale.ROOT) + "**" :
+                final String kind = finding.kind().failing() ? "**" + finding.kind().label().toUpperCase(Locale.ROOT) + "**" :
                     finding.kind().label();
                 md.append("| ").append(finding.label()).append(" | ").append(kind).append(" | ")
                     .append(finding.detail().replace("|", "/")).append(" |\n");
@@ -265,7 +267,7 @@ public final class GateSummaryWriter
         for (final BenchmarkVerdict row : result.rows())
         {
             tsv.append(row.label()).append('\t')
-                .append(String.format(java.util.Locale.ROOT, "%.2f\t%.2f\t%.2f\t", row.change().slowdown() * 100,
+                .append(String.format(Locale.ROOT, "%.2f\t%.2f\t%.2f\t", row.change().slowdown() * 100,
                     row.change().slowdownLow() * 100, row.change().slowdownHigh() * 100))
                 .append(row.verdict().name()).append('\n');
         }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -162,7 +163,7 @@ public final class JmhSamplesReader
         }
         final double[][] forks = "sample".equals(mode) && !primary.has("rawData") ?
             histogramMeans(file, label, primary.path("rawDataHistogram")) : rawData(file, label, primary.path("rawData"));
-        final int values = java.util.Arrays.stream(forks).mapToInt(f -> f.length).sum();
+        final int values = Arrays.stream(forks).mapToInt(f -> f.length).sum();
         if (values < 2)
         {
             throw new GateException(file + ": " + label + " has a single measurement (1 fork of 1 iteration): " +
