@@ -41,7 +41,8 @@ import java.util.stream.Stream;
  * ({@link MergedRunWriter}: one fork per round, so {@code report} and {@code gate --paired} read
  * them), {@code jmh-output.txt} (every fork's JMH output), {@code build-baseline.log}, and the
  * gate's summary ({@link GateSummaryWriter}). The jars are copied to a temporary folder first, so a
- * rebuild during the run changes nothing, and the folder is deleted at the end, also on failure.
+ * rebuild during the run changes nothing, and the folder is deleted at the end, also on failure or
+ * Ctrl-C (a shutdown hook).
  *
  * <h2>Failures</h2>
  * A candidate fork that exits with an error or gives no result fails the benchmark
@@ -129,6 +130,8 @@ public final class AbGate
         checkOutDir(request.outDir());
         Files.createDirectories(request.outDir());
         final Path scratch = Files.createTempDirectory("iova-gate-");
+        final Thread cleanup = new Thread(() -> deleteQuietly(scratch));
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try
         {
             final Path baselineJar;
@@ -160,6 +163,14 @@ public final class AbGate
         finally
         {
             deleteRecursively(scratch);
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // shutting down already: the hook deletes it
+            }
         }
     }
 
@@ -389,6 +400,18 @@ public final class AbGate
     {
         return BenchmarkSamples.shortName(unit.benchmark()) + " " + unit.mode() +
             (unit.params().isEmpty() ? "" : " " + BenchmarkSamples.paramsLabel(unit.params()));
+    }
+
+    private static void deleteQuietly(final Path dir)
+    {
+        try
+        {
+            deleteRecursively(dir);
+        }
+        catch (final IOException ex)
+        {
+            // the JVM is stopping: nothing left to tell
+        }
     }
 
     private static void deleteRecursively(final Path dir) throws IOException
