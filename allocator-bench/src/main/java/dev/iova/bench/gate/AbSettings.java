@@ -47,9 +47,10 @@ public record AbSettings(
     public static final String DEFAULT_ITERATION_TIME = "500ms";
 
     /**
-     * Seconds a fork takes beyond its iterations, measured on the 2-core VM: the child JVM that
-     * runs JMH's main, the fork's JVM, the trial set-up of {@code AllocFreePairBenchmark}, the
-     * JSON (a whole invocation with 0.6 s of iterations took 1.2 s).
+     * Seconds a fork takes beyond its iterations: the child JVM that runs JMH's main, the fork's
+     * JVM, the trial set-up of {@code AllocFreePairBenchmark}, the JSON. On the 2-core VM,
+     * {@code time java -cp allocator-bench.jar org.openjdk.jmh.Main 'AllocFreePairBenchmark.tree$' -f 1 -wi 1 -w 200ms -i 2
+     * -r 200ms -prof gc ...} (0.6 s of iterations) took 1.2 s.
      */
     public static final double FORK_OVERHEAD_SECONDS = 0.6;
 
