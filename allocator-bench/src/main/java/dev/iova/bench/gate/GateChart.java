@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.IntStream;
 
@@ -80,14 +79,15 @@ final class GateChart
         chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setYAxisMin(yMin);
         chart.getStyler().setYAxisMax(yMax);
-        chart.getStyler().setXAxisMin(0.5);
-        chart.getStyler().setXAxisMax(rows.size() + 0.5);
-        chart.getStyler().setXAxisTickMarkSpacingHint(Math.max(10, (WIDTH - 150) / (rows.size() + 1)));
-        chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> x == Math.rint(x) && x >= 1 && x <= rows.size() ?
-            String.format(Locale.ROOT, "%d", x.longValue()) : "");
+        // whole-number ticks: an axis from 0 to k + 1 with a tick about every benchmark's width, and
+        // an integer pattern (XChart 3.8.8 applies setxAxisTickLabelsFormattingFunction to the y axis)
+        chart.getStyler().setXAxisMin(0.0);
+        chart.getStyler().setXAxisMax(rows.size() + 1.0);
+        chart.getStyler().setXAxisTickMarkSpacingHint(Math.max(12, (WIDTH - 150) / (rows.size() + 2)));
+        chart.getStyler().setXAxisDecimalPattern("#0");
 
-        final double edgeLow = 0.5;
-        final double edgeHigh = rows.size() + 0.5;
+        final double edgeLow = 0;
+        final double edgeHigh = rows.size() + 1.0;
         final double slowdownThresholdPercent = result.settings().minEffectFraction() * 100;
         final double speedupThresholdPercent = (1 / (1 + result.settings().minEffectFraction()) - 1) * 100;
         line(chart, "minimum effect", new double[] {edgeLow, edgeHigh},
