@@ -15,18 +15,22 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 
 /**
- * The {@code allocator-bench} command: runs the JMH suites and reports on them, replays and
- * generates allocation traces, reads reserved regions.
+ * The {@code allocator-bench} command: runs the JMH suites, reports on them and gates
+ * regressions, replays and generates allocation traces, reads reserved regions.
  *
  * <pre>
  * java -jar allocator-bench/target/allocator-bench.jar run [--profile quick|full] [--include REGEX] [--label L | --out DIR]
  * java -jar allocator-bench/target/allocator-bench.jar report DIR [CANDIDATE_DIR]
+ * java -jar allocator-bench/target/allocator-bench.jar gate --baseline RUN --candidate RUN
+ * java -jar allocator-bench/target/allocator-bench.jar gate --ab REV [--suite REGEX] [--rounds N] [--dry-run]
  * java -jar allocator-bench/target/allocator-bench.jar replay TRACE [--cache] [--json] [--verify] [--repeat K]
  * java -jar allocator-bench/target/allocator-bench.jar gen SHAPE --ops N [--seed S] [--out FILE]
  * </pre>
  *
  * Errors are one sentence on standard error and a non-zero exit code: 1 when the work failed
- * (a bad trace, a file that cannot be read, a broken invariant), 2 for a bad command line.
+ * (a bad trace, a file that cannot be read, a broken invariant), 2 for a bad command line. The
+ * {@code gate} command has exit codes of its own: 0 no regression, 1 a regression, 2 a bad
+ * command line or inputs that cannot be compared.
  * There is no stack trace, not even for an unexpected exception: its class and message are
  * printed instead.
  */
@@ -34,8 +38,8 @@ import java.nio.file.NoSuchFileException;
     name = "allocator-bench",
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
-    description = "Runs the JMH suites and reports on them; replays and generates IOVA allocation traces (iova-trace v1); " +
-        "reads reserved regions.",
+    description = "Runs the JMH suites, reports on them and gates regressions; replays and generates IOVA allocation " +
+        "traces (iova-trace v1); reads reserved regions.",
     subcommands = {
         ReplayCommand.class,
         GenCommand.class,
@@ -43,6 +47,7 @@ import java.nio.file.NoSuchFileException;
         WorkloadsCommand.class,
         RunCommand.class,
         ReportCommand.class,
+        GateCommand.class,
     })
 public final class Main implements Runnable
 {
@@ -77,7 +82,7 @@ public final class Main implements Runnable
     @Override
     public void run()
     {
-        throw new ParameterException(spec.commandLine(), "missing subcommand: replay or gen");
+        throw new ParameterException(spec.commandLine(), "missing subcommand: run, report, gate, replay, gen, regions or workloads");
     }
 
     /**

@@ -13,7 +13,7 @@ public final class Format
      * @param value a score.
      * @return it with the decimals that keep three significant digits: 378.9, 26.50, 0.0363, 2500000.
      */
-    static String number(final double value)
+    public static String number(final double value)
     {
         return Double.isFinite(value) ? fixed(value, decimals(value)) : "n/a";
     }

@@ -193,7 +193,7 @@ class MainTest
     @Test
     void noSubcommandShouldBeAUsageError()
     {
-        run().assertFailed(2, "allocator-bench: missing subcommand: replay or gen (see --help)");
+        run().assertFailed(2, "allocator-bench: missing subcommand: run, report, gate, replay, gen, regions or workloads (see --help)");
     }
 
     @Test

@@ -1,0 +1,123 @@
+package dev.iova.bench.gate;
+
+import dev.iova.bench.report.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The exact gates, which need no statistics: allocation ~0 stays ~0, nothing disappears. */
+class GateExactTest
+{
+    private static final SyntheticRuns.Spec TREE = SyntheticRuns.Spec.of("tree", "avgt", 310).forks(5, 5).spread(0.005, 0.005);
+    private static final SyntheticRuns.Spec CACHED = SyntheticRuns.Spec.of("cached", "avgt", 30).forks(5, 5).spread(0.005, 0.005);
+
+    @TempDir
+    Path tempDir;
+
+    @Test
+    void aHotPathThatStartsToAllocateShouldFailTheGate()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE.alloc(0.0013), CACHED);
+        final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE.alloc(40), CACHED);
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(1, cli.exitCode(), cli.err());
+        assertTrue(cli.out().startsWith("# Regression gate\n\n**REGRESSION: AllocFreePairBenchmark.tree avgt liveRanges=1000 allocates " +
+            "where the baseline did not.**"), cli.out());
+        assertTrue(cli.out().contains("| AllocFreePairBenchmark.tree avgt liveRanges=1000 | **ALLOCATES** | gc.alloc.rate.norm < 0.01 " +
+            "B/op in the baseline, 40.00 B/op in the candidate (threshold 1.000 B/op) |"), cli.out());
+        assertTrue(cli.out().contains("- allocation: 2 of 2 benchmarks allocated nothing in the baseline; 1 now allocate"), cli.out());
+        assertTrue(cli.out().contains("| NO CHANGE |"), "the timing itself did not change: " + cli.out());
+    }
+
+    @Test
+    void aBaselineThatAllocatedMayKeepAllocating()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE.alloc(312));
+        final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE.alloc(400));
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(0, cli.exitCode(), cli.out());
+    }
+
+    @Test
+    void allocationBelowTheThresholdShouldPass()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE.alloc(0.0));
+        final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE.alloc(0.9));
+
+        assertEquals(0, gate(baseline, candidate).exitCode());
+    }
+
+    @Test
+    void aMissingBenchmarkShouldFailTheGate()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE, CACHED);
+        final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE);
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(1, cli.exitCode());
+        assertTrue(cli.out().contains("**REGRESSION: AllocFreePairBenchmark.cached avgt liveRanges=1000 is missing from the candidate.**"),
+            cli.out());
+        assertTrue(cli.out().contains("| AllocFreePairBenchmark.cached avgt liveRanges=1000 | **MISSING** | in the baseline, not in the " +
+            "candidate: removed, run with other parameters, or failed there |"), cli.out());
+    }
+
+    @Test
+    void aNewBenchmarkShouldBeNotedWithoutFailing()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE);
+        final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE, CACHED);
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(0, cli.exitCode(), cli.out());
+        assertTrue(cli.out().contains("| AllocFreePairBenchmark.cached avgt liveRanges=1000 | new | only in the candidate: nothing to " +
+            "compare it with |"), cli.out());
+        assertTrue(cli.out().contains("- presence: 0 missing, 0 failed, 1 new"), cli.out());
+    }
+
+    @Test
+    void exactOnlyShouldIgnoreTimingButNotAllocation()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE.alloc(0.001), CACHED);
+        final Path slower = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE.score(3100).alloc(0.001), CACHED);
+        final Path allocating = SyntheticRuns.run(tempDir.resolve("c"), "a.json", 2, TREE.alloc(24), CACHED);
+
+        final Fixtures.Cli slowerCli = Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", slower.toString(),
+            "--exact-only");
+        final Fixtures.Cli allocatingCli = Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", allocating.toString(),
+            "--exact-only");
+
+        assertEquals(0, slowerCli.exitCode(), slowerCli.out());
+        assertTrue(slowerCli.out().contains("**PASS: exact gates hold (allocation and presence) for 2 benchmarks; timing not judged.**"),
+            slowerCli.out());
+        assertEquals(1, allocatingCli.exitCode(), allocatingCli.out());
+    }
+
+    @Test
+    void withoutAllocationDataTheSummaryShouldSayTheAllocationGateDidNotRun()
+    {
+        final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE.alloc(Double.NaN));
+        final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE.alloc(Double.NaN));
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(0, cli.exitCode());
+        assertTrue(cli.out().contains("exact gates hold (presence; allocation not measured)"), cli.out());
+        assertTrue(cli.out().contains("the allocation gate did not run"), cli.out());
+    }
+
+    private Fixtures.Cli gate(final Path baseline, final Path candidate)
+    {
+        final Path none = SyntheticRuns.write(tempDir.resolve("accepted"), "none.json", "{\"accepted\": []}").resolve("none.json");
+        return Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--accepted", none.toString());
+    }
+}
