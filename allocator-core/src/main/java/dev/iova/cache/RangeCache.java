@@ -37,6 +37,12 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  * tree has no room, every cached range is given back ({@link #flush()}) and the tree is asked
  * once more, so a cache never makes an allocation fail that the tree alone would satisfy.
  *
+ * <p>Two departures from Linux, both so that each thread keeps its own ranges: a stripe that
+ * goes to the tree takes a <em>run</em> of highest-fit ranges down an aligned 8-page block
+ * ({@link #RUN_PAGES}), and a stripe taking a full magazine from the depot takes the last one it
+ * parked itself, when there is one ({@link DepotDescriptor}). Two threads then do not write the
+ * same cache lines of a page table, nor of the live map, on every map and unmap.
+ *
  * <h2>Stripes instead of CPUs</h2>
  * A JVM thread cannot ask which CPU it runs on, and a cache per thread grows with the number of
  * threads and dies with them. So magazines hang off a fixed number of <em>stripes</em> (by
@@ -57,9 +63,10 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  * </ul>
  *
  * <h2>Checking frees without the tree</h2>
- * A {@link LiveRangeMap} records every range handed out; a free must clear its bit, so double,
+ * A {@link LiveRangeMap} records every range handed out; a free must clear its byte, so double,
  * unknown, misaligned and wrong-size frees are caught on the fast path and go to the tree's
- * checked free, which throws and changes nothing.
+ * checked free, which throws and changes nothing. A caller that checks its own frees (the DMA
+ * layer) uses {@link #allocFastTrusted} / {@link #freeFastTrusted}, which skip the map.
  *
  * <h2>Closing</h2>
  * {@link #close()} closes the locks ({@link StripedSpinLocks#beginClose()}: every stripe and
@@ -180,8 +187,8 @@ public final class RangeCache implements AutoCloseable
     /**
      * Pages in the run a stripe takes from the tree at once when a class smaller than this
      * misses: up to 8 one-page ranges, 4 two-page ones or 2 four-page ones, from the highest fit
-     * down to the start of its aligned 8-page block (see {@link Backend#allocCachedRun}). Threads that miss at the same time then get runs, not interleaved neighbours:
-     * without runs, two threads starting together take pfns X, X-1, X-2, ... from the tree in
+     * down to the start of its aligned 8-page block (see {@link Backend#allocCachedRun}). Threads
+     * that miss at the same time then get runs, not interleaved neighbours: without runs, two threads starting together take pfns X, X-1, X-2, ... from the tree in
      * turn and keep them (each range returns to the stripe that frees it), and a DMA layer's
      * page-table entries for them, 8 to a 64-byte line at a 4 KiB granule, are written from both
      * threads on every map and unmap. It also takes the tree's lock once per run, not per range.
