@@ -1,13 +1,12 @@
 package dev.iova.bench.gate;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.iova.bench.report.JmhJson;
+import dev.iova.bench.report.ReportException;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,7 +41,6 @@ public final class JmhSamplesReader
     static final Set<String> MODES = Set.of("thrpt", "avgt", "sample", "ss");
 
     private static final String ALLOC_NORM = "gc.alloc.rate.norm";
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private JmhSamplesReader()
     {
@@ -111,27 +109,16 @@ public final class JmhSamplesReader
         return List.copyOf(byKey.values());
     }
 
+    /** JMH's JSON as the report reads it: the same one-sentence errors, as the gate's. */
     private static JsonNode readTree(final Path file) throws GateException
     {
         try
         {
-            final JsonNode root = MAPPER.readTree(Files.readString(file));
-            if (root == null || root.isMissingNode())
-            {
-                throw new GateException(file + " is empty, not JSON");
-            }
-            return root;
+            return JmhJson.readTree(file);
         }
-        catch (final NoSuchFileException ex)
+        catch (final ReportException ex)
         {
-            throw new GateException(file + ": no such file");
-        }
-        catch (final JsonProcessingException ex)
-        {
-            final JsonLocation where = ex.getLocation();
-            final String firstLine = ex.getOriginalMessage().lines().findFirst().orElse("");
-            throw new GateException(file + " is not valid JSON" +
-                (where != null ? " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ": " : " (") + firstLine + ")");
+            throw new GateException(ex.getMessage());
         }
         catch (final IOException ex)
         {

@@ -56,7 +56,7 @@ public final class JmhJson
      * @throws ReportException when it is missing or not valid JSON.
      * @throws IOException     when it cannot be read.
      */
-    static JsonNode readTree(final Path file) throws ReportException, IOException
+    public static JsonNode readTree(final Path file) throws ReportException, IOException
     {
         try
         {
