@@ -142,7 +142,7 @@ final class GateCommand implements Callable<Integer>
     private boolean skipUnusableBaseline;
 
     @Option(names = "--jmh-lock-wait", paramLabel = "MINUTES", defaultValue = "60",
-        description = "A/B mode: how long a fork waits while another JMH run holds /tmp/jmh.lock (default: ${DEFAULT-VALUE}).")
+        description = "A/B mode: how long a fork waits while another JMH run holds its lock, jmh.lock in java.io.tmpdir (default: ${DEFAULT-VALUE}).")
     private long jmhLockWaitMinutes;
 
     @Option(names = "--dry-run", description = "A/B mode: print the plan and the estimated time; build and run nothing.")

@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  * {@code 120 s + 5 × its estimate} is killed.
  *
  * <h2>Another JMH run on the machine</h2>
- * JMH takes a lock ({@code /tmp/jmh.lock}) for the whole of a run, so that two runs never measure
+ * JMH takes a lock (the file {@code jmh.lock} in {@code java.io.tmpdir}) for the whole of a run, so that two runs never measure
  * at the same time, and refuses to start while another run holds it. On a shared machine that is
  * what we want: the fork waits for the other run to finish (retrying every few seconds, saying so
  * once) instead of disturbing it, up to a limit; after that the gate cannot measure
@@ -85,7 +85,7 @@ public final class JmhForkRunner implements ForkRunner
             }
             if (!told)
             {
-                notices.accept("waiting for another JMH run to finish (it holds /tmp/jmh.lock; at most " + lockWaitSeconds + " s) ...");
+                notices.accept("waiting for another JMH run to finish (it holds " + System.getProperty("java.io.tmpdir") + "/jmh.lock; at most " + lockWaitSeconds + " s) ...");
                 told = true;
             }
             Thread.sleep(LOCK_RETRY_MILLIS);

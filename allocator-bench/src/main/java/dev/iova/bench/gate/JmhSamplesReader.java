@@ -242,25 +242,9 @@ public final class JmhSamplesReader
         return value;
     }
 
-    /** JMH writes numbers, and "NaN" as a string: both read here, missing is NaN. */
     private static double number(final JsonNode node)
     {
-        if (node.isNumber())
-        {
-            return node.asDouble();
-        }
-        if (node.isTextual())
-        {
-            try
-            {
-                return Double.parseDouble(node.asText());
-            }
-            catch (final NumberFormatException ex)
-            {
-                return Double.NaN;
-            }
-        }
-        return Double.NaN;
+        return JmhJson.number(node);
     }
 
     private static GateException notJmh(final Path file)

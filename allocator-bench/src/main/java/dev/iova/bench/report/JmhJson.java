@@ -167,8 +167,13 @@ public final class JmhJson
             Collections.unmodifiableNavigableMap(percentiles));
     }
 
-    /** JMH writes numbers, and "NaN" or "Infinity" as strings: both read here, missing is NaN. */
-    private static double number(final JsonNode node)
+    /**
+     * JMH writes numbers, and "NaN" or "Infinity" as strings: both read here, missing is NaN.
+     *
+     * @param node a value of JMH's JSON.
+     * @return it as a double.
+     */
+    public static double number(final JsonNode node)
     {
         if (node.isNumber())
         {
