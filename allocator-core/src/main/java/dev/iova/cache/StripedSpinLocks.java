@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * checks it too, so no thread touches that memory afterwards: it gets an
  * {@link IllegalStateException} instead. The lock words live on the Java heap, 128 bytes apart (so
  * that no two share a line, nor a pair of lines the adjacent-line prefetcher fetches together), so
- * that a thread spinning on a closed lock reads memory that still exists.
+ * that a thread spinning on a closed lock reads memory that still exists. No word shares a line with
+ * the array's header either: every access reads the array's length there for its bounds check, so a
+ * lock word beside it made every thread's every lock touch the line lock 0's holder writes.
  *
  * <p>Garbage-free: nothing here allocates after construction.
  */
@@ -51,7 +53,7 @@ public final class StripedSpinLocks
         {
             throw new IllegalArgumentException("count=" + count + " must be at least 1");
         }
-        this.words = new AtomicIntegerArray(count * SPACING);
+        this.words = new AtomicIntegerArray((count + 1) * SPACING);
         this.count = count;
         this.closedMessage = closedMessage;
     }
@@ -117,7 +119,7 @@ public final class StripedSpinLocks
      */
     public void unlock(final int index)
     {
-        words.lazySet(index * SPACING, 0); // StoreStore
+        words.lazySet(wordIndex(index), 0); // StoreStore
     }
 
     /**
@@ -140,7 +142,7 @@ public final class StripedSpinLocks
         closed = true;
         for (int index = 0; index < count; index++)
         {
-            for (int attempt = 0; !words.compareAndSet(index * SPACING, 0, 1); attempt++)
+            for (int attempt = 0; !words.compareAndSet(wordIndex(index), 0, 1); attempt++)
             {
                 pause(attempt); // held for ever: nobody touches the guarded memory again
             }
@@ -162,7 +164,7 @@ public final class StripedSpinLocks
 
     private boolean tryLock(final int index)
     {
-        final int wordIndex = index * SPACING;
+        final int wordIndex = wordIndex(index);
         if (words.get(wordIndex) == 0 && words.compareAndSet(wordIndex, 0, 1))
         {
             if (closed)
@@ -173,6 +175,15 @@ public final class StripedSpinLocks
             return true;
         }
         return false;
+    }
+
+    /**
+     * Lock {@code index}'s word: the first is {@link #SPACING} ints in, not at element 0, since the
+     * array's header (whose length every access reads for its bounds check) shares element 0's line.
+     */
+    private static int wordIndex(final int index)
+    {
+        return (index + 1) * SPACING;
     }
 
     private void backOff(final int attempt)

@@ -12,10 +12,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Why it is enough: {@link #enter()} increments (a volatile read-modify-write) and then reads
  * the flag; {@code close()} writes the flag (volatile) and then reads the counters. Volatile
  * accesses are totally ordered, so either the call sees the flag and backs out, or {@code close()}
- * sees the call's count and waits for it (Dekker's argument). Counters are 128 bytes apart, on the
- * Java heap, so a late caller touching them after close reads memory that still exists. A thread
- * counts itself in the stripe its probe points at ({@link ThreadProbe}); finding another thread
- * already counted there, it rehashes its probe, so that threads running together part.
+ * sees the call's count and waits for it (Dekker's argument). Counters are 128 bytes apart, none
+ * beside the array's header (its length is read by every access), on the Java heap, so a late
+ * caller touching them after close reads memory that still exists. A thread counts itself in the
+ * stripe its probe points at ({@link ThreadProbe}); finding another thread already counted there,
+ * it rehashes its probe, so that threads running together part.
  */
 final class OperationGate
 {
@@ -31,7 +32,7 @@ final class OperationGate
     OperationGate(final int stripes)
     {
         this.stripeMask = stripes - 1;
-        this.counters = new AtomicLongArray(stripes * SPACING);
+        this.counters = new AtomicLongArray((stripes + 1) * SPACING);
     }
 
     /**
@@ -44,13 +45,13 @@ final class OperationGate
         final Thread thread = Thread.currentThread();
         final int probe = ThreadProbe.get(thread);
         final int stripe = probe & stripeMask;
-        if (counters.getAndIncrement(stripe * SPACING) != 0)
+        if (counters.getAndIncrement(slot(stripe)) != 0)
         {
             ThreadProbe.advance(thread, probe); // another thread is counted here: use another stripe next time
         }
         if (closed)
         {
-            counters.getAndDecrement(stripe * SPACING);
+            counters.getAndDecrement(slot(stripe));
             throw new IllegalStateException("domain is closed: " + what);
         }
         return stripe;
@@ -59,7 +60,16 @@ final class OperationGate
     /** @param stripe from {@link #enter(Object)}. */
     void exit(final int stripe)
     {
-        counters.getAndDecrement(stripe * SPACING);
+        counters.getAndDecrement(slot(stripe));
+    }
+
+    /**
+     * Stripe {@code stripe}'s counter, {@link #SPACING} longs in: element 0 shares its line with
+     * the array's header, whose length every access reads for its bounds check.
+     */
+    private static int slot(final int stripe)
+    {
+        return (stripe + 1) * SPACING;
     }
 
     /** @return true once {@link #close()} has begun. */
@@ -85,7 +95,7 @@ final class OperationGate
         }
         for (int stripe = 0; stripe <= stripeMask; stripe++)
         {
-            for (int attempt = 0; counters.get(stripe * SPACING) != 0; attempt++)
+            for (int attempt = 0; counters.get(slot(stripe)) != 0; attempt++)
             {
                 if (attempt < 64)
                 {
