@@ -16,10 +16,20 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * reads the head with an acquire load before overwriting. Each side keeps a plain cache of the
  * other's index and rereads it only when the cache says full (or empty).
  *
+ * <h2>Slots are given back in batches</h2>
+ * The consumer publishes its head once per {@code min(32, capacity / 8)} elements (at least 1),
+ * and whenever it finds the ring empty, not after every element. When the consumer is the slower
+ * side the ring stays full and the producer rereads the head while it waits; a head published
+ * after every element then moved the head's cache line between the cores on every element, and
+ * the consumer's store waited for it: in {@code crossThread} the ring took about a third of the
+ * unmapping thread's samples (JFR). Batching (the control-variable batching of Lee et al.'s
+ * MCRingBuffer) moves the line once per batch; the producer sees up to a batch less free space.
+ *
  * <h2>Layout</h2>
- * The four indices live in one {@link AtomicLongArray}, the producer's pair (tail, cached head)
- * and the consumer's pair (head, cached tail) 128 bytes apart, so that the two threads do not
- * share a cache line (or an adjacent-line prefetch pair) through them.
+ * The indices live in one {@link AtomicLongArray}: the producer's pair (tail, cached head), the
+ * published head, and the consumer's own pair (cached tail, head read so far), each group 128
+ * bytes from the next and from the array's header, so that the two threads share no cache line
+ * (nor an adjacent-line prefetch pair) but the published indices.
  */
 final class SpscLongRing
 {
@@ -29,11 +39,16 @@ final class SpscLongRing
     private static final int TAIL = 16;
     private static final int HEAD_CACHE = 17;
     private static final int HEAD = 32;
-    private static final int TAIL_CACHE = 33;
-    private static final int INDEX_SLOTS = 48;
+    private static final int TAIL_CACHE = 48;
+    private static final int HEAD_LOCAL = 49;
+    private static final int INDEX_SLOTS = 64;
+
+    /** Most elements the consumer reads before it gives their slots back. */
+    static final int MAX_RELEASE_BATCH = 32;
 
     private final long[] slots;
     private final int mask;
+    private final int releaseMask;
     private final AtomicLongArray indices = new AtomicLongArray(INDEX_SLOTS);
 
     /**
@@ -47,6 +62,7 @@ final class SpscLongRing
         }
         this.slots = new long[capacity];
         this.mask = capacity - 1;
+        this.releaseMask = Math.max(1, Math.min(MAX_RELEASE_BATCH, capacity / 8)) - 1;
     }
 
     /**
@@ -79,22 +95,33 @@ final class SpscLongRing
      */
     long poll()
     {
-        final long head = indices.getPlain(HEAD);
+        final long head = indices.getPlain(HEAD_LOCAL);
         if (head >= indices.getPlain(TAIL_CACHE))
         {
             final long tail = indices.getAcquire(TAIL); // LoadLoad: the slot after the tail that published it
             indices.setPlain(TAIL_CACHE, tail);
             if (head >= tail)
             {
+                if (indices.getPlain(HEAD) != head)
+                {
+                    indices.setRelease(HEAD, head); // idle: give back what was read
+                }
                 return EMPTY;
             }
         }
         final long value = slots[(int)head & mask];
-        indices.setRelease(HEAD, head + 1); // the slot is read before the producer may reuse it
+        indices.setPlain(HEAD_LOCAL, head + 1);
+        if (((head + 1) & releaseMask) == 0)
+        {
+            indices.setRelease(HEAD, head + 1); // the slots are read before the producer may reuse them
+        }
         return value;
     }
 
-    /** @return how many elements are queued, as seen by a thread that is neither side (or either, when both are idle). */
+    /**
+     * @return how many elements are queued or read but not yet given back, as seen by a thread that
+     *         is neither side (or either, when both are idle).
+     */
     long size()
     {
         return indices.getAcquire(TAIL) - indices.getAcquire(HEAD);

@@ -49,6 +49,40 @@ class SpscLongRingTest
     }
 
     @Test
+    void shouldGiveSlotsBackOncePerBatchOrWhenEmpty()
+    {
+        final int capacity = 8 * SpscLongRing.MAX_RELEASE_BATCH;
+        final SpscLongRing ring = new SpscLongRing(capacity);
+        for (long value = 1; value <= capacity; value++)
+        {
+            assertTrue(ring.offer(value));
+        }
+        for (long value = 1; value < SpscLongRing.MAX_RELEASE_BATCH; value++)
+        {
+            assertEquals(value, ring.poll());
+        }
+        assertFalse(ring.offer(-1), "a batch read only in part is not given back yet");
+
+        assertEquals(SpscLongRing.MAX_RELEASE_BATCH, ring.poll());
+        for (int i = 0; i < SpscLongRing.MAX_RELEASE_BATCH; i++)
+        {
+            assertTrue(ring.offer(-1 - i), "a whole batch read is given back");
+        }
+        assertFalse(ring.offer(-100));
+
+        for (long value = SpscLongRing.MAX_RELEASE_BATCH + 1; value <= capacity; value++)
+        {
+            assertEquals(value, ring.poll());
+        }
+        for (int i = 0; i < SpscLongRing.MAX_RELEASE_BATCH; i++)
+        {
+            assertEquals(-1 - i, ring.poll());
+        }
+        assertEquals(SpscLongRing.EMPTY, ring.poll());
+        assertEquals(0, ring.size(), "an empty ring gives back everything it read");
+    }
+
+    @Test
     void capacityThatIsNotAPowerOfTwoThrows()
     {
         assertThrows(IllegalArgumentException.class, () -> new SpscLongRing(3));
