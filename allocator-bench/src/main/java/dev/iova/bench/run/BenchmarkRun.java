@@ -123,7 +123,8 @@ public final class BenchmarkRun
             for (final Map.Entry<String, List<PlannedBenchmark>> suite : suites.entrySet())
             {
                 final Path json = dir.resolve(slugs.get(suite.getKey()) + ".json");
-                final ChainedOptionsBuilder options = options(profile, params, json, trialsDir);
+                final ChainedOptionsBuilder options = options(profile, params, json,
+                    forkPath(trialsDir, Path.of("").toAbsolutePath()));
                 new LinkedHashSet<>(suite.getValue().stream().map(PlannedBenchmark::benchmark).toList())
                     .forEach(name -> options.include("^" + Pattern.quote(name) + "$"));
                 final Collection<RunResult> results = new Runner(options.build(), new ProgressOutputFormat(
@@ -162,6 +163,20 @@ public final class BenchmarkRun
         metadata.put("files", files);
         writeMetadata(dir, metadata);
         return new Outcome(dir, List.copyOf(jsonFiles), missing, elapsedSeconds);
+    }
+
+    /**
+     * The path a fork is given for {@code dir}: relative to the working directory the forks share
+     * with this JVM when {@code dir} lies under it, so that the JMH JSON, which records every fork's
+     * arguments, names no folder of the machine that ran it; absolute otherwise.
+     *
+     * @param dir        an absolute path.
+     * @param workingDir this JVM's working directory, absolute.
+     * @return the path to pass to the forks.
+     */
+    static Path forkPath(final Path dir, final Path workingDir)
+    {
+        return dir.startsWith(workingDir) ? workingDir.relativize(dir) : dir;
     }
 
     /**

@@ -77,6 +77,15 @@ class RunCommandTest
     }
 
     @Test
+    void forksShouldGetThePercentilesFolderRelativeToTheirWorkingDirectoryWhenUnderIt()
+    {
+        assertEquals(Path.of("results/r/latency-trials"),
+            BenchmarkRun.forkPath(Path.of("/home/u/repo/results/r/latency-trials"), Path.of("/home/u/repo")));
+        assertEquals(Path.of("/elsewhere/r/latency-trials"),
+            BenchmarkRun.forkPath(Path.of("/elsewhere/r/latency-trials"), Path.of("/home/u/repo")));
+    }
+
+    @Test
     void jmhOptionsShouldCarryTheProfileGcProfilerJsonAddExportsAndThePercentilesFolder()
     {
         final Options options = BenchmarkRun.options(Profile.QUICK, Map.of("liveRanges", List.of("1000", "1000000")),
