@@ -37,11 +37,11 @@ import java.util.regex.Pattern;
  * {@code 120 s + 5 × its estimate} is killed.
  *
  * <h2>Another JMH run on the machine</h2>
- * JMH takes a lock (the file {@code jmh.lock} in {@code java.io.tmpdir}) for the whole of a run, so that two runs never measure
- * at the same time, and refuses to start while another run holds it. On a shared machine that is
- * what we want: the fork waits for the other run to finish (retrying every few seconds, saying so
- * once) instead of disturbing it, up to a limit; after that the gate cannot measure
- * ({@link GateException}, exit code 2). The lock is never overridden.
+ * JMH takes a lock (the file {@code jmh.lock} in {@code java.io.tmpdir}) for the whole of a run,
+ * so that two runs never measure at the same time, and refuses to start while another run holds
+ * it. On a shared machine that is what we want: the fork waits for the other run to finish
+ * (retrying every few seconds, saying so once) instead of disturbing it, up to a limit; after that
+ * the gate cannot measure ({@link GateException}, exit code 2). The lock is never overridden.
  */
 public final class JmhForkRunner implements ForkRunner
 {

@@ -162,7 +162,7 @@ public final class JmhSamplesReader
             alloc = entry.path("secondaryMetrics").path("\u00b7" + ALLOC_NORM);
         }
         return new BenchmarkSamples(benchmark, mode, entry.path("threads").asInt(1), Collections.unmodifiableMap(params),
-            primary.path("scoreUnit").asText(""), forks, number(alloc.path("score")), file.toString());
+            primary.path("scoreUnit").asText(""), forks, JmhJson.number(alloc.path("score")), file.toString());
     }
 
     private static double[][] rawData(final Path file, final String label, final JsonNode rawData) throws GateException
@@ -240,11 +240,6 @@ public final class JmhSamplesReader
                 (iteration + 1) + " of its raw data: expected a positive number");
         }
         return value;
-    }
-
-    private static double number(final JsonNode node)
-    {
-        return JmhJson.number(node);
     }
 
     private static GateException notJmh(final Path file)
