@@ -6,7 +6,7 @@ import dev.iova.cache.RangeCache;
 import dev.iova.cache.RangeCacheStats;
 import dev.iova.internal.DomainAccess;
 import dev.iova.tree.IntervalTree;
-import dev.iova.tree.NodeDescriptor;
+import dev.iova.tree.LeafDescriptor;
 
 /**
  * An I/O virtual address space: hands out ranges of page frame numbers (pfns) and takes them back.
@@ -35,10 +35,12 @@ import dev.iova.tree.NodeDescriptor;
  *
  * <h2>Threads and memory</h2>
  * Every method is safe to call from many threads; the tree is guarded by one monitor (the
- * range caches in {@code dev.iova.cache} keep most calls away from it). Ranges live off-heap,
- * {@value dev.iova.tree.NodeDescriptor#NODE_LENGTH} bytes each, in chunks that grow on demand up
- * to {@link Builder#maxRanges(int)}; {@link #alloc}, {@link #free(long)} and
- * {@link #free(long, long)} allocate nothing on the Java heap once the chunk they need exists.
+ * range caches in {@code dev.iova.cache} keep most calls away from it). Ranges live off-heap in
+ * the leaves of a B-tree, 15 to a {@value dev.iova.tree.LeafDescriptor#LEAF_LENGTH}-byte leaf, in
+ * chunks that grow on demand up to {@link Builder#maxRanges(int)}; {@link #alloc},
+ * {@link #free(long)} and {@link #free(long, long)} allocate nothing on the Java heap once the
+ * chunk they need exists. An {@link OutOfMemoryError} (direct memory) or {@link StackOverflowError}
+ * thrown inside the tree leaves it exactly as it was.
  * {@link #close()} returns all off-heap memory at once.
  *
  * <h2>Range caches</h2>
@@ -63,7 +65,7 @@ public final class IovaDomain implements AutoCloseable
      * The highest pfn a domain can use: pfns are 56-bit (a 68-bit address space with a 4 KiB
      * granule), which frees the node's top byte for its balance and flags.
      */
-    public static final long MAX_PFN = NodeDescriptor.MAX_PFN;
+    public static final long MAX_PFN = LeafDescriptor.MAX_PFN;
 
     /** What {@link #alloc} returns when no range fits: pfn 0, which a domain with {@code startPfn >= 1} never hands out. */
     public static final long NO_ADDRESS = 0L;
@@ -95,10 +97,7 @@ public final class IovaDomain implements AutoCloseable
             throw new IllegalArgumentException(
                 "lastPfn=0x" + Long.toHexString(lastPfn) + " is below startPfn=0x" + Long.toHexString(startPfn));
         }
-        this.tree = builder.linearSearchBaseline ?
-            IntervalTree.linearSearchBaseline(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges,
-                granuleShift >= 32 ? 1 : 1L << (32 - granuleShift)) :
-            new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
+        this.tree = new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
         if (builder.maxCachedPages > 0)
         {
             this.maxCachedPages = builder.maxCachedPages;
@@ -189,7 +188,7 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            tree.free(pfn, 0L, NodeDescriptor.KIND_ALLOCATED);
+            tree.free(pfn, 0L, LeafDescriptor.KIND_ALLOCATED);
         }
     }
 
@@ -211,7 +210,7 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            tree.free(pfn, pages, NodeDescriptor.KIND_ALLOCATED);
+            tree.free(pfn, pages, LeafDescriptor.KIND_ALLOCATED);
         }
     }
 
@@ -365,8 +364,8 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            final int node = tree.find(pfn);
-            return node == IntervalTree.NIL ? null : new IovaRange(tree.loPfn(node), tree.hiPfn(node), tree.isReserved(node));
+            return tree.find(pfn) ?
+                new IovaRange(tree.foundLoPfn(), tree.foundHiPfn(), tree.foundKind() == LeafDescriptor.KIND_RESERVED) : null;
         }
     }
 
@@ -608,12 +607,12 @@ public final class IovaDomain implements AutoCloseable
             synchronized (lock)
             {
                 checkOpen();
-                final long pfn = tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_CACHED);
+                final long pfn = tree.alloc(pages, limitPfn, true, LeafDescriptor.KIND_CACHED);
                 if (pfn == NO_ADDRESS || marker == null || marker.markLive(pfn, sizeClass, hint))
                 {
                     return pfn;
                 }
-                tree.free(pfn, pages, NodeDescriptor.KIND_CACHED);
+                tree.free(pfn, pages, LeafDescriptor.KIND_CACHED);
                 return RangeCache.UNTRACKABLE;
             }
         }
@@ -626,14 +625,14 @@ public final class IovaDomain implements AutoCloseable
             synchronized (lock)
             {
                 checkOpen();
-                final long topPfn = tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_CACHED);
+                final long topPfn = tree.alloc(pages, limitPfn, true, LeafDescriptor.KIND_CACHED);
                 if (topPfn == NO_ADDRESS)
                 {
                     return NO_ADDRESS;
                 }
                 if (marker != null && !marker.markLive(topPfn, sizeClass, hint))
                 {
-                    tree.free(topPfn, pages, NodeDescriptor.KIND_CACHED);
+                    tree.free(topPfn, pages, LeafDescriptor.KIND_CACHED);
                     return RangeCache.UNTRACKABLE;
                 }
                 // Down the aligned block while each slot is free: the highest fit below a slot's
@@ -642,12 +641,12 @@ public final class IovaDomain implements AutoCloseable
                 int ranges = 1;
                 for (long slotPfn = topPfn - pages; slotPfn >= blockPfn && slotPfn >= startPfn; slotPfn -= pages)
                 {
-                    final long pfn = tree.alloc(pages, slotPfn + pages - 1, true, NodeDescriptor.KIND_CACHED);
+                    final long pfn = tree.alloc(pages, slotPfn + pages - 1, true, LeafDescriptor.KIND_CACHED);
                     if (pfn != slotPfn)
                     {
                         if (pfn != NO_ADDRESS)
                         {
-                            tree.free(pfn, pages, NodeDescriptor.KIND_CACHED);
+                            tree.free(pfn, pages, LeafDescriptor.KIND_CACHED);
                         }
                         break;
                     }
@@ -663,7 +662,7 @@ public final class IovaDomain implements AutoCloseable
             synchronized (lock)
             {
                 checkOpen();
-                return tree.alloc(pages, limitPfn, true, NodeDescriptor.KIND_ALLOCATED);
+                return tree.alloc(pages, limitPfn, true, LeafDescriptor.KIND_ALLOCATED);
             }
         }
 
@@ -673,7 +672,7 @@ public final class IovaDomain implements AutoCloseable
             synchronized (lock)
             {
                 checkOpen();
-                tree.free(pfn, pages, NodeDescriptor.KIND_CACHED);
+                tree.free(pfn, pages, LeafDescriptor.KIND_CACHED);
             }
         }
 
@@ -685,9 +684,8 @@ public final class IovaDomain implements AutoCloseable
                 checkOpen();
                 // A range the caches own was rounded up: check it at that length, so that the
                 // tree reports what it is (a double free) rather than a length mismatch.
-                final int node = tree.find(pfn);
-                final boolean cacheOwned = node != IntervalTree.NIL && tree.isCacheOwned(node);
-                tree.free(pfn, cacheOwned ? classPages : pages, NodeDescriptor.KIND_ALLOCATED);
+                final boolean cacheOwned = tree.find(pfn) && tree.foundKind() == LeafDescriptor.KIND_CACHED;
+                tree.free(pfn, cacheOwned ? classPages : pages, LeafDescriptor.KIND_ALLOCATED);
             }
         }
     }
@@ -713,7 +711,7 @@ public final class IovaDomain implements AutoCloseable
     {
         // The highest pfn of a 64-bit address space, capped at the tree's 56-bit pfns. (With a
         // 1-byte granule, -1L >>> 0 is -1, not 2^64 - 1: every granule below 2^8 hits the cap.)
-        return granuleShift < Long.SIZE - NodeDescriptor.PFN_BITS ? MAX_PFN : Math.min(MAX_PFN, -1L >>> granuleShift);
+        return granuleShift < Long.SIZE - LeafDescriptor.PFN_BITS ? MAX_PFN : Math.min(MAX_PFN, -1L >>> granuleShift);
     }
 
     private static final long UNSET = -1L;
@@ -745,7 +743,6 @@ public final class IovaDomain implements AutoCloseable
         private int magazineRanges = DEFAULT_MAGAZINE_RANGES;
         private int depotMagazines = DEFAULT_DEPOT_MAGAZINES;
         private int cacheStripes;
-        private boolean linearSearchBaseline;
 
         private Builder()
         {
@@ -888,22 +885,6 @@ public final class IovaDomain implements AutoCloseable
                 throw new IllegalArgumentException("cacheStripes=" + cacheStripes + " must be a power of two in [1, 1024]");
             }
             this.cacheStripes = cacheStripes;
-            return this;
-        }
-
-        /**
-         * A benchmark baseline, never for production: turns the tree's gap augmentation off and
-         * searches as Linux's {@code iova.c} does, linearly down from a cached node (one for
-         * limits below 4 GiB, one above) with one retry from the top. A request then costs O(n)
-         * in the worst case, and placements are Linux's first fit from the cached node, not the
-         * highest fit (so a trace's pfn digest differs). Every other behaviour is the same.
-         *
-         * @param linearSearchBaseline true for the baseline.
-         * @return this builder.
-         */
-        public Builder linearSearchBaseline(final boolean linearSearchBaseline)
-        {
-            this.linearSearchBaseline = linearSearchBaseline;
             return this;
         }
 

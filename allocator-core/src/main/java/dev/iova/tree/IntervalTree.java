@@ -1,149 +1,288 @@
 package dev.iova.tree;
 
+import org.agrona.UnsafeApi;
+
 /**
- * An off-heap AVL tree of disjoint pfn ranges, augmented so that the highest free position
- * for any request is found in O(log n), and the engine behind {@code dev.iova.IovaDomain}.
+ * An off-heap B-tree of disjoint pfn ranges, augmented with the largest free gap of every
+ * subtree, so that the highest free position for any request is found in O(log n): the engine
+ * behind {@code dev.iova.IovaDomain}.
  *
  * <h2>Shape</h2>
- * Every node is one range, allocated or reserved, keyed by its first pfn. Each node also owns
- * the free gap just below it, {@code [gapLoPfn, loPfn - 1]}, where {@code gapLoPfn} is the
- * predecessor's {@code hiPfn + 1}. An <em>anchor</em> node at {@code lastPfn + 1} (as Linux's
- * {@code IOVA_ANCHOR}) owns the gap at the top, so every free pfn belongs to exactly one node's
- * gap. Each node keeps two maxima over its subtree's gaps: the longest gap (for unaligned
- * requests) and the largest size-aligned request that fits ({@link Gaps}), which is exact.
+ * Leaves ({@link LeafDescriptor}) hold up to 15 ranges in ascending order; inner nodes
+ * ({@link InnerDescriptor}) hold up to 16 children, each with a separator and two maxima over
+ * its subtree's gaps: the longest gap (unaligned requests) and the largest size-aligned request
+ * that fits in one gap ({@link Gaps#alignedFitPages}), which is exact. Every range owns the
+ * free gap just below it; an <em>anchor</em> range at {@code lastPfn + 1} (Linux's
+ * {@code IOVA_ANCHOR}) owns the gap at the top, so every free pfn is in exactly one gap and every
+ * gap is inside one leaf. All leaves are at the same depth.
  *
  * <h2>Search: highest fit below a limit</h2>
- * One descent from the root splits the nodes at {@code limitPfn + 1}: nodes whose gap lies
- * entirely at or below the limit are pushed on a stack as the descent turns right past them;
- * the lowest node above the limit, the last one the descent turns left at, owns the one gap that
- * straddles the limit. That gap, clipped to the limit, is tried first (it is the highest); then
- * the stack is popped, highest first: each popped node's own gap, then its left subtree, which
- * holds only gaps between it and the previous stack entry. A left subtree is entered only when
- * its maximum says a gap in it fits, and then a second descent goes straight to the highest
- * fitting gap. Two root-to-leaf paths and one pass over a stack of at most the tree's height:
- * O(log n), whether the request fits or not, however the space is fragmented.
+ * One descent by {@code limitPfn + 1} reaches the leaf holding the gap that straddles the limit.
+ * That gap, clipped to the limit, is tried first, then the leaf's gaps below it, highest first.
+ * Then the path is climbed back: at each level the children left of the path, right to left,
+ * are checked by their maximum, and the first that fits is entered; from there, a second descent
+ * takes the rightmost child whose maximum fits, down to the leaf, whose highest fitting gap is
+ * the answer. Two root-to-leaf paths and one pass over at most 16 children per level: O(log n),
+ * whether the request fits or not, however the space is fragmented.
  *
  * <h2>Updates</h2>
- * Insert and delete are AVL's, done iteratively over an explicit root-to-node path: going back
- * up it, each node rebalances and recomputes its height and maxima from its own gap and its
- * children. Inserting or deleting a range changes the gap of its successor, which is always on
- * that path (or is the node that replaces the deleted one), so the same pass repairs it. The
- * pass stops at the first node that neither rotates nor changes, once the changed gap's owner is
- * behind it: nothing above can change.
+ * Placing a range splits one gap in one leaf: the range is inserted before the gap's owner, and
+ * the leaf's maxima are recomputed and stored in its parent's slot, then up the path until a
+ * slot does not change. A full leaf splits (at the insertion point when it is at either end, so
+ * that ascending or descending fills leave full leaves; else in the middle) and the split climbs
+ * as far as full inner nodes go. Removing a range merges its pages and its gap into the next
+ * range's gap; when it was a leaf's last range, the next leaf's first gap grows, so that leaf's
+ * {@code gapLoPfn}, the separators above it and its maxima are repaired along its own path. A leaf
+ * or inner node left with fewer than a quarter of its capacity merges with a sibling or takes some
+ * of its entries.
+ *
+ * <h2>Faults</h2>
+ * Every update first makes room for every node it may need ({@link SlabStore#reserve}) and touches
+ * the stack deeper than it will go ({@link StackReserve}); only then does it write. An
+ * {@link OutOfMemoryError} or {@link StackOverflowError} therefore leaves the tree as it was. No
+ * update recurses.
  *
  * <p>Not thread-safe: {@code IovaDomain} serialises every call.
  */
 public final class IntervalTree
 {
-    /** The index that means "no node". */
-    public static final int NIL = NodeDescriptor.NIL;
-
-    /** The most nodes a tree can address (indexes are positive ints; slot 0 is {@link #NIL}). */
+    /** The most ranges a tree can hold, the anchor included. */
     public static final int MAX_NODES = 1 << 30;
 
-    /** Default nodes per off-heap chunk: 16 Ki nodes, 768 KiB. */
+    /** Default ranges per off-heap chunk step: leaves grow 2,048 (512 KiB) at a time. */
     public static final int DEFAULT_CHUNK_NODES = 1 << 14;
 
     /** Returned by {@link #alloc} when nothing fits; pfn 0 is never handed out. */
     public static final long NO_ADDRESS = 0L;
 
-    /** An AVL tree of 2^30 nodes is at most 44 high; the descent stack has room to spare. */
-    private static final int MAX_HEIGHT = 64;
+    private static final int LEAF_CAPACITY = LeafDescriptor.CAPACITY;
+    private static final int INNER_CAPACITY = InnerDescriptor.CAPACITY;
+    /** A leaf or inner node below this after a removal merges with or takes from a sibling. */
+    private static final int LEAF_MIN = 4;
+    private static final int INNER_MIN = 4;
+    /** Two siblings merge when together they hold at most this; otherwise they even out (no split-merge ping-pong). */
+    private static final int LEAF_MERGE_MAX = 11;
+    private static final int INNER_MERGE_MAX = 12;
+    /** Inner levels: non-root inner nodes keep at least 4 children, so 2^30 ranges need at most 15. */
+    private static final int MAX_LEVELS = 24;
 
-    private final NodeStore store;
-    /** False only for the benchmark baseline: no subtree maxima, Linux's linear search. */
-    private final boolean augmented;
-    private final LinearSearchBaseline linearBaseline;
-    private int lastInsertedNode = NIL;
+    private static final long GAP_LO = LeafDescriptor.GAP_LO_PFN_OFFSET;
+    private static final long LO = LeafDescriptor.LO_PFN_OFFSET;
+    private static final long HI = LeafDescriptor.HI_KIND_OFFSET;
+    private static final long PFN_MASK = LeafDescriptor.PFN_MASK;
+    private static final long CHILD = InnerDescriptor.CHILD_OFFSET;
+    private static final long SEP = InnerDescriptor.SEP_PFN_OFFSET;
+    private static final long MAX_GAP = InnerDescriptor.MAX_GAP_PAGES_OFFSET;
+    private static final long MAX_FIT = InnerDescriptor.MAX_FIT_PAGES_OFFSET;
+
+    private final SlabStore leaves;
+    private final SlabStore inners;
     private final long startPfn;
     private final long lastPfn;
-    private final int anchor;
-    private final int[] descentStack = new int[MAX_HEIGHT];
-    /** Root-to-node path of the insert or delete in progress: path[0] is the root. */
-    private final int[] path = new int[MAX_HEIGHT];
-    /** Set by {@link #rebalance(int)}: whether the node's height or maxima changed, or it rotated. */
-    private boolean rebalanceChanged;
+    private final long maxEntries;
+    /** Root-to-leaf path of the last descent: the inner node and the child index taken at each level. */
+    private final int[] pathNode = new int[MAX_LEVELS];
+    private final int[] pathIdx = new int[MAX_LEVELS];
+    /** A second path, to the leaf after the one a removal emptied the end of. */
+    private final int[] nextNode = new int[MAX_LEVELS];
+    private final int[] nextIdx = new int[MAX_LEVELS];
+    /** Scratch for splits: one more entry than a node holds. */
+    private final long[] scratchA = new long[INNER_CAPACITY + 1];
+    private final long[] scratchB = new long[INNER_CAPACITY + 1];
+    private final long[] scratchC = new long[INNER_CAPACITY + 1];
+    private final long[] scratchD = new long[INNER_CAPACITY + 1];
     private int root;
+    /** Inner levels above the leaves: 0 when the root is a leaf. */
+    private int innerLevels;
+    /** Out-parameters of the summarise methods. */
+    private long summaryGap;
+    private long summaryFit;
+    private long entries;
     private long allocatedRanges;
     private long reservedRanges;
+    /** The range {@link #find} found. */
+    private long foundLoPfn;
+    private long foundHiKind;
 
     /**
      * @param startPfn   the lowest pfn handed out, at least 1.
-     * @param lastPfn    the highest pfn handed out, at most {@link NodeDescriptor#MAX_PFN}.
+     * @param lastPfn    the highest pfn handed out, at most {@link LeafDescriptor#MAX_PFN}.
      * @param maxRanges  the most ranges (allocated plus reserved) live at once.
-     * @param chunkNodes nodes per off-heap chunk, a power of two.
+     * @param chunkNodes ranges per growth step of the off-heap memory, a power of two.
      */
     public IntervalTree(final long startPfn, final long lastPfn, final int maxRanges, final int chunkNodes)
     {
-        this(startPfn, lastPfn, maxRanges, chunkNodes, 0);
-    }
-
-    /**
-     * A benchmark baseline: the same tree without the gap augmentation, searched as Linux's
-     * {@code iova.c} does, linearly from a cached node (see {@code LinearSearchBaseline}).
-     * Never for production: a request can cost O(n), and placements depend on history.
-     *
-     * @param startPfn    the lowest pfn handed out, at least 1.
-     * @param lastPfn     the highest pfn handed out, at most {@link NodeDescriptor#MAX_PFN}.
-     * @param maxRanges   the most ranges (allocated plus reserved) live at once.
-     * @param chunkNodes  nodes per off-heap chunk, a power of two.
-     * @param dma32EndPfn the first pfn at or above 4 GiB, which splits Linux's two cached nodes.
-     * @return a tree whose {@code alloc} walks like Linux's.
-     */
-    public static IntervalTree linearSearchBaseline(
-        final long startPfn, final long lastPfn, final int maxRanges, final int chunkNodes, final long dma32EndPfn)
-    {
-        return new IntervalTree(startPfn, lastPfn, maxRanges, chunkNodes, Math.max(1, dma32EndPfn));
-    }
-
-    private IntervalTree(final long startPfn, final long lastPfn, final int maxRanges, final int chunkNodes, final long dma32EndPfn)
-    {
-        if (startPfn < 1 || lastPfn < startPfn || lastPfn > NodeDescriptor.MAX_PFN)
+        if (startPfn < 1 || lastPfn < startPfn || lastPfn > LeafDescriptor.MAX_PFN)
         {
-            throw new IllegalArgumentException("need 1 <= startPfn <= lastPfn <= 0x" + Long.toHexString(NodeDescriptor.MAX_PFN) +
+            throw new IllegalArgumentException("need 1 <= startPfn <= lastPfn <= 0x" + Long.toHexString(LeafDescriptor.MAX_PFN) +
                 ", got startPfn=0x" + Long.toHexString(startPfn) + " lastPfn=0x" + Long.toHexString(lastPfn));
         }
         if (maxRanges < 1 || maxRanges > MAX_NODES - 2)
         {
             throw new IllegalArgumentException("maxRanges=" + maxRanges + " must be in [1, " + (MAX_NODES - 2) + "]");
         }
+        if (Integer.bitCount(chunkNodes) != 1)
+        {
+            throw new IllegalArgumentException("chunkNodes=" + chunkNodes + " must be a power of two");
+        }
         this.startPfn = startPfn;
         this.lastPfn = lastPfn;
-        this.store = new NodeStore(chunkNodes, maxRanges + 1);
-        this.anchor = store.allocate();
-        store.setLoPfn(anchor, lastPfn + 1);
-        store.setHiPfn(anchor, lastPfn + 1);
-        store.setGapWord(anchor, NodeDescriptor.gapWord(startPfn, 1, NodeDescriptor.KIND_RESERVED));
-        this.augmented = dma32EndPfn == 0;
-        update(anchor);
-        root = anchor;
-        this.linearBaseline = augmented ? null : new LinearSearchBaseline(this, store, dma32EndPfn);
+        this.maxEntries = maxRanges + 1L;
+        final int leafChunk = Math.max(1, chunkNodes >>> 3);
+        this.leaves = new SlabStore(LeafDescriptor.LEAF_LENGTH, leafChunk);
+        this.inners = new SlabStore(InnerDescriptor.INNER_LENGTH, Math.max(1, leafChunk >>> 3));
+        leaves.reserve(1);
+        root = leaves.allocate();
+        final long a = leaves.address(root);
+        UnsafeApi.putInt(a + LeafDescriptor.COUNT_OFFSET, 1);
+        UnsafeApi.putLong(a + GAP_LO, startPfn);
+        UnsafeApi.putLong(a + LO, lastPfn + 1);
+        UnsafeApi.putLong(a + HI, (lastPfn + 1) | LeafDescriptor.KIND_RESERVED);
+        entries = 1;
     }
 
-    int anchorNode()
+    // ---------------------------------------------------------------------------------------------
+    // Leaf and inner node accessors, by address
+    // ---------------------------------------------------------------------------------------------
+
+    private static int count(final long address)
     {
-        return anchor;
+        return UnsafeApi.getInt(address);
     }
 
-    int rootNode()
+    private static void setCount(final long address, final int count)
     {
-        return root;
+        UnsafeApi.putInt(address, count);
     }
 
-    long startPfn()
+    private static long lo(final long leaf, final int i)
     {
-        return startPfn;
+        return UnsafeApi.getLong(leaf + LO + ((long)i << 3));
     }
 
-    int lastInsertedNode()
+    private static long hiKind(final long leaf, final int i)
     {
-        return lastInsertedNode;
+        return UnsafeApi.getLong(leaf + HI + ((long)i << 3));
     }
 
-    /** @return whether the tree keeps its subtree maxima and searches with them (false only for the baseline). */
-    public boolean isAugmented()
+    private static long hi(final long leaf, final int i)
     {
-        return augmented;
+        return hiKind(leaf, i) & PFN_MASK;
+    }
+
+    private static void setEntry(final long leaf, final int i, final long loPfn, final long hiKind)
+    {
+        UnsafeApi.putLong(leaf + LO + ((long)i << 3), loPfn);
+        UnsafeApi.putLong(leaf + HI + ((long)i << 3), hiKind);
+    }
+
+    /** @return the first pfn of the gap below range {@code i} of a leaf. */
+    private static long gapLo(final long leaf, final int i)
+    {
+        return i == 0 ? UnsafeApi.getLong(leaf + GAP_LO) : hi(leaf, i - 1) + 1;
+    }
+
+    private static int child(final long inner, final int i)
+    {
+        return UnsafeApi.getInt(inner + CHILD + ((long)i << 2));
+    }
+
+    private static long sep(final long inner, final int i)
+    {
+        return UnsafeApi.getLong(inner + SEP + ((long)i << 3));
+    }
+
+    private static long maxGap(final long inner, final int i)
+    {
+        return UnsafeApi.getLong(inner + MAX_GAP + ((long)i << 3));
+    }
+
+    private static long maxFit(final long inner, final int i)
+    {
+        return UnsafeApi.getLong(inner + MAX_FIT + ((long)i << 3));
+    }
+
+    private static void setSlot(final long inner, final int i, final int child, final long sepPfn, final long gap, final long fit)
+    {
+        UnsafeApi.putInt(inner + CHILD + ((long)i << 2), child);
+        UnsafeApi.putLong(inner + SEP + ((long)i << 3), sepPfn);
+        UnsafeApi.putLong(inner + MAX_GAP + ((long)i << 3), gap);
+        UnsafeApi.putLong(inner + MAX_FIT + ((long)i << 3), fit);
+    }
+
+    private static void setMaxima(final long inner, final int i, final long gap, final long fit)
+    {
+        UnsafeApi.putLong(inner + MAX_GAP + ((long)i << 3), gap);
+        UnsafeApi.putLong(inner + MAX_FIT + ((long)i << 3), fit);
+    }
+
+    private static void copySlot(final long from, final int i, final long to, final int j)
+    {
+        setSlot(to, j, child(from, i), sep(from, i), maxGap(from, i), maxFit(from, i));
+    }
+
+    /** Sets {@link #summaryGap} and {@link #summaryFit} to a leaf's maxima. */
+    private void summarizeLeaf(final long leaf)
+    {
+        final int count = count(leaf);
+        long gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
+        long bestGap = 0;
+        long bestFit = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final long loPfn = lo(leaf, i);
+            final long gapPages = loPfn - gapLoPfn;
+            if (gapPages > bestGap)
+            {
+                bestGap = gapPages;
+            }
+            if (gapPages > bestFit) // the aligned fit of a gap is at most its length
+            {
+                bestFit = Math.max(bestFit, Gaps.alignedFitPages(gapLoPfn, loPfn - 1));
+            }
+            gapLoPfn = hi(leaf, i) + 1;
+        }
+        summaryGap = bestGap;
+        summaryFit = bestFit;
+    }
+
+    /** Sets {@link #summaryGap} and {@link #summaryFit} to an inner node's maxima over its children. */
+    private void summarizeInner(final long inner)
+    {
+        final int count = count(inner);
+        long bestGap = 0;
+        long bestFit = 0;
+        for (int i = 0; i < count; i++)
+        {
+            bestGap = Math.max(bestGap, maxGap(inner, i));
+            bestFit = Math.max(bestFit, maxFit(inner, i));
+        }
+        summaryGap = bestGap;
+        summaryFit = bestFit;
+    }
+
+    /**
+     * Descends by {@code pfn}, recording the path: at each level the last child whose separator
+     * is at or below {@code pfn}.
+     *
+     * @return the leaf whose ranges and gaps cover {@code pfn}.
+     */
+    private int descend(final long pfn)
+    {
+        int node = root;
+        for (int level = 0, levels = innerLevels; level < levels; level++)
+        {
+            final long inner = inners.address(node);
+            int i = count(inner) - 1;
+            while (i > 0 && sep(inner, i) > pfn)
+            {
+                i--;
+            }
+            pathNode[level] = node;
+            pathIdx[level] = i;
+            node = child(inner, i);
+        }
+        return node;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -156,11 +295,11 @@ public final class IntervalTree
      * @param pages       at least 1.
      * @param limitPfn    highest pfn the range may use (inclusive), in {@code [startPfn, lastPfn]}.
      * @param sizeAligned align the first pfn to {@code pages} rounded up to a power of two.
-     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or no node is left.
+     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or the tree is full.
      */
     public long alloc(final long pages, final long limitPfn, final boolean sizeAligned)
     {
-        return alloc(pages, limitPfn, sizeAligned, NodeDescriptor.KIND_ALLOCATED);
+        return alloc(pages, limitPfn, sizeAligned, LeafDescriptor.KIND_ALLOCATED);
     }
 
     /**
@@ -169,111 +308,287 @@ public final class IntervalTree
      * @param pages       at least 1.
      * @param limitPfn    highest pfn the range may use (inclusive), in {@code [startPfn, lastPfn]}.
      * @param sizeAligned align the first pfn to {@code pages} rounded up to a power of two.
-     * @param kind        {@link NodeDescriptor#KIND_ALLOCATED} or {@link NodeDescriptor#KIND_CACHED}.
-     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or no node is left.
+     * @param kind        {@link LeafDescriptor#KIND_ALLOCATED} or {@link LeafDescriptor#KIND_CACHED}.
+     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or the tree is full.
+     * @throws OutOfMemoryError when direct memory for a new node runs out; the tree is then unchanged.
      */
     public long alloc(final long pages, final long limitPfn, final boolean sizeAligned, final long kind)
     {
-        if (pages > limitPfn - startPfn + 1)
+        if (pages > limitPfn - startPfn + 1 || entries >= maxEntries)
         {
             return NO_ADDRESS;
         }
-        if (!augmented)
-        {
-            return linearBaseline.alloc(pages, limitPfn, sizeAligned, kind);
-        }
         final long alignPages = sizeAligned ? Gaps.sizeAlignment(pages) : 1;
-        final NodeStore store = this.store;
-
-        // Split at limitPfn + 1: the path's right turns are stacked, its last left turn owns the straddling gap.
-        final int[] stack = descentStack;
-        int depth = 0;
-        int straddling = NIL;
-        int node = root;
-        while (node != NIL)
+        final long splitPfn = limitPfn + 1;
+        final int leaf = descend(splitPfn);
+        final long a = leaves.address(leaf);
+        final int count = count(a);
+        int k = count;
+        while (k > 0 && lo(a, k - 1) > splitPfn)
         {
-            if (store.loPfn(node) > limitPfn + 1)
-            {
-                straddling = node;
-                node = store.left(node);
-            }
-            else
-            {
-                stack[depth++] = node;
-                node = store.right(node);
-            }
+            k--;
         }
-
-        if (straddling != NIL)
+        // Range k (if any) starts above the limit: its gap is the one that may straddle it.
+        if (k < count)
         {
-            final long pfn = Gaps.highestFit(store.gapLoPfn(straddling), limitPfn, pages, alignPages);
+            final long pfn = Gaps.highestFit(gapLo(a, k), limitPfn, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(straddling, pfn, pages, kind);
+                return insertAllocated(leaf, k, pfn, pages, kind);
             }
         }
-        while (depth > 0)
+        for (int j = k - 1; j >= 0; j--)
         {
-            final int candidate = stack[--depth];
-            final long pfn = Gaps.highestFit(store.gapLoPfn(candidate), store.loPfn(candidate) - 1, pages, alignPages);
+            final long pfn = Gaps.highestFit(gapLo(a, j), lo(a, j) - 1, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(candidate, pfn, pages, kind);
+                return insertAllocated(leaf, j, pfn, pages, kind);
             }
-            final int left = store.left(candidate);
-            if (subtreeFits(left, pages, sizeAligned))
+        }
+        return allocLeftOfPath(pages, alignPages, sizeAligned ? MAX_FIT : MAX_GAP, kind);
+    }
+
+    /** Climbs the path of the last descent, entering the first subtree left of it whose maximum fits. */
+    private long allocLeftOfPath(final long pages, final long alignPages, final long maxOffset, final long kind)
+    {
+        for (int level = innerLevels - 1; level >= 0; level--)
+        {
+            final long inner = inners.address(pathNode[level]);
+            for (int c = pathIdx[level] - 1; c >= 0; c--)
             {
-                return allocInSubtree(left, pages, alignPages, sizeAligned, kind);
+                if (UnsafeApi.getLong(inner + maxOffset + ((long)c << 3)) >= pages)
+                {
+                    pathIdx[level] = c;
+                    return allocInSubtree(level + 1, child(inner, c), pages, alignPages, maxOffset, kind);
+                }
             }
         }
         return NO_ADDRESS;
     }
 
-    private boolean subtreeFits(final int node, final long pages, final boolean sizeAligned)
-    {
-        return (sizeAligned ? store.maxFitPages(node) : store.maxGapPages(node)) >= pages;
-    }
-
     /** Descends a subtree known to hold a fitting gap (all of it below the limit) to the highest one. */
-    private long allocInSubtree(final int subtree, final long pages, final long alignPages, final boolean sizeAligned, final long kind)
+    private long allocInSubtree(
+        final int fromLevel, final int subtree, final long pages, final long alignPages, final long maxOffset, final long kind)
     {
-        final NodeStore store = this.store;
         int node = subtree;
-        while (node != NIL)
+        for (int level = fromLevel; level < innerLevels; level++)
         {
-            final int right = store.right(node);
-            if (subtreeFits(right, pages, sizeAligned))
+            final long inner = inners.address(node);
+            int c = count(inner) - 1;
+            while (c >= 0 && UnsafeApi.getLong(inner + maxOffset + ((long)c << 3)) < pages)
             {
-                node = right;
-                continue;
+                c--;
             }
-            final long pfn = Gaps.highestFit(store.gapLoPfn(node), store.loPfn(node) - 1, pages, alignPages);
+            if (c < 0)
+            {
+                throw brokenAugmentation(pages);
+            }
+            pathNode[level] = node;
+            pathIdx[level] = c;
+            node = child(inner, c);
+        }
+        final long a = leaves.address(node);
+        for (int j = count(a) - 1; j >= 0; j--)
+        {
+            final long pfn = Gaps.highestFit(gapLo(a, j), lo(a, j) - 1, pages, alignPages);
             if (pfn != Gaps.NO_FIT)
             {
-                return insertInGapOf(node, pfn, pages, kind);
+                return insertAllocated(node, j, pfn, pages, kind);
             }
-            node = store.left(node);
         }
-        throw new IllegalStateException("gap augmentation is broken: subtree of node " + subtree + " claims a fit for " + pages +
+        throw brokenAugmentation(pages);
+    }
+
+    private static IllegalStateException brokenAugmentation(final long pages)
+    {
+        return new IllegalStateException("gap augmentation is broken: a subtree claims a fit for " + pages +
             " pages that no gap holds");
     }
 
-    /** Inserts the allocation {@code [pfn, pfn + pages - 1]}, which lies in the gap below {@code owner}. */
-    long insertInGapOf(final int owner, final long pfn, final long pages, final long kind)
+    private long insertAllocated(final int leaf, final int j, final long pfn, final long pages, final long kind)
     {
-        final int node = store.allocate();
-        if (node == NIL)
-        {
-            return NO_ADDRESS;
-        }
-        store.setLoPfn(node, pfn);
-        store.setHiPfn(node, pfn + pages - 1);
-        store.setGapWord(node, NodeDescriptor.gapWord(store.gapLoPfn(owner), 1, kind));
-        store.setGapLoPfn(owner, pfn + pages);
-        insertNode(node, pfn, owner);
+        prepareInsert(1);
+        insertAt(leaf, j, pfn, (pfn + pages - 1) | kind);
         allocatedRanges++;
-        lastInsertedNode = node;
         return pfn;
+    }
+
+    /** Makes room for {@code inserts} insertions and touches the stack: the only step that may throw. */
+    private void prepareInsert(final int inserts)
+    {
+        StackReserve.touch();
+        leaves.reserve(inserts);
+        inners.reserve(inserts * (innerLevels + 1) + 1);
+    }
+
+    /**
+     * Inserts a range before range {@code j} of {@code leaf}, in the gap that range owns; the
+     * path of the last descent must lead to {@code leaf}. Room was made by {@link #prepareInsert}.
+     */
+    private void insertAt(final int leaf, final int j, final long loPfn, final long hiKind)
+    {
+        final long a = leaves.address(leaf);
+        final int count = count(a);
+        entries++;
+        if (count < LEAF_CAPACITY)
+        {
+            for (int i = count; i > j; i--)
+            {
+                setEntry(a, i, lo(a, i - 1), hiKind(a, i - 1));
+            }
+            setEntry(a, j, loPfn, hiKind);
+            setCount(a, count + 1);
+            summarizeLeaf(a);
+            repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
+            return;
+        }
+        splitLeaf(leaf, a, j, loPfn, hiKind);
+    }
+
+    /** Splits a full leaf while inserting a range into it, then hands the new right half to the parent. */
+    private void splitLeaf(final int leaf, final long a, final int j, final long loPfn, final long hiKind)
+    {
+        final long[] los = scratchA;
+        final long[] his = scratchB;
+        for (int i = 0, s = 0; i <= LEAF_CAPACITY; i++)
+        {
+            if (i == j)
+            {
+                los[i] = loPfn;
+                his[i] = hiKind;
+            }
+            else
+            {
+                los[i] = lo(a, s);
+                his[i] = hiKind(a, s);
+                s++;
+            }
+        }
+        // At an end, split at the insertion point: ascending and descending fills then leave full leaves.
+        final int leftCount = j == 0 ? 1 : j == LEAF_CAPACITY - 1 ? LEAF_CAPACITY : (LEAF_CAPACITY + 1) / 2;
+        final int right = leaves.allocate();
+        final long b = leaves.address(right);
+        for (int i = 0; i < leftCount; i++)
+        {
+            setEntry(a, i, los[i], his[i]);
+        }
+        for (int i = leftCount; i <= LEAF_CAPACITY; i++)
+        {
+            setEntry(b, i - leftCount, los[i], his[i]);
+        }
+        setCount(a, leftCount);
+        setCount(b, LEAF_CAPACITY + 1 - leftCount);
+        final long rightSep = (his[leftCount - 1] & PFN_MASK) + 1;
+        UnsafeApi.putLong(b + GAP_LO, rightSep);
+        summarizeLeaf(a);
+        final long leftGap = summaryGap;
+        final long leftFit = summaryFit;
+        summarizeLeaf(b);
+        addSibling(innerLevels - 1, leftGap, leftFit, right, rightSep, summaryGap, summaryFit);
+    }
+
+    /**
+     * The child on the path at {@code level} was split: stores its new maxima and inserts its
+     * new right sibling after it, splitting full inner nodes upward and growing a new root when
+     * the old one splits.
+     */
+    private void addSibling(
+        int level, long leftGap, long leftFit, int sibling, long siblingSep, long siblingGap, long siblingFit)
+    {
+        while (level >= 0)
+        {
+            final int node = pathNode[level];
+            final long inner = inners.address(node);
+            final int count = count(inner);
+            final int idx = pathIdx[level];
+            if (count < INNER_CAPACITY)
+            {
+                for (int i = count; i > idx + 1; i--)
+                {
+                    copySlot(inner, i - 1, inner, i);
+                }
+                setMaxima(inner, idx, leftGap, leftFit);
+                setSlot(inner, idx + 1, sibling, siblingSep, siblingGap, siblingFit);
+                setCount(inner, count + 1);
+                summarizeInner(inner);
+                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+                return;
+            }
+            // Split this node too: 17 children, 9 stay, 8 move to a new right sibling.
+            final long[] children = scratchA;
+            final long[] seps = scratchB;
+            final long[] gaps = scratchC;
+            final long[] fits = scratchD;
+            for (int i = 0, s = 0; i <= INNER_CAPACITY; i++)
+            {
+                if (i == idx + 1)
+                {
+                    children[i] = sibling;
+                    seps[i] = siblingSep;
+                    gaps[i] = siblingGap;
+                    fits[i] = siblingFit;
+                }
+                else
+                {
+                    children[i] = child(inner, s);
+                    seps[i] = sep(inner, s);
+                    gaps[i] = i == idx ? leftGap : maxGap(inner, s);
+                    fits[i] = i == idx ? leftFit : maxFit(inner, s);
+                    s++;
+                }
+            }
+            final int leftCount = (INNER_CAPACITY + 2) / 2;
+            final int right = inners.allocate();
+            final long b = inners.address(right);
+            for (int i = 0; i < leftCount; i++)
+            {
+                setSlot(inner, i, (int)children[i], seps[i], gaps[i], fits[i]);
+            }
+            for (int i = leftCount; i <= INNER_CAPACITY; i++)
+            {
+                setSlot(b, i - leftCount, (int)children[i], seps[i], gaps[i], fits[i]);
+            }
+            setCount(inner, leftCount);
+            setCount(b, INNER_CAPACITY + 1 - leftCount);
+            summarizeInner(inner);
+            leftGap = summaryGap;
+            leftFit = summaryFit;
+            summarizeInner(b);
+            sibling = right;
+            siblingSep = seps[leftCount];
+            siblingGap = summaryGap;
+            siblingFit = summaryFit;
+            level--;
+        }
+        // The root split: a new root above the two halves.
+        final int newRoot = inners.allocate();
+        final long r = inners.address(newRoot);
+        setSlot(r, 0, root, startPfn, leftGap, leftFit);
+        setSlot(r, 1, sibling, siblingSep, siblingGap, siblingFit);
+        setCount(r, 2);
+        root = newRoot;
+        innerLevels++;
+    }
+
+    /**
+     * Stores a child's new maxima in its slot at {@code level} of a path, then its node's maxima
+     * one level up, and so on, until a slot already holds what it would get.
+     */
+    private void repairUp(final int[] nodes, final int[] idxs, final int fromLevel, long gap, long fit)
+    {
+        for (int level = fromLevel; level >= 0; level--)
+        {
+            final long inner = inners.address(nodes[level]);
+            final int c = idxs[level];
+            if (maxGap(inner, c) == gap && maxFit(inner, c) == fit)
+            {
+                return;
+            }
+            setMaxima(inner, c, gap, fit);
+            summarizeInner(inner);
+            gap = summaryGap;
+            fit = summaryFit;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -285,114 +600,397 @@ public final class IntervalTree
      *
      * @param pfn   any pfn of the allocation when {@code pages == 0}; its first pfn otherwise.
      * @param pages 0 to free whatever holds {@code pfn}; otherwise the exact length expected.
-     * @param kind  the kind the range must have: {@link NodeDescriptor#KIND_ALLOCATED} or
-     *              {@link NodeDescriptor#KIND_CACHED}.
+     * @param kind  the kind the range must have: {@link LeafDescriptor#KIND_ALLOCATED} or
+     *              {@link LeafDescriptor#KIND_CACHED}.
      * @throws IllegalArgumentException when no allocation of that kind matches; the tree is then unchanged.
      */
     public void free(final long pfn, final long pages, final long kind)
     {
-        // One descent finds the node and its successor (the last node the path turned left at,
-        // unless the node has a right subtree), which inherits the freed range as gap.
-        final NodeStore store = this.store;
-        final int[] path = this.path;
-        int depth = 0;
-        int successor = NIL;
-        int node = root;
-        while (node != NIL)
+        final int leaf = descend(pfn);
+        final long a = leaves.address(leaf);
+        int j = count(a) - 1;
+        while (j >= 0 && lo(a, j) > pfn)
         {
-            if (pfn < store.loPfn(node))
-            {
-                successor = node;
-                path[depth++] = node;
-                node = store.left(node);
-            }
-            else if (pfn > store.hiPfn(node))
-            {
-                path[depth++] = node;
-                node = store.right(node);
-            }
-            else
-            {
-                break;
-            }
+            j--;
         }
-        if (node == NIL || node == anchor)
+        final long hiKind = j >= 0 ? hiKind(a, j) : 0;
+        final long hiPfn = hiKind & PFN_MASK;
+        if (j < 0 || pfn > hiPfn || pfn > lastPfn)
         {
             throw new IllegalArgumentException("no allocation holds pfn=0x" + Long.toHexString(pfn) +
                 " (never allocated, already freed, or outside the domain)");
         }
-        final long loPfn = store.loPfn(node);
-        final long hiPfn = store.hiPfn(node);
-        if (store.isReserved(node))
+        final long loPfn = lo(a, j);
+        final long rangeKind = hiKind & LeafDescriptor.KIND_MASK;
+        if (pages != 0 && (loPfn != pfn || hiPfn - loPfn + 1 != pages) || rangeKind != kind)
         {
-            throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in reserved range [0x" +
+            throw badFree(pfn, pages, kind, loPfn, hiPfn, rangeKind);
+        }
+        StackReserve.touch();
+        removeAt(leaf, a, j);
+        allocatedRanges--;
+    }
+
+    private static IllegalArgumentException badFree(
+        final long pfn, final long pages, final long kind, final long loPfn, final long hiPfn, final long rangeKind)
+    {
+        if (rangeKind == LeafDescriptor.KIND_RESERVED)
+        {
+            return new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in reserved range [0x" +
                 Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "], which cannot be freed");
         }
         if (pages != 0 && (loPfn != pfn || hiPfn - loPfn + 1 != pages))
         {
-            throw new IllegalArgumentException("free(pfn=0x" + Long.toHexString(pfn) + ", pages=" + pages +
+            return new IllegalArgumentException("free(pfn=0x" + Long.toHexString(pfn) + ", pages=" + pages +
                 ") does not match allocation [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + "] of " +
                 (hiPfn - loPfn + 1) + " pages");
         }
-        if (store.kind(node) != kind)
+        return new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in range [0x" + Long.toHexString(loPfn) +
+            ", 0x" + Long.toHexString(hiPfn) + "], which " + (kind == LeafDescriptor.KIND_CACHED ?
+            "the range caches do not own" :
+            "belongs to the range caches: handed out by allocFast (free it with freeFast), or already freed into a cache"));
+    }
+
+    /** Removes range {@code j} of {@code leaf} (path of the last descent leads to it); its pages join the next gap. */
+    private void removeAt(final int leaf, final long a, final int j)
+    {
+        final int count = count(a);
+        final boolean wasLast = j == count - 1;
+        final long freedGapLoPfn = gapLo(a, j);
+        for (int i = j; i < count - 1; i++)
         {
-            throw new IllegalArgumentException("pfn=0x" + Long.toHexString(pfn) + " is in range [0x" + Long.toHexString(loPfn) +
-                ", 0x" + Long.toHexString(hiPfn) + "], which " + (kind == NodeDescriptor.KIND_CACHED ?
-                "the range caches do not own" :
-                "belongs to the range caches: handed out by allocFast (free it with freeFast), or already freed into a cache"));
+            setEntry(a, i, lo(a, i + 1), hiKind(a, i + 1));
         }
-        removeAt(depth, node, store.right(node) == NIL ? successor : NIL);
-        allocatedRanges--;
+        setCount(a, count - 1);
+        entries--;
+        if (wasLast)
+        {
+            growFirstGapOfNextLeaf(freedGapLoPfn);
+        }
+        if (count - 1 >= LEAF_MIN || innerLevels == 0)
+        {
+            summarizeLeaf(a);
+            repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
+            return;
+        }
+        rebalanceLeaf();
     }
 
     /**
-     * @param pfn any pfn.
-     * @return the node (allocated or reserved, never the anchor) whose range holds {@code pfn}, or {@link #NIL}.
+     * The last range of the path's leaf was removed: the first gap of the next leaf now starts at
+     * {@code gapLoPfn}. Sets it there, in the separators above that leaf, and repairs the maxima
+     * along that leaf's path. The anchor is never removed, so a next leaf exists.
      */
-    public int find(final long pfn)
+    private void growFirstGapOfNextLeaf(final long gapLoPfn)
     {
-        final NodeStore store = this.store;
-        int node = root;
-        while (node != NIL)
+        int level = innerLevels - 1;
+        while (level >= 0 && pathIdx[level] == count(inners.address(pathNode[level])) - 1)
         {
-            if (pfn < store.loPfn(node))
+            level--;
+        }
+        if (level < 0)
+        {
+            throw new IllegalStateException("tree is broken: the last range of the tree was removed, not the anchor");
+        }
+        System.arraycopy(pathNode, 0, nextNode, 0, level + 1);
+        System.arraycopy(pathIdx, 0, nextIdx, 0, level + 1);
+        final long split = inners.address(pathNode[level]);
+        final int c = pathIdx[level] + 1;
+        nextIdx[level] = c;
+        UnsafeApi.putLong(split + SEP + ((long)c << 3), gapLoPfn);
+        int node = child(split, c);
+        for (int l = level + 1; l < innerLevels; l++)
+        {
+            final long inner = inners.address(node);
+            UnsafeApi.putLong(inner + SEP, gapLoPfn);
+            nextNode[l] = node;
+            nextIdx[l] = 0;
+            node = child(inner, 0);
+        }
+        final long next = leaves.address(node);
+        UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
+        summarizeLeaf(next);
+        repairUp(nextNode, nextIdx, innerLevels - 1, summaryGap, summaryFit);
+    }
+
+    /** The path's leaf fell below {@link #LEAF_MIN}: merge it with a sibling or even the two out. */
+    private void rebalanceLeaf()
+    {
+        final int level = innerLevels - 1;
+        final long parent = inners.address(pathNode[level]);
+        final int parentCount = count(parent);
+        final int idx = pathIdx[level];
+        if (parentCount == 1)
+        {
+            summarizeLeaf(leaves.address(child(parent, idx)));
+            repairUp(pathNode, pathIdx, level, summaryGap, summaryFit);
+            return;
+        }
+        final int leftIdx = idx + 1 < parentCount ? idx : idx - 1;
+        final long l = leaves.address(child(parent, leftIdx));
+        final int rightLeaf = child(parent, leftIdx + 1);
+        final long r = leaves.address(rightLeaf);
+        final int leftCount = count(l);
+        final int rightCount = count(r);
+        if (leftCount + rightCount <= LEAF_MERGE_MAX)
+        {
+            for (int i = 0; i < rightCount; i++)
             {
-                node = store.left(node);
+                setEntry(l, leftCount + i, lo(r, i), hiKind(r, i));
             }
-            else if (pfn > store.hiPfn(node))
+            setCount(l, leftCount + rightCount);
+            summarizeLeaf(l);
+            setMaxima(parent, leftIdx, summaryGap, summaryFit);
+            removeSlot(parent, leftIdx + 1);
+            leaves.release(rightLeaf);
+            rebalanceInner(level);
+            return;
+        }
+        evenOutLeaves(l, leftCount, r, rightCount);
+        UnsafeApi.putLong(parent + SEP + ((long)(leftIdx + 1) << 3), UnsafeApi.getLong(r + GAP_LO));
+        summarizeLeaf(l);
+        setMaxima(parent, leftIdx, summaryGap, summaryFit);
+        summarizeLeaf(r);
+        setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
+        summarizeInner(parent);
+        repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+    }
+
+    private static void evenOutLeaves(final long l, final int leftCount, final long r, final int rightCount)
+    {
+        final int newLeft = (leftCount + rightCount) / 2;
+        if (leftCount < newLeft)
+        {
+            final int moved = newLeft - leftCount;
+            for (int i = 0; i < moved; i++)
             {
-                node = store.right(node);
+                setEntry(l, leftCount + i, lo(r, i), hiKind(r, i));
+            }
+            for (int i = moved; i < rightCount; i++)
+            {
+                setEntry(r, i - moved, lo(r, i), hiKind(r, i));
+            }
+            setCount(r, rightCount - moved);
+        }
+        else
+        {
+            final int moved = leftCount - newLeft;
+            for (int i = rightCount - 1; i >= 0; i--)
+            {
+                setEntry(r, i + moved, lo(r, i), hiKind(r, i));
+            }
+            for (int i = 0; i < moved; i++)
+            {
+                setEntry(r, i, lo(l, newLeft + i), hiKind(l, newLeft + i));
+            }
+            setCount(r, rightCount + moved);
+        }
+        setCount(l, newLeft);
+        UnsafeApi.putLong(r + GAP_LO, hi(l, newLeft - 1) + 1);
+    }
+
+    private static void removeSlot(final long inner, final int i)
+    {
+        final int count = count(inner);
+        for (int s = i; s < count - 1; s++)
+        {
+            copySlot(inner, s + 1, inner, s);
+        }
+        setCount(inner, count - 1);
+    }
+
+    /** The inner node on the path at {@code level} lost a child: merge, even out or shrink the root as needed. */
+    private void rebalanceInner(int level)
+    {
+        while (true)
+        {
+            final int node = pathNode[level];
+            final long inner = inners.address(node);
+            final int count = count(inner);
+            if (level == 0)
+            {
+                if (count == 1)
+                {
+                    root = child(inner, 0);
+                    innerLevels--;
+                    inners.release(node);
+                }
+                return;
+            }
+            if (count >= INNER_MIN)
+            {
+                summarizeInner(inner);
+                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+                return;
+            }
+            final long parent = inners.address(pathNode[level - 1]);
+            final int parentCount = count(parent);
+            final int idx = pathIdx[level - 1];
+            if (parentCount == 1)
+            {
+                summarizeInner(inner);
+                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+                return;
+            }
+            final int leftIdx = idx + 1 < parentCount ? idx : idx - 1;
+            final long l = inners.address(child(parent, leftIdx));
+            final int rightNode = child(parent, leftIdx + 1);
+            final long r = inners.address(rightNode);
+            final int leftCount = count(l);
+            final int rightCount = count(r);
+            if (leftCount + rightCount <= INNER_MERGE_MAX)
+            {
+                for (int i = 0; i < rightCount; i++)
+                {
+                    copySlot(r, i, l, leftCount + i);
+                }
+                setCount(l, leftCount + rightCount);
+                summarizeInner(l);
+                setMaxima(parent, leftIdx, summaryGap, summaryFit);
+                removeSlot(parent, leftIdx + 1);
+                inners.release(rightNode);
+                level--;
+                continue;
+            }
+            final int newLeft = (leftCount + rightCount) / 2;
+            if (leftCount < newLeft)
+            {
+                final int moved = newLeft - leftCount;
+                for (int i = 0; i < moved; i++)
+                {
+                    copySlot(r, i, l, leftCount + i);
+                }
+                for (int i = moved; i < rightCount; i++)
+                {
+                    copySlot(r, i, r, i - moved);
+                }
+                setCount(r, rightCount - moved);
             }
             else
             {
-                return node == anchor ? NIL : node;
+                final int moved = leftCount - newLeft;
+                for (int i = rightCount - 1; i >= 0; i--)
+                {
+                    copySlot(r, i, r, i + moved);
+                }
+                for (int i = 0; i < moved; i++)
+                {
+                    copySlot(l, newLeft + i, r, i);
+                }
+                setCount(r, rightCount + moved);
             }
+            setCount(l, newLeft);
+            UnsafeApi.putLong(parent + SEP + ((long)(leftIdx + 1) << 3), sep(r, 0));
+            summarizeInner(l);
+            setMaxima(parent, leftIdx, summaryGap, summaryFit);
+            summarizeInner(r);
+            setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
+            summarizeInner(parent);
+            repairUp(pathNode, pathIdx, level - 2, summaryGap, summaryFit);
+            return;
         }
-        return NIL;
     }
 
-    /** @return the first pfn of {@code node}'s range. */
-    public long loPfn(final int node)
+    /**
+     * Finds the range (allocated or reserved, never the anchor) that holds {@code pfn}; read it
+     * with {@link #foundLoPfn()}, {@link #foundHiPfn()} and {@link #foundKind()}.
+     *
+     * @param pfn any pfn.
+     * @return whether a range holds it.
+     */
+    public boolean find(final long pfn)
     {
-        return store.loPfn(node);
+        if (pfn > lastPfn)
+        {
+            return false;
+        }
+        final long a = leaves.address(descend(pfn));
+        int j = count(a) - 1;
+        while (j >= 0 && lo(a, j) > pfn)
+        {
+            j--;
+        }
+        if (j < 0 || hi(a, j) < pfn)
+        {
+            return false;
+        }
+        foundLoPfn = lo(a, j);
+        foundHiKind = hiKind(a, j);
+        return true;
     }
 
-    /** @return the last pfn of {@code node}'s range (inclusive). */
-    public long hiPfn(final int node)
+    /** @return the first pfn of the range {@link #find} found. */
+    public long foundLoPfn()
     {
-        return store.hiPfn(node);
+        return foundLoPfn;
     }
 
-    /** @return whether {@code node}'s range belongs to the range caches ({@link NodeDescriptor#KIND_CACHED}). */
-    public boolean isCacheOwned(final int node)
+    /** @return the last pfn (inclusive) of the range {@link #find} found. */
+    public long foundHiPfn()
     {
-        return store.kind(node) == NodeDescriptor.KIND_CACHED;
+        return foundHiKind & PFN_MASK;
     }
 
-    /** @return whether {@code node}'s range is reserved rather than allocated. */
-    public boolean isReserved(final int node)
+    /** @return the kind ({@link LeafDescriptor#KIND_ALLOCATED}, {@code KIND_RESERVED} or {@code KIND_CACHED}) of the range {@link #find} found. */
+    public long foundKind()
     {
-        return store.isReserved(node);
+        return foundHiKind & LeafDescriptor.KIND_MASK;
+    }
+
+    /**
+     * Finds the first range, in ascending order, that overlaps {@code [loPfn, hiPfn]} and is
+     * reserved (the anchor excepted) when {@code reserved}, allocated otherwise; read it with
+     * {@link #foundLoPfn()} and {@link #foundHiPfn()}. O(log n + ranges overlapping).
+     *
+     * @return whether there is one.
+     */
+    private boolean findOverlapping(final long loPfn, final long hiPfn, final boolean reserved)
+    {
+        int leaf = descend(loPfn);
+        while (leaf != 0)
+        {
+            final long a = leaves.address(leaf);
+            for (int i = 0, count = count(a); i < count; i++)
+            {
+                final long lo = lo(a, i);
+                if (lo > hiPfn || lo > lastPfn)
+                {
+                    return false;
+                }
+                final long hiKind = hiKind(a, i);
+                if ((hiKind & PFN_MASK) >= loPfn && ((hiKind & LeafDescriptor.KIND_MASK) == LeafDescriptor.KIND_RESERVED) == reserved)
+                {
+                    foundLoPfn = lo;
+                    foundHiKind = hiKind;
+                    return true;
+                }
+            }
+            leaf = nextLeafOnPath();
+        }
+        return false;
+    }
+
+    /** Moves the path of the last descent to the next leaf. @return that leaf, or 0 after the last one. */
+    private int nextLeafOnPath()
+    {
+        int level = innerLevels - 1;
+        while (level >= 0 && pathIdx[level] == count(inners.address(pathNode[level])) - 1)
+        {
+            level--;
+        }
+        if (level < 0)
+        {
+            return 0;
+        }
+        pathIdx[level]++;
+        int node = child(inners.address(pathNode[level]), pathIdx[level]);
+        for (int l = level + 1; l < innerLevels; l++)
+        {
+            pathNode[l] = node;
+            pathIdx[l] = 0;
+            node = child(inners.address(node), 0);
+        }
+        return node;
     }
 
     /**
@@ -402,15 +1000,17 @@ public final class IntervalTree
      */
     public void checkNoAllocationOverlaps(final long loPfn, final long hiPfn)
     {
-        for (int node = lowestEndingAtOrAbove(loPfn); node != NIL && store.loPfn(node) <= hiPfn; node = successor(node))
+        if (findOverlapping(loPfn, hiPfn, false))
         {
-            if (!store.isReserved(node))
-            {
-                throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
-                    "]: it overlaps live allocation [0x" + Long.toHexString(store.loPfn(node)) + ", 0x" +
-                    Long.toHexString(store.hiPfn(node)) + "]");
-            }
+            throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
+                "]: it overlaps live allocation [0x" + Long.toHexString(foundLoPfn) + ", 0x" + Long.toHexString(foundHiPfn()) + "]");
         }
+    }
+
+    /** Finds a reserved range (not the anchor) that overlaps or touches {@code [loPfn, hiPfn]}, as {@link #findOverlapping}. */
+    private boolean findReservedTouching(final long loPfn, final long hiPfn)
+    {
+        return findOverlapping(loPfn - 1, hiPfn + 1, true);
     }
 
     /**
@@ -419,7 +1019,8 @@ public final class IntervalTree
      * @param loPfn first pfn, at least {@code startPfn}.
      * @param hiPfn last pfn (inclusive), at most {@code lastPfn}.
      * @throws IllegalArgumentException when the range overlaps an allocation or leaves the domain.
-     * @throws IllegalStateException    when no node is left for it; in both cases nothing changes.
+     * @throws IllegalStateException    when the tree is full; in both cases nothing changes.
+     * @throws OutOfMemoryError         when direct memory for a node runs out; nothing changes.
      */
     public void reserve(final long loPfn, final long hiPfn)
     {
@@ -429,80 +1030,75 @@ public final class IntervalTree
                 "] in a domain of [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]");
         }
         checkNoAllocationOverlaps(loPfn, hiPfn);
-
-        long mergedLoPfn = loPfn;
-        long mergedHiPfn = hiPfn;
-        int touching = reservedTouching(loPfn, hiPfn);
-        if (touching == NIL && store.liveNodes() >= store.maxNodes())
+        if (!findReservedTouching(loPfn, hiPfn) && entries >= maxEntries)
         {
             throw new IllegalStateException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
-                "]: the domain already holds its maximum of " + (store.maxNodes() - 1) + " ranges");
+                "]: the domain already holds its maximum of " + (maxEntries - 1) + " ranges");
         }
-        while (touching != NIL)
+        prepareInsert(1);
+        long mergedLoPfn = loPfn;
+        long mergedHiPfn = hiPfn;
+        while (findReservedTouching(mergedLoPfn, mergedHiPfn))
         {
-            mergedLoPfn = Math.min(mergedLoPfn, store.loPfn(touching));
-            mergedHiPfn = Math.max(mergedHiPfn, store.hiPfn(touching));
-            removeNode(touching);
+            final long touchingLoPfn = foundLoPfn;
+            mergedLoPfn = Math.min(mergedLoPfn, touchingLoPfn);
+            mergedHiPfn = Math.max(mergedHiPfn, foundHiKind & PFN_MASK);
+            final int leaf = descend(touchingLoPfn);
+            final long a = leaves.address(leaf);
+            int j = count(a) - 1;
+            while (lo(a, j) != touchingLoPfn)
+            {
+                j--;
+            }
+            removeAt(leaf, a, j);
             reservedRanges--;
-            touching = reservedTouching(mergedLoPfn, mergedHiPfn);
         }
-
-        final int node = store.allocate(); // a node was just freed, or there was room
-        final int successor = lowestStartingAbove(mergedHiPfn);
-        final int predecessor = highestStartingBelow(mergedLoPfn);
-        store.setLoPfn(node, mergedLoPfn);
-        store.setHiPfn(node, mergedHiPfn);
-        store.setGapWord(node, NodeDescriptor.gapWord(predecessor == NIL ? startPfn : store.hiPfn(predecessor) + 1, 1, NodeDescriptor.KIND_RESERVED));
-        store.setGapLoPfn(successor, mergedHiPfn + 1);
-        insertNode(node, mergedLoPfn, successor);
+        final int leaf = descend(mergedLoPfn);
+        final long a = leaves.address(leaf);
+        int k = count(a);
+        while (k > 0 && lo(a, k - 1) > mergedLoPfn)
+        {
+            k--;
+        }
+        insertAt(leaf, k, mergedLoPfn, mergedHiPfn | LeafDescriptor.KIND_RESERVED);
         reservedRanges++;
     }
 
     /**
-     * How many new nodes reserving these ranges would take, to check capacity before changing
-     * anything: a range that touches an existing reserved range merges into it and takes none.
+     * How many new ranges reserving these would take, to check capacity before changing
+     * anything (a range that touches an existing reserved range merges into it and takes none);
+     * then makes room in memory for all of them, so that reserving them cannot run out of memory.
      *
      * @param loPfns first pfns of ranges that neither overlap nor touch each other.
      * @param hiPfns last pfns (inclusive).
      * @param count  how many ranges.
-     * @throws IllegalStateException when the domain has fewer free nodes than that.
+     * @throws IllegalStateException when the domain has room for fewer ranges than that.
+     * @throws OutOfMemoryError      when direct memory runs out; nothing changes.
      */
     public void checkCapacityToReserve(final long[] loPfns, final long[] hiPfns, final int count)
     {
         long needed = 0;
         for (int i = 0; i < count; i++)
         {
-            if (reservedTouching(loPfns[i], hiPfns[i]) == NIL)
+            if (!findReservedTouching(loPfns[i], hiPfns[i]))
             {
                 needed++;
             }
         }
-        final long free = store.maxNodes() - store.liveNodes();
+        final long free = maxEntries - entries;
         if (needed > free)
         {
             throw new IllegalStateException("cannot reserve " + count + " ranges: they need " + needed +
-                " new ranges and the domain has room for " + free + " more (maxRanges=" + (store.maxNodes() - 1) + ")");
+                " new ranges and the domain has room for " + free + " more (maxRanges=" + (maxEntries - 1) + ")");
         }
-    }
-
-    /** @return a reserved node (not the anchor) overlapping or touching {@code [loPfn, hiPfn]}, or NIL. */
-    private int reservedTouching(final long loPfn, final long hiPfn)
-    {
-        for (int node = lowestEndingAtOrAbove(loPfn - 1); node != NIL && store.loPfn(node) <= hiPfn + 1; node = successor(node))
-        {
-            if (store.isReserved(node) && node != anchor)
-            {
-                return node;
-            }
-        }
-        return NIL;
+        prepareInsert(count);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Introspection
     // ---------------------------------------------------------------------------------------------
 
-    /** @return live allocations. */
+    /** @return live allocations (cache-owned ones included). */
     public long allocatedRanges()
     {
         return allocatedRanges;
@@ -514,53 +1110,44 @@ public final class IntervalTree
         return reservedRanges;
     }
 
-    /** @return off-heap bytes held. */
+    /** @return off-heap bytes held by leaves and inner nodes. */
     public long offHeapBytes()
     {
-        return store.offHeapBytes();
+        return leaves.offHeapBytes() + inners.offHeapBytes();
+    }
+
+    /** @return inner levels above the leaves (0 when the root is a leaf). */
+    public int innerLevels()
+    {
+        return innerLevels;
     }
 
     /**
-     * Free pfns in {@code [startPfn, limitPfn]}, by walking every node in order: O(n).
+     * Free pfns in {@code [startPfn, limitPfn]}, by walking every leaf in order: O(n).
      *
      * @param limitPfn in {@code [startPfn, lastPfn]}.
      * @return free pfns at or below {@code limitPfn}.
      */
     public long freePages(final long limitPfn)
     {
-        return walkGapsAtOrBelow(limitPfn, true);
-    }
-
-    /**
-     * Visits the gap of every node in order, clipped to {@code limitPfn}, stopping at the first
-     * gap above it: O(n), for inspection.
-     *
-     * @return the sum of the gaps' lengths when {@code sum}, else the longest.
-     */
-    private long walkGapsAtOrBelow(final long limitPfn, final boolean sum)
-    {
-        long result = 0;
-        final int[] stack = descentStack;
-        int depth = 0;
-        int node = root;
-        while (node != NIL || depth > 0)
+        long sum = 0;
+        int leaf = descend(startPfn); // the first leaf
+        while (leaf != 0)
         {
-            while (node != NIL)
+            final long a = leaves.address(leaf);
+            final int count = count(a);
+            for (int i = 0; i < count; i++)
             {
-                stack[depth++] = node;
-                node = store.left(node);
+                final long gapLoPfn = gapLo(a, i);
+                if (gapLoPfn > limitPfn)
+                {
+                    return sum;
+                }
+                sum += Math.min(lo(a, i) - 1, limitPfn) - gapLoPfn + 1;
             }
-            node = stack[--depth];
-            final long gapLoPfn = store.gapLoPfn(node);
-            if (gapLoPfn > limitPfn)
-            {
-                break;
-            }
-            final long gapPages = Math.min(store.loPfn(node) - 1, limitPfn) - gapLoPfn + 1;
-            result = sum ? result + gapPages : Math.max(result, gapPages);
-            node = store.right(node);
+            leaf = nextLeafOnPath();
         }
-        return result;
+        return sum;
     }
 
     /**
@@ -571,27 +1158,27 @@ public final class IntervalTree
      */
     public long largestFreeGapPages(final long limitPfn)
     {
-        if (!augmented)
+        final long splitPfn = limitPfn + 1;
+        final long a = leaves.address(descend(splitPfn));
+        long best = 0;
+        for (int i = 0, count = count(a); i < count; i++)
         {
-            return walkGapsAtOrBelow(limitPfn, false);
-        }
-        long bestPages = 0;
-        int node = root;
-        while (node != NIL)
-        {
-            if (store.loPfn(node) > limitPfn + 1)
+            final long gapLoPfn = gapLo(a, i);
+            best = Math.max(best, Math.min(lo(a, i) - 1, limitPfn) - gapLoPfn + 1);
+            if (lo(a, i) > splitPfn)
             {
-                bestPages = Math.max(bestPages, limitPfn - store.gapLoPfn(node) + 1);
-                node = store.left(node);
-            }
-            else
-            {
-                bestPages = Math.max(bestPages, store.loPfn(node) - store.gapLoPfn(node));
-                bestPages = Math.max(bestPages, store.maxGapPages(store.left(node)));
-                node = store.right(node);
+                break;
             }
         }
-        return bestPages;
+        for (int level = 0; level < innerLevels; level++)
+        {
+            final long inner = inners.address(pathNode[level]);
+            for (int c = 0; c < pathIdx[level]; c++)
+            {
+                best = Math.max(best, maxGap(inner, c));
+            }
+        }
+        return best;
     }
 
     /** Receives ranges in ascending order. */
@@ -613,488 +1200,173 @@ public final class IntervalTree
      */
     public void forEach(final RangeConsumer consumer)
     {
-        final int[] stack = new int[MAX_HEIGHT];
-        int depth = 0;
-        int node = root;
-        while (node != NIL || depth > 0)
+        int leaf = descend(startPfn);
+        while (leaf != 0)
         {
-            while (node != NIL)
+            final long a = leaves.address(leaf);
+            final int count = count(a);
+            for (int i = 0; i < count; i++)
             {
-                stack[depth++] = node;
-                node = store.left(node);
+                final long loPfn = lo(a, i);
+                if (loPfn <= lastPfn)
+                {
+                    final long hiKind = hiKind(a, i);
+                    consumer.accept(loPfn, hiKind & PFN_MASK, (hiKind & LeafDescriptor.KIND_MASK) == LeafDescriptor.KIND_RESERVED);
+                }
             }
-            node = stack[--depth];
-            if (node != anchor)
-            {
-                consumer.accept(store.loPfn(node), store.hiPfn(node), store.isReserved(node));
-            }
-            node = store.right(node);
+            leaf = nextLeafOnPath();
         }
     }
 
     /**
-     * Checks every invariant: ranges ordered, disjoint and inside the domain; each gap starting
-     * right after its predecessor; AVL balance and stored heights; both maxima; the counts.
+     * Checks every invariant: ranges ordered, disjoint and inside the domain; every leaf's first
+     * gap starting right after the previous leaf; leaves all at one depth and within capacity;
+     * separators and both maxima of every child recomputed from scratch; the anchor last; the counts
+     * and the nodes held.
      *
      * @throws IllegalStateException naming the first broken invariant.
      */
     public void verify()
     {
         final Verifier verifier = new Verifier();
-        verifier.check(root);
-        if (verifier.lastVisited != anchor)
+        if (innerLevels == 0)
         {
-            throw broken("the anchor is not the highest node", verifier.lastVisited);
+            verifier.checkLeaf(root);
         }
-        if (store.loPfn(anchor) != lastPfn + 1 || store.hiPfn(anchor) != lastPfn + 1 || !store.isReserved(anchor))
+        else
         {
-            throw broken("the anchor moved", anchor);
+            verifier.checkInner(root, 0);
         }
-        if (verifier.allocated != allocatedRanges || verifier.reserved != reservedRanges + 1)
+        if (verifier.lastLoPfn != lastPfn + 1 || verifier.lastHiKind != ((lastPfn + 1) | LeafDescriptor.KIND_RESERVED))
+        {
+            throw new IllegalStateException("tree is broken: the anchor at pfn 0x" + Long.toHexString(lastPfn + 1) +
+                " is not the last range (last is [0x" + Long.toHexString(verifier.lastLoPfn) + ", ...])");
+        }
+        if (verifier.allocated != allocatedRanges || verifier.reserved != reservedRanges + 1 || verifier.ranges != entries)
         {
             throw new IllegalStateException("counts disagree: tree holds " + verifier.allocated + " allocations and " +
                 (verifier.reserved - 1) + " reserved ranges, counters say " + allocatedRanges + " and " + reservedRanges);
         }
-        if (verifier.nodes != store.liveNodes())
+        if (verifier.leafCount != leaves.liveSlots() || verifier.innerCount != inners.liveSlots())
         {
-            throw new IllegalStateException("node store has " + store.liveNodes() + " live nodes, the tree holds " + verifier.nodes);
+            throw new IllegalStateException("tree is broken: it holds " + verifier.leafCount + " leaves and " +
+                verifier.innerCount + " inner nodes, the stores have " + leaves.liveSlots() + " and " + inners.liveSlots() + " live");
         }
     }
 
     /** Frees all off-heap memory; the tree is unusable afterwards. */
     public void release()
     {
-        store.releaseAll();
-        root = NIL;
+        leaves.releaseAll();
+        inners.releaseAll();
+        root = 0;
+        innerLevels = 0;
     }
 
+    /** The recursive walk of {@link #verify()}: depth is the tree's height, at most {@link #MAX_LEVELS}. */
     private final class Verifier
     {
         private long previousHiPfn = startPfn - 1;
-        private int lastVisited = NIL;
+        private long lastLoPfn;
+        private long lastHiKind;
         private long allocated;
         private long reserved;
-        private long nodes;
+        private long ranges;
+        private long leafCount;
+        private long innerCount;
+        private long gap;
+        private long fit;
 
-        int check(final int node)
+        /** Checks a subtree and sets {@link #gap}/{@link #fit} to its maxima. */
+        void checkInner(final int node, final int level)
         {
-            if (node == NIL)
+            innerCount++;
+            final long inner = inners.address(node);
+            final int count = count(inner);
+            if (count < (level == 0 ? 2 : 1) || count > INNER_CAPACITY)
             {
-                return 0;
+                throw new IllegalStateException("tree is broken: inner node " + node + " at level " + level + " has " + count + " children");
             }
-            if (++nodes > store.liveNodes())
+            long bestGap = 0;
+            long bestFit = 0;
+            for (int i = 0; i < count; i++)
             {
-                throw broken("the tree has more nodes than the store (a cycle?)", node);
+                if (sep(inner, i) != previousHiPfn + 1)
+                {
+                    throw new IllegalStateException("tree is broken: separator " + i + " of inner node " + node + " is 0x" +
+                        Long.toHexString(sep(inner, i)) + ", the gap below its subtree starts at 0x" + Long.toHexString(previousHiPfn + 1));
+                }
+                if (level + 1 < innerLevels)
+                {
+                    checkInner(child(inner, i), level + 1);
+                }
+                else
+                {
+                    checkLeaf(child(inner, i));
+                }
+                if (maxGap(inner, i) != gap || maxFit(inner, i) != fit)
+                {
+                    throw new IllegalStateException("tree is broken: maxima of child " + i + " of inner node " + node + " are " +
+                        maxGap(inner, i) + "/" + maxFit(inner, i) + ", its subtree has " + gap + "/" + fit);
+                }
+                bestGap = Math.max(bestGap, gap);
+                bestFit = Math.max(bestFit, fit);
             }
-            final int left = store.left(node);
-            final int right = store.right(node);
-            final int leftHeight = check(left);
+            gap = bestGap;
+            fit = bestFit;
+        }
 
-            final long loPfn = store.loPfn(node);
-            final long hiPfn = store.hiPfn(node);
-            if (hiPfn < loPfn)
-            {
-                throw broken("hiPfn is below loPfn", node);
-            }
-            if (loPfn <= previousHiPfn)
-            {
-                throw broken("overlaps or is out of order with the range ending at 0x" + Long.toHexString(previousHiPfn), node);
-            }
-            if (node != anchor && (loPfn < startPfn || hiPfn > lastPfn))
-            {
-                throw broken("lies outside the domain", node);
-            }
-            if (store.gapLoPfn(node) != previousHiPfn + 1)
-            {
-                throw broken("gapLoPfn should be 0x" + Long.toHexString(previousHiPfn + 1), node);
-            }
-            previousHiPfn = hiPfn;
-            lastVisited = node;
-            if (store.isReserved(node))
-            {
-                reserved++;
-            }
-            else
-            {
-                allocated++;
-            }
-
-            final int rightHeight = check(right);
-            if (Math.abs(leftHeight - rightHeight) > 1)
-            {
-                throw broken("unbalanced: left height " + leftHeight + ", right height " + rightHeight, node);
-            }
-            final int height = 1 + Math.max(leftHeight, rightHeight);
-            if (store.height(node) != height)
-            {
-                throw broken("stored height " + store.height(node) + " should be " + height, node);
-            }
-            if (!augmented)
-            {
-                return height;
-            }
-            final long gapHiPfn = loPfn - 1;
-            final long maxGapPages = Math.max(loPfn - store.gapLoPfn(node), Math.max(store.maxGapPages(left), store.maxGapPages(right)));
-            if (store.maxGapPages(node) != maxGapPages)
-            {
-                throw broken("maxGapPages " + store.maxGapPages(node) + " should be " + maxGapPages, node);
-            }
-            final long maxFitPages = Math.max(Gaps.alignedFitPages(store.gapLoPfn(node), gapHiPfn),
-                Math.max(store.maxFitPages(left), store.maxFitPages(right)));
-            if (store.maxFitPages(node) != maxFitPages)
-            {
-                throw broken("maxFitPages " + store.maxFitPages(node) + " should be " + maxFitPages, node);
-            }
-            return height;
-        }
-    }
-
-    private IllegalStateException broken(final String what, final int node)
-    {
-        return new IllegalStateException("tree invariant broken at node " + node + " [0x" + Long.toHexString(store.loPfn(node)) +
-            ", 0x" + Long.toHexString(store.hiPfn(node)) + "] gapLoPfn=0x" + Long.toHexString(store.gapLoPfn(node)) + ": " + what);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Ordered lookups
-    // ---------------------------------------------------------------------------------------------
-
-    /** @return the lowest node whose {@code hiPfn >= pfn}, or NIL. */
-    private int lowestEndingAtOrAbove(final long pfn)
-    {
-        int best = NIL;
-        int node = root;
-        while (node != NIL)
+        void checkLeaf(final int leaf)
         {
-            if (store.hiPfn(node) >= pfn)
+            leafCount++;
+            final long a = leaves.address(leaf);
+            final int count = count(a);
+            if (count < 1 || count > LEAF_CAPACITY)
             {
-                best = node;
-                node = store.left(node);
+                throw new IllegalStateException("tree is broken: leaf " + leaf + " holds " + count + " ranges");
             }
-            else
+            if (UnsafeApi.getLong(a + GAP_LO) != previousHiPfn + 1)
             {
-                node = store.right(node);
+                throw new IllegalStateException("tree is broken: the first gap of leaf " + leaf + " starts at 0x" +
+                    Long.toHexString(UnsafeApi.getLong(a + GAP_LO)) + ", the previous range ends at 0x" + Long.toHexString(previousHiPfn));
             }
-        }
-        return best;
-    }
-
-    /** @return the lowest node whose {@code loPfn > pfn}, or NIL. */
-    private int lowestStartingAbove(final long pfn)
-    {
-        int best = NIL;
-        int node = root;
-        while (node != NIL)
-        {
-            if (store.loPfn(node) > pfn)
+            long bestGap = 0;
+            long bestFit = 0;
+            for (int i = 0; i < count; i++)
             {
-                best = node;
-                node = store.left(node);
+                final long loPfn = lo(a, i);
+                final long hiKind = hiKind(a, i);
+                final long hiPfn = hiKind & PFN_MASK;
+                final long kind = hiKind & LeafDescriptor.KIND_MASK;
+                if (hiPfn < loPfn || loPfn <= previousHiPfn)
+                {
+                    throw new IllegalStateException("tree is broken: range [0x" + Long.toHexString(loPfn) + ", 0x" +
+                        Long.toHexString(hiPfn) + "] in leaf " + leaf + " is empty or overlaps the one before, which ends at 0x" +
+                        Long.toHexString(previousHiPfn));
+                }
+                if (loPfn <= lastPfn && hiPfn > lastPfn || (hiKind & ~(PFN_MASK | LeafDescriptor.KIND_MASK)) != 0 ||
+                    kind == LeafDescriptor.KIND_MASK)
+                {
+                    throw new IllegalStateException("tree is broken: range [0x" + Long.toHexString(loPfn) + ", 0x" +
+                        Long.toHexString(hiPfn) + "] in leaf " + leaf + " leaves the domain or has a bad kind");
+                }
+                bestGap = Math.max(bestGap, loPfn - previousHiPfn - 1);
+                bestFit = Math.max(bestFit, Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
+                if (kind == LeafDescriptor.KIND_RESERVED)
+                {
+                    reserved++;
+                }
+                else
+                {
+                    allocated++;
+                }
+                ranges++;
+                previousHiPfn = hiPfn;
+                lastLoPfn = loPfn;
+                lastHiKind = hiKind;
             }
-            else
-            {
-                node = store.right(node);
-            }
+            gap = bestGap;
+            fit = bestFit;
         }
-        return best;
-    }
-
-    /** @return the highest node whose {@code loPfn < pfn}, or NIL. */
-    private int highestStartingBelow(final long pfn)
-    {
-        int best = NIL;
-        int node = root;
-        while (node != NIL)
-        {
-            if (store.loPfn(node) < pfn)
-            {
-                best = node;
-                node = store.right(node);
-            }
-            else
-            {
-                node = store.left(node);
-            }
-        }
-        return best;
-    }
-
-    private int successor(final int node)
-    {
-        return lowestStartingAbove(store.loPfn(node));
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // AVL insert and delete, keeping the augmentation
-    // ---------------------------------------------------------------------------------------------
-
-    /**
-     * Inserts {@code node} (key {@code loPfn}, gap already set) as a leaf, then repairs the path.
-     *
-     * @param owner the node whose gap changed for this insert (the new node's successor, always
-     *              on the path), or NIL.
-     */
-    private void insertNode(final int node, final long loPfn, final int owner)
-    {
-        final NodeStore store = this.store;
-        final int[] path = this.path;
-        int depth = 0;
-        int current = root;
-        while (current != NIL)
-        {
-            path[depth++] = current;
-            current = loPfn < store.loPfn(current) ? store.left(current) : store.right(current);
-        }
-        update(node);
-        if (depth == 0)
-        {
-            root = node;
-            return;
-        }
-        final int parent = path[depth - 1];
-        if (loPfn < store.loPfn(parent))
-        {
-            store.setLeft(parent, node);
-        }
-        else
-        {
-            store.setRight(parent, node);
-        }
-        repairUpward(depth, owner);
-    }
-
-    /** Removes {@code node}, found by its key, handing its gap to its successor. */
-    private void removeNode(final int node)
-    {
-        final NodeStore store = this.store;
-        final long loPfn = store.loPfn(node);
-        int depth = 0;
-        int current = root;
-        while (current != node)
-        {
-            path[depth++] = current;
-            current = loPfn < store.loPfn(current) ? store.left(current) : store.right(current);
-        }
-        removeAt(depth, node, NIL);
-    }
-
-    /**
-     * Unlinks {@code node}, whose ancestors are {@code path[0..depth-1]}, hands its gap (and its
-     * range, now free) to its successor, frees it and repairs the path.
-     *
-     * @param successor the node's successor when the caller knows it, else {@link #NIL}.
-     */
-    private void removeAt(final int depth, final int node, final int successor)
-    {
-        final NodeStore store = this.store;
-        final int[] path = this.path;
-        final int left = store.left(node);
-        final int right = store.right(node);
-        if (left == NIL || right == NIL)
-        {
-            // The successor takes over the merged gap. It is an ancestor, repaired on the way up,
-            // or the lone right child, a leaf in an AVL tree, repaired here.
-            final int heir = successor != NIL ? successor : successor(node);
-            if (linearBaseline != null)
-            {
-                linearBaseline.onRemove(node, heir);
-            }
-            store.setGapLoPfn(heir, store.gapLoPfn(node));
-            final int child = left != NIL ? left : right;
-            if (heir == right)
-            {
-                update(heir);
-            }
-            relink(depth, node, child);
-            store.release(node);
-            repairUpward(depth, heir == right ? NIL : heir);
-            return;
-        }
-        // Two children: the successor, the lowest node of the right subtree, takes this node's
-        // place and its gap start, which now begins the merged gap below the successor. Nodes
-        // never change identity, so the anchor stays where it is.
-        final int nodeDepth = depth;
-        int pathDepth = depth + 1;
-        int heir = right;
-        while (store.left(heir) != NIL)
-        {
-            path[pathDepth++] = heir;
-            heir = store.left(heir);
-        }
-        if (linearBaseline != null)
-        {
-            linearBaseline.onRemove(node, heir);
-        }
-        if (heir != right)
-        {
-            store.setLeft(path[pathDepth - 1], store.right(heir));
-            store.setRight(heir, right);
-        }
-        store.setLeft(heir, left);
-        store.setGapLoPfn(heir, store.gapLoPfn(node));
-        // Start from the values the parent last saw, so that "unchanged" below means unchanged for it.
-        store.setDerived(heir, store.height(node), store.maxGapPages(node), store.maxFitPages(node));
-        path[nodeDepth] = heir;
-        relink(nodeDepth, node, heir);
-        store.release(node);
-        repairUpward(pathDepth, heir);
-    }
-
-    /** Makes {@code replacement} the child that {@code old} was of {@code path[depth - 1]} (or the root). */
-    private void relink(final int depth, final int old, final int replacement)
-    {
-        if (depth == 0)
-        {
-            root = replacement;
-            return;
-        }
-        final int parent = path[depth - 1];
-        if (store.left(parent) == old)
-        {
-            store.setLeft(parent, replacement);
-        }
-        else
-        {
-            store.setRight(parent, replacement);
-        }
-    }
-
-    /**
-     * Rebalances and recomputes {@code path[depth-1]} up to the root, and stops early at the
-     * first node that neither rotates nor changes its height or maxima, unless the node whose
-     * gap changed ({@code gapChanged}) is still above: nothing above such a node can change.
-     */
-    private void repairUpward(final int depth, final int gapChanged)
-    {
-        final int[] path = this.path;
-        boolean gapChangePending = gapChanged != NIL;
-        for (int i = depth - 1; i >= 0; i--)
-        {
-            final int node = path[i];
-            if (node == gapChanged)
-            {
-                gapChangePending = false;
-            }
-            final int subtree = rebalance(node);
-            if (subtree != node)
-            {
-                relink(i, node, subtree);
-            }
-            else if (!rebalanceChanged && !gapChangePending)
-            {
-                return;
-            }
-        }
-    }
-
-    private int rebalance(final int node)
-    {
-        // One pass over the node and its two children, each address computed once: this runs
-        // at every level of every insert and delete.
-        final NodeStore store = this.store;
-        final long address = store.address(node);
-        final int left = NodeStore.leftAt(address);
-        final int right = NodeStore.rightAt(address);
-        final long leftAddress = store.address(left);
-        final long rightAddress = store.address(right);
-        final int leftHeight = NodeStore.heightOf(NodeStore.gapWordAt(leftAddress));
-        final int rightHeight = NodeStore.heightOf(NodeStore.gapWordAt(rightAddress));
-        if (leftHeight > rightHeight + 1)
-        {
-            if (store.height(store.left(left)) < store.height(store.right(left)))
-            {
-                store.setLeft(node, rotateLeft(left));
-            }
-            rebalanceChanged = true;
-            return rotateRight(node);
-        }
-        if (rightHeight > leftHeight + 1)
-        {
-            if (store.height(store.right(right)) < store.height(store.left(right)))
-            {
-                store.setRight(node, rotateRight(right));
-            }
-            rebalanceChanged = true;
-            return rotateLeft(node);
-        }
-        final long gapWord = NodeStore.gapWordAt(address);
-        final long loPfn = NodeStore.loPfnAt(address);
-        final long gapLoPfn = gapWord & NodeDescriptor.PFN_MASK;
-        final int height = 1 + Math.max(leftHeight, rightHeight);
-        final long maxGapPages;
-        final long maxFitPages;
-        if (augmented)
-        {
-            maxGapPages = Math.max(loPfn - gapLoPfn, Math.max(NodeStore.maxGapPagesAt(leftAddress), NodeStore.maxGapPagesAt(rightAddress)));
-            maxFitPages = Math.max(Gaps.alignedFitPages(gapLoPfn, loPfn - 1),
-                Math.max(NodeStore.maxFitPagesAt(leftAddress), NodeStore.maxFitPagesAt(rightAddress)));
-        }
-        else
-        {
-            maxGapPages = 0;
-            maxFitPages = 0;
-        }
-        if (height == NodeStore.heightOf(gapWord) && maxGapPages == NodeStore.maxGapPagesAt(address) &&
-            maxFitPages == NodeStore.maxFitPagesAt(address))
-        {
-            rebalanceChanged = false;
-            return node;
-        }
-        NodeStore.putDerivedAt(address, gapWord, height, maxGapPages, maxFitPages);
-        rebalanceChanged = true;
-        return node;
-    }
-
-    private int rotateRight(final int node)
-    {
-        final int left = store.left(node);
-        store.setLeft(node, store.right(left));
-        store.setRight(left, node);
-        update(node);
-        update(left);
-        return left;
-    }
-
-    private int rotateLeft(final int node)
-    {
-        final int right = store.right(node);
-        store.setRight(node, store.left(right));
-        store.setLeft(right, node);
-        update(node);
-        update(right);
-        return right;
-    }
-
-    /**
-     * Recomputes {@code node}'s height and maxima from its own gap and its children.
-     *
-     * @return whether any of them changed.
-     */
-    private boolean update(final int node)
-    {
-        final int left = store.left(node);
-        final int right = store.right(node);
-        if (!augmented)
-        {
-            final int height = 1 + Math.max(store.height(left), store.height(right));
-            if (height == store.height(node))
-            {
-                return false;
-            }
-            store.setDerived(node, height, 0, 0);
-            return true;
-        }
-        final long loPfn = store.loPfn(node);
-        final long gapLoPfn = store.gapLoPfn(node);
-        final long maxGapPages = Math.max(loPfn - gapLoPfn, Math.max(store.maxGapPages(left), store.maxGapPages(right)));
-        final long maxFitPages = Math.max(Gaps.alignedFitPages(gapLoPfn, loPfn - 1),
-            Math.max(store.maxFitPages(left), store.maxFitPages(right)));
-        final int height = 1 + Math.max(store.height(left), store.height(right));
-        if (height == store.height(node) && maxGapPages == store.maxGapPages(node) && maxFitPages == store.maxFitPages(node))
-        {
-            return false;
-        }
-        store.setDerived(node, height, maxGapPages, maxFitPages);
-        return true;
     }
 }

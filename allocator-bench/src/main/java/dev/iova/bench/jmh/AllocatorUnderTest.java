@@ -1,6 +1,8 @@
 package dev.iova.bench.jmh;
 
 import dev.iova.IovaDomain;
+import dev.iova.bench.baseline.LinearWalkAllocator;
+import dev.iova.bench.baseline.LinearWalkReplayTarget;
 import dev.iova.bench.baseline.TreeMapAllocator;
 import dev.iova.bench.baseline.TreeMapReplayTarget;
 import dev.iova.bench.trace.CachedReplayTarget;
@@ -19,9 +21,8 @@ import dev.iova.bench.trace.ReplayTarget;
  *   <li>{@value #CACHED}: {@code allocFast}/{@code freeFast} on a domain with the default range
  *       caches (up to 32 pages; larger requests go to the tree).</li>
  *   <li>{@value #TREEMAP_BASELINE}: {@link TreeMapAllocator}, the TreeMap-under-a-lock baseline.</li>
- *   <li>{@value #TREE_LINEAR_WALK}: the tree path of a domain built with
- *       {@code linearSearchBaseline(true)}: our tree without the gap augmentation, searched
- *       linearly from a cached node as Linux's {@code iova.c} does.</li>
+ *   <li>{@value #TREE_LINEAR_WALK}: {@link LinearWalkAllocator}, an off-heap tree without gap
+ *       augmentation, searched linearly from a cached node as Linux's {@code iova.c} does.</li>
  * </ul>
  */
 final class AllocatorUnderTest implements AutoCloseable
@@ -35,18 +36,24 @@ final class AllocatorUnderTest implements AutoCloseable
     /** {@link TreeMapAllocator}. */
     static final String TREEMAP_BASELINE = "treemap-baseline";
 
-    /** Our tree without augmentation, searched as Linux does ({@code IovaDomain.Builder#linearSearchBaseline}). */
+    /** {@link LinearWalkAllocator}: a tree without augmentation, searched as Linux does. */
     static final String TREE_LINEAR_WALK = "tree-linear-walk";
+
+    /** The first 4 KiB pfn at 4 GiB, where Linux's two cached nodes divide the space. */
+    private static final long DMA32_END_PFN = 0x100000L;
 
     final ReplayTarget target;
     private final IovaDomain domain;
     private final TreeMapAllocator treeMap;
+    private final LinearWalkAllocator linearWalk;
 
-    private AllocatorUnderTest(final ReplayTarget target, final IovaDomain domain, final TreeMapAllocator treeMap)
+    private AllocatorUnderTest(
+        final ReplayTarget target, final IovaDomain domain, final TreeMapAllocator treeMap, final LinearWalkAllocator linearWalk)
     {
         this.target = target;
         this.domain = domain;
         this.treeMap = treeMap;
+        this.linearWalk = linearWalk;
     }
 
     /**
@@ -61,23 +68,22 @@ final class AllocatorUnderTest implements AutoCloseable
             case TREE:
             {
                 final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).maxCachedPages(0).build();
-                return new AllocatorUnderTest(new DomainReplayTarget(domain), domain, null);
+                return new AllocatorUnderTest(new DomainReplayTarget(domain), domain, null, null);
             }
             case CACHED:
             {
                 final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).build();
-                return new AllocatorUnderTest(new CachedReplayTarget(domain), domain, null);
+                return new AllocatorUnderTest(new CachedReplayTarget(domain), domain, null, null);
             }
             case TREEMAP_BASELINE:
             {
                 final TreeMapAllocator treeMap = new TreeMapAllocator(1, lastPfn);
-                return new AllocatorUnderTest(new TreeMapReplayTarget(treeMap), null, treeMap);
+                return new AllocatorUnderTest(new TreeMapReplayTarget(treeMap), null, treeMap, null);
             }
             case TREE_LINEAR_WALK:
             {
-                final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).maxCachedPages(0)
-                    .linearSearchBaseline(true).build();
-                return new AllocatorUnderTest(new DomainReplayTarget(domain), domain, null);
+                final LinearWalkAllocator linearWalk = new LinearWalkAllocator(1, lastPfn, DMA32_END_PFN);
+                return new AllocatorUnderTest(new LinearWalkReplayTarget(linearWalk), null, null, linearWalk);
             }
             default:
                 throw new IllegalArgumentException("target=" + name + " is none of " + TREE + ", " + CACHED + ", " +
@@ -120,7 +126,7 @@ final class AllocatorUnderTest implements AutoCloseable
     /** @return live allocations, after {@link #flushCaches()}. */
     long liveRanges()
     {
-        return domain != null ? domain.liveRanges() : treeMap.liveRanges();
+        return domain != null ? domain.liveRanges() : treeMap != null ? treeMap.liveRanges() : linearWalk.liveRanges();
     }
 
     /**
@@ -142,6 +148,10 @@ final class AllocatorUnderTest implements AutoCloseable
         {
             domain.verify();
         }
+        if (linearWalk != null)
+        {
+            linearWalk.verify();
+        }
     }
 
     @Override
@@ -150,6 +160,10 @@ final class AllocatorUnderTest implements AutoCloseable
         if (domain != null)
         {
             domain.close();
+        }
+        if (linearWalk != null)
+        {
+            linearWalk.close();
         }
     }
 }

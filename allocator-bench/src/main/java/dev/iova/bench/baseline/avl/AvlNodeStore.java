@@ -1,4 +1,6 @@
-package dev.iova.tree;
+package dev.iova.bench.baseline.avl;
+
+import dev.iova.tree.Gaps;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -7,10 +9,10 @@ import java.util.Arrays;
 import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
 
-import static dev.iova.tree.NodeDescriptor.*;
+import static dev.iova.bench.baseline.avl.AvlNodeDescriptor.*;
 
 /**
- * Off-heap storage for tree nodes, addressed by int index, laid out by {@link NodeDescriptor}.
+ * Off-heap storage for tree nodes, addressed by int index, laid out by {@link AvlNodeDescriptor}.
  *
  * <p>Nodes live in chunks of {@code chunkNodes} nodes, each a direct buffer, allocated one at a
  * time as the tree grows and never moved, so growing costs one chunk allocation and no copy.
@@ -26,7 +28,7 @@ import static dev.iova.tree.NodeDescriptor.*;
  *
  * <p>Not thread-safe: the owner serialises access.
  */
-final class NodeStore
+final class AvlNodeStore
 {
     private final int chunkShift;
     private final int chunkMask;
@@ -41,9 +43,9 @@ final class NodeStore
 
     /**
      * @param chunkNodes nodes per chunk, a power of two.
-     * @param maxNodes   the most nodes ever live at once (slot 0, {@link NodeDescriptor#NIL}, not counted).
+     * @param maxNodes   the most nodes ever live at once (slot 0, {@link AvlNodeDescriptor#NIL}, not counted).
      */
-    NodeStore(final int chunkNodes, final int maxNodes)
+    AvlNodeStore(final int chunkNodes, final int maxNodes)
     {
         this.chunkShift = Integer.numberOfTrailingZeros(chunkNodes);
         this.chunkMask = chunkNodes - 1;
@@ -55,7 +57,7 @@ final class NodeStore
         highWater = 1; // slot 0 is NIL and stays zero
     }
 
-    /** @return a node index with no children, or {@link NodeDescriptor#NIL} when {@code maxNodes} are live. */
+    /** @return a node index with no children, or {@link AvlNodeDescriptor#NIL} when {@code maxNodes} are live. */
     int allocate()
     {
         int node = freeHead;
@@ -139,7 +141,7 @@ final class NodeStore
     }
 
     /**
-     * @param node a node index ({@link NodeDescriptor#NIL} reads as all zeros).
+     * @param node a node index ({@link AvlNodeDescriptor#NIL} reads as all zeros).
      * @return where its fields start: for code that reads several fields of one node, with the
      *         {@code *At} accessors, computing the address once.
      */

@@ -1,4 +1,6 @@
-package dev.iova;
+package dev.iova.bench.baseline;
+
+import dev.iova.IovaDomain;
 
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -15,13 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The benchmark baseline ({@link IovaDomain.Builder#linearSearchBaseline(boolean)}): Linux's
- * linear search from a cached node on the tree without augmentation. Its placements are not the
+ * The benchmark baseline {@link LinearWalkAllocator}: Linux's linear search from a cached node
+ * on a tree without augmentation. Its placements are not the
  * highest fit, but every range must be free, aligned and within its limit, and, since the walk
  * and its retry cover the whole of {@code [startPfn, limitPfn]}, it must fail exactly when no
  * position fits.
  */
-class LinearSearchBaselineTest
+class LinearWalkAllocatorTest
 {
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4, 5})
@@ -30,8 +32,7 @@ class LinearSearchBaselineTest
         final SplittableRandom random = new SplittableRandom(seed);
         final long lastPfn = 0x1ff + random.nextInt(0x200);
         // A 64-page "4 GiB" boundary: granule 2^26 bytes puts 4 GiB at pfn 64, so both cached nodes work.
-        try (IovaDomain domain = IovaDomain.builder().granuleBytes(1L << 26).lastPfn(lastPfn).maxCachedPages(0)
-            .chunkRanges(64).linearSearchBaseline(true).build())
+        try (LinearWalkAllocator domain = new LinearWalkAllocator(1, lastPfn, 64))
         {
             final BitSet used = new BitSet();
             final List<long[]> live = new ArrayList<>();
@@ -91,7 +92,7 @@ class LinearSearchBaselineTest
     @Test
     void walksFromTheCachedNodeLikeLinuxNotByHighestFit()
     {
-        try (IovaDomain domain = IovaDomain.builder().maxCachedPages(0).linearSearchBaseline(true).build())
+        try (LinearWalkAllocator domain = new LinearWalkAllocator(1, (1L << 52) - 1, 0x100000))
         {
             assertEquals(0xfffff, domain.alloc(1, 0xfffff, false));
             assertEquals(0xffffe, domain.alloc(1, 0xfffff, false));

@@ -1,4 +1,6 @@
-package dev.iova.tree;
+package dev.iova.bench.baseline.avl;
+
+import dev.iova.tree.Gaps;
 
 /**
  * Layout of one tree node off-heap: one allocated or reserved range, the free gap just below
@@ -30,7 +32,7 @@ package dev.iova.tree;
  * search stop after O(log n) nodes. Index 0 is never a real node: it stays all zeros, so
  * reading the height or maxima of {@link #NIL} gives 0 without a branch.
  */
-public final class NodeDescriptor
+public final class AvlNodeDescriptor
 {
     /** The index that means "no node". Slot 0 is kept zeroed and never written. */
     public static final int NIL = 0;
@@ -89,7 +91,7 @@ public final class NodeDescriptor
     /** Mask of the AVL height after shifting (6 bits: heights up to 63). */
     static final long HEIGHT_MASK = 0x3f;
 
-    private NodeDescriptor()
+    private AvlNodeDescriptor()
     {
     }
 

@@ -1,6 +1,8 @@
-package dev.iova.tree;
+package dev.iova.bench.baseline.avl;
 
-import static dev.iova.tree.NodeDescriptor.NIL;
+import dev.iova.tree.Gaps;
+
+import static dev.iova.bench.baseline.avl.AvlNodeDescriptor.NIL;
 
 /**
  * A benchmark baseline, not for production: the search of Linux's {@code iova.c}
@@ -20,8 +22,8 @@ import static dev.iova.tree.NodeDescriptor.NIL;
  */
 final class LinearSearchBaseline
 {
-    private final IntervalTree tree;
-    private final NodeStore store;
+    private final AvlIntervalTree tree;
+    private final AvlNodeStore store;
     private final long dma32EndPfn;
     private final int[] walk = new int[64];
     private int walkDepth;
@@ -33,7 +35,7 @@ final class LinearSearchBaseline
      * @param store       its node store.
      * @param dma32EndPfn the first pfn at or above 4 GiB (Linux's {@code dma_32bit_pfn}).
      */
-    LinearSearchBaseline(final IntervalTree tree, final NodeStore store, final long dma32EndPfn)
+    LinearSearchBaseline(final AvlIntervalTree tree, final AvlNodeStore store, final long dma32EndPfn)
     {
         this.tree = tree;
         this.store = store;
@@ -42,7 +44,7 @@ final class LinearSearchBaseline
         this.cachedNode = tree.anchorNode();
     }
 
-    /** As {@link IntervalTree#alloc(long, long, boolean, long)}, by Linux's walk. */
+    /** As {@link AvlIntervalTree#alloc(long, long, boolean, long)}, by Linux's walk. */
     long alloc(final long pages, final long limitPfn, final boolean sizeAligned, final long kind)
     {
         final long limitEndPfn = limitPfn + 1;
@@ -75,10 +77,10 @@ final class LinearSearchBaseline
                     seek(current);
                     continue;
                 }
-                return IntervalTree.NO_ADDRESS;
+                return AvlIntervalTree.NO_ADDRESS;
             }
             final long pfn = tree.insertInGapOf(previous, newPfn, pages, kind);
-            if (pfn != IntervalTree.NO_ADDRESS)
+            if (pfn != AvlIntervalTree.NO_ADDRESS)
             {
                 if (pfn + pages - 1 < dma32EndPfn)
                 {

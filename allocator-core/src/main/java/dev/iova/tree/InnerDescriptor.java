@@ -1,0 +1,79 @@
+package dev.iova.tree;
+
+/**
+ * Layout of an inner node of the B-tree off-heap: up to {@link #CAPACITY} children, with what
+ * each child's subtree knows about its free gaps.
+ *
+ * <pre>
+ *   0       4       8                  72                     200                    328                    456    512
+ *   +-------+-------+------------------+----------------------+----------------------+----------------------+------+
+ *   | count | (pad) |  child[0..15]    |  sepPfn[0..15]       |  maxGapPages[0..15]  |  maxFitPages[0..15]  | pad  |
+ *   +-------+-------+------------------+----------------------+----------------------+----------------------+------+
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code count}: children, 2 to {@link #CAPACITY} for the root, 1 to {@link #CAPACITY} for others.</li>
+ *   <li>{@code child[i]}: a leaf index when the node is one level above the leaves, else an inner node index.</li>
+ *   <li>{@code sepPfn[i]}: the first pfn of the gap below the first range of child {@code i}'s subtree,
+ *       that is the last {@code hiPfn + 1} of child {@code i - 1}'s. Every range and every gap of child
+ *       {@code i} lies in {@code [sepPfn[i], sepPfn[i + 1] - 1]}: a pfn belongs to the last child whose
+ *       {@code sepPfn} is at or below it.</li>
+ *   <li>{@code maxGapPages[i]}: the longest gap in child {@code i}'s subtree (unaligned requests).</li>
+ *   <li>{@code maxFitPages[i]}: the largest size-aligned request that fits in one gap of child
+ *       {@code i}'s subtree ({@link Gaps#alignedFitPages(long, long)}).</li>
+ * </ul>
+ *
+ * <p>512 bytes, eight cache lines; a search reads the separators, then one maxima array, each a
+ * run of consecutive words.
+ */
+public final class InnerDescriptor
+{
+    /** Children per inner node. */
+    public static final int CAPACITY = 16;
+
+    /** Offset of the number of children, an int. */
+    public static final int COUNT_OFFSET = 0;
+
+    /** Offset of the child indexes, {@link #CAPACITY} ints. */
+    public static final int CHILD_OFFSET = 8;
+
+    /** Offset of the separators, {@link #CAPACITY} longs. */
+    public static final int SEP_PFN_OFFSET = CHILD_OFFSET + CAPACITY * Integer.BYTES;
+
+    /** Offset of the children's longest gaps, {@link #CAPACITY} longs. */
+    public static final int MAX_GAP_PAGES_OFFSET = SEP_PFN_OFFSET + CAPACITY * Long.BYTES;
+
+    /** Offset of the children's largest size-aligned fits, {@link #CAPACITY} longs. */
+    public static final int MAX_FIT_PAGES_OFFSET = MAX_GAP_PAGES_OFFSET + CAPACITY * Long.BYTES;
+
+    /** Bytes per inner node, a power of two (the last 56 are unused). */
+    public static final int INNER_LENGTH = 512;
+
+    private InnerDescriptor()
+    {
+    }
+
+    /** @return the offset of child {@code i}'s index. */
+    static long childOffset(final int i)
+    {
+        return CHILD_OFFSET + ((long)i << 2);
+    }
+
+    /** @return the offset of child {@code i}'s separator. */
+    static long sepPfnOffset(final int i)
+    {
+        return SEP_PFN_OFFSET + ((long)i << 3);
+    }
+
+    /** @return the offset of child {@code i}'s longest gap. */
+    static long maxGapPagesOffset(final int i)
+    {
+        return MAX_GAP_PAGES_OFFSET + ((long)i << 3);
+    }
+
+    /** @return the offset of child {@code i}'s largest aligned fit. */
+    static long maxFitPagesOffset(final int i)
+    {
+        return MAX_FIT_PAGES_OFFSET + ((long)i << 3);
+    }
+}
