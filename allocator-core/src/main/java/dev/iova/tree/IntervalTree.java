@@ -224,23 +224,36 @@ public final class IntervalTree
     /** Sets {@link #summaryGap} and {@link #summaryFit} to a leaf's maxima. */
     private void summarizeLeaf(final long leaf)
     {
+        // Pass 1: the longest gap. Its aligned fit is at least half the largest power of two in it,
+        // which is a good first bound; pass 2 computes the fit of only the gaps longer than the best
+        // fit so far (a gap's fit is at most its length).
         final int count = count(leaf);
         long gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
         long bestGap = 0;
-        long bestFit = 0;
+        long bestGapLoPfn = 0;
         for (int i = 0; i < count; i++)
         {
             final long loPfn = lo(leaf, i);
-            final long gapPages = loPfn - gapLoPfn;
-            if (gapPages > bestGap)
+            if (loPfn - gapLoPfn > bestGap)
             {
-                bestGap = gapPages;
-            }
-            if (gapPages > bestFit) // the aligned fit of a gap is at most its length
-            {
-                bestFit = Math.max(bestFit, Gaps.alignedFitPages(gapLoPfn, loPfn - 1));
+                bestGap = loPfn - gapLoPfn;
+                bestGapLoPfn = gapLoPfn;
             }
             gapLoPfn = hi(leaf, i) + 1;
+        }
+        long bestFit = bestGap == 0 ? 0 : Gaps.alignedFitPages(bestGapLoPfn, bestGapLoPfn + bestGap - 1);
+        if (bestFit < bestGap)
+        {
+            gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
+            for (int i = 0; i < count; i++)
+            {
+                final long loPfn = lo(leaf, i);
+                if (loPfn - gapLoPfn > bestFit)
+                {
+                    bestFit = Math.max(bestFit, Gaps.alignedFitPages(gapLoPfn, loPfn - 1));
+                }
+                gapLoPfn = hi(leaf, i) + 1;
+            }
         }
         summaryGap = bestGap;
         summaryFit = bestFit;
@@ -432,14 +445,26 @@ public final class IntervalTree
         entries++;
         if (count < LEAF_CAPACITY)
         {
+            // The range splits gap j into two shorter ones: the leaf's maxima change only if gap j held one.
+            final long splitGapLoPfn = gapLo(a, j);
+            final long splitGapHiPfn = lo(a, j) - 1;
             for (int i = count; i > j; i--)
             {
                 setEntry(a, i, lo(a, i - 1), hiKind(a, i - 1));
             }
             setEntry(a, j, loPfn, hiKind);
             setCount(a, count + 1);
-            summarizeLeaf(a);
-            repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
+            if (innerLevels > 0)
+            {
+                final long parent = inners.address(pathNode[innerLevels - 1]);
+                final int idx = pathIdx[innerLevels - 1];
+                if (splitGapHiPfn - splitGapLoPfn + 1 >= maxGap(parent, idx) ||
+                    Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= maxFit(parent, idx))
+                {
+                    summarizeLeaf(a);
+                    repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
+                }
+            }
             return;
         }
         splitLeaf(leaf, a, j, loPfn, hiKind);
@@ -580,15 +605,37 @@ public final class IntervalTree
         {
             final long inner = inners.address(nodes[level]);
             final int c = idxs[level];
-            if (maxGap(inner, c) == gap && maxFit(inner, c) == fit)
+            final long oldGap = maxGap(inner, c);
+            final long oldFit = maxFit(inner, c);
+            if (oldGap == gap && oldFit == fit)
             {
                 return;
             }
             setMaxima(inner, c, gap, fit);
-            summarizeInner(inner);
-            gap = summaryGap;
-            fit = summaryFit;
+            if (level == 0)
+            {
+                return; // the root's own maxima are kept nowhere
+            }
+            // This node's maxima, as its parent holds them: a value that grew past them replaces
+            // them; one that shrank changes them only if it was them (then the node is rescanned).
+            final long parent = inners.address(nodes[level - 1]);
+            final int p = idxs[level - 1];
+            final long nodeGap = maxGap(parent, p);
+            final long nodeFit = maxFit(parent, p);
+            gap = gap >= nodeGap ? gap : oldGap < nodeGap ? nodeGap : maxOf(inner, MAX_GAP);
+            fit = fit >= nodeFit ? fit : oldFit < nodeFit ? nodeFit : maxOf(inner, MAX_FIT);
         }
+    }
+
+    /** @return the largest of an inner node's per-child values at {@code offset} ({@link #MAX_GAP} or {@link #MAX_FIT}). */
+    private static long maxOf(final long inner, final long offset)
+    {
+        long best = 0;
+        for (int i = 0, count = count(inner); i < count; i++)
+        {
+            best = Math.max(best, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
+        }
+        return best;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -663,17 +710,34 @@ public final class IntervalTree
         }
         setCount(a, count - 1);
         entries--;
+        if (innerLevels == 0)
+        {
+            return; // a root leaf has no slot to keep its maxima in
+        }
         if (wasLast)
         {
             growFirstGapOfNextLeaf(freedGapLoPfn);
         }
-        if (count - 1 >= LEAF_MIN || innerLevels == 0)
+        if (count - 1 < LEAF_MIN)
         {
+            rebalanceLeaf();
+        }
+        else if (wasLast)
+        {
+            // Gap j moved to the next leaf: this leaf's maxima may shrink.
             summarizeLeaf(a);
             repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
-            return;
         }
-        rebalanceLeaf();
+        else
+        {
+            // Gap j, the range and gap j + 1 became one gap: the maxima can only grow, to its values.
+            final long parent = inners.address(pathNode[innerLevels - 1]);
+            final int idx = pathIdx[innerLevels - 1];
+            final long mergedHiPfn = lo(a, j) - 1;
+            final long gap = Math.max(maxGap(parent, idx), mergedHiPfn - freedGapLoPfn + 1);
+            final long fit = Math.max(maxFit(parent, idx), Gaps.alignedFitPages(freedGapLoPfn, mergedHiPfn));
+            repairUp(pathNode, pathIdx, innerLevels - 1, gap, fit);
+        }
     }
 
     /**
@@ -709,8 +773,12 @@ public final class IntervalTree
         }
         final long next = leaves.address(node);
         UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
-        summarizeLeaf(next);
-        repairUp(nextNode, nextIdx, innerLevels - 1, summaryGap, summaryFit);
+        // Its first gap only grew: the leaf's maxima can only grow, to that gap's values.
+        final long parent = inners.address(nextNode[innerLevels - 1]);
+        final int idx = nextIdx[innerLevels - 1];
+        final long gapHiPfn = lo(next, 0) - 1;
+        repairUp(nextNode, nextIdx, innerLevels - 1, Math.max(maxGap(parent, idx), gapHiPfn - gapLoPfn + 1),
+            Math.max(maxFit(parent, idx), Gaps.alignedFitPages(gapLoPfn, gapHiPfn)));
     }
 
     /** The path's leaf fell below {@link #LEAF_MIN}: merge it with a sibling or even the two out. */

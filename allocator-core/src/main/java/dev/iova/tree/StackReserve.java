@@ -14,7 +14,7 @@ package dev.iova.tree;
 final class StackReserve
 {
     /** Frames the probe descends: well over the deepest call chain of an update. */
-    static final int FRAMES = 24;
+    static final int FRAMES = 16;
 
     private StackReserve()
     {
