@@ -1,5 +1,8 @@
 package dev.iova.tree;
 
+import java.nio.ByteBuffer;
+
+import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
 
 /**
@@ -91,6 +94,28 @@ public final class IntervalTree
     private final long[] scratchB = new long[INNER_CAPACITY + 1];
     private final long[] scratchC = new long[INNER_CAPACITY + 1];
     private final long[] scratchD = new long[INNER_CAPACITY + 1];
+    /**
+     * The undo journal of the update in progress: images of the leaves it wrote (off-heap) and
+     * the old value of every 8-byte word it wrote in inner nodes and elsewhere, so that a
+     * {@link Throwable} thrown anywhere inside an update puts everything back ({@link #rollback}).
+     */
+    private ByteBuffer leafImages;
+    private long leafImagesAddress;
+    private long[] savedLeafAddresses = new long[8];
+    /** How many words were logged when each leaf image was taken: undo interleaves the two logs by it. */
+    private int[] savedLeafLogPosition = new int[8];
+    private int savedLeaves;
+    /** True from {@link #prepare} until the update commits or is rolled back. */
+    private boolean updating;
+    private long[] loggedWordAddresses = new long[4096];
+    private long[] loggedWordValues = new long[4096];
+    private int loggedWords;
+    private final long[] leafStoreState = new long[4];
+    private final long[] innerStoreState = new long[4];
+    private int rootBefore;
+    private int innerLevelsBefore;
+    private long entriesBefore;
+    private long reservedRangesBefore;
     private int root;
     /** Inner levels above the leaves: 0 when the root is a leaf. */
     private int innerLevels;
@@ -132,6 +157,8 @@ public final class IntervalTree
         this.leaves = new SlabStore(LeafDescriptor.LEAF_LENGTH, leafChunk);
         this.inners = new SlabStore(InnerDescriptor.INNER_LENGTH, Math.max(1, leafChunk >>> 3));
         leaves.reserve(1);
+        leafImages = ByteBuffer.allocateDirect(8 * LeafDescriptor.LEAF_LENGTH);
+        leafImagesAddress = BufferUtil.address(leafImages);
         root = leaves.allocate();
         final long a = leaves.address(root);
         UnsafeApi.putInt(a + LeafDescriptor.COUNT_OFFSET, 1);
@@ -202,23 +229,41 @@ public final class IntervalTree
         return UnsafeApi.getLong(inner + MAX_FIT + ((long)i << 3));
     }
 
-    private static void setSlot(final long inner, final int i, final int child, final long sepPfn, final long gap, final long fit)
+    private void setSlot(final long inner, final int i, final int child, final long sepPfn, final long gap, final long fit)
     {
-        UnsafeApi.putInt(inner + CHILD + ((long)i << 2), child);
-        UnsafeApi.putLong(inner + SEP + ((long)i << 3), sepPfn);
-        UnsafeApi.putLong(inner + MAX_GAP + ((long)i << 3), gap);
-        UnsafeApi.putLong(inner + MAX_FIT + ((long)i << 3), fit);
+        final long childAddress = inner + CHILD + ((long)i << 2);
+        logWord(childAddress & ~7L);
+        UnsafeApi.putInt(childAddress, child);
+        setSep(inner, i, sepPfn);
+        setMaxima(inner, i, gap, fit);
     }
 
-    private static void setMaxima(final long inner, final int i, final long gap, final long fit)
+    private void setSep(final long inner, final int i, final long sepPfn)
     {
-        UnsafeApi.putLong(inner + MAX_GAP + ((long)i << 3), gap);
-        UnsafeApi.putLong(inner + MAX_FIT + ((long)i << 3), fit);
+        final long address = inner + SEP + ((long)i << 3);
+        logWord(address);
+        UnsafeApi.putLong(address, sepPfn);
     }
 
-    private static void copySlot(final long from, final int i, final long to, final int j)
+    private void setMaxima(final long inner, final int i, final long gap, final long fit)
+    {
+        final long gapAddress = inner + MAX_GAP + ((long)i << 3);
+        final long fitAddress = inner + MAX_FIT + ((long)i << 3);
+        logWord(gapAddress);
+        logWord(fitAddress);
+        UnsafeApi.putLong(gapAddress, gap);
+        UnsafeApi.putLong(fitAddress, fit);
+    }
+
+    private void copySlot(final long from, final int i, final long to, final int j)
     {
         setSlot(to, j, child(from, i), sep(from, i), maxGap(from, i), maxFit(from, i));
+    }
+
+    private void setInnerCount(final long inner, final int count)
+    {
+        logWord(inner);
+        setCount(inner, count);
     }
 
     /** Sets {@link #summaryGap} and {@link #summaryFit} to a leaf's maxima. */
@@ -327,6 +372,7 @@ public final class IntervalTree
      */
     public long alloc(final long pages, final long limitPfn, final boolean sizeAligned, final long kind)
     {
+        recover();
         if (pages > limitPfn - startPfn + 1 || entries >= maxEntries)
         {
             return NO_ADDRESS;
@@ -420,28 +466,154 @@ public final class IntervalTree
 
     private long insertAllocated(final int leaf, final int j, final long pfn, final long pages, final long kind)
     {
-        prepareInsert(1);
-        insertAt(leaf, j, pfn, (pfn + pages - 1) | kind);
+        prepare(1, 0);
+        try
+        {
+            insertAt(leaf, j, pfn, (pfn + pages - 1) | kind);
+            commit();
+        }
+        catch (final Throwable t)
+        {
+            rollback();
+            throw t;
+        }
         allocatedRanges++;
         return pfn;
     }
 
-    /** Makes room for {@code inserts} insertions and touches the stack: the only step that may throw. */
-    private void prepareInsert(final int inserts)
+    /**
+     * Makes room for {@code inserts} insertions and {@code removals} removals (nodes and journal)
+     * and touches the stack, then opens the undo journal: every step that may throw comes before
+     * the first write.
+     */
+    private void prepare(final int inserts, final int removals)
     {
         StackReserve.touch();
-        leaves.reserve(inserts);
-        inners.reserve(inserts * (innerLevels + 1) + 1);
+        if (inserts > 0)
+        {
+            leaves.reserve(inserts);
+            inners.reserve(inserts * (innerLevels + 1) + 1);
+        }
+        final int updates = inserts + removals;
+        final int words = updates * (innerLevels + 2) * 4 * (2 * INNER_CAPACITY + 4);
+        if (loggedWordAddresses.length < words)
+        {
+            final long[] addresses = new long[words];
+            final long[] values = new long[words];
+            loggedWordAddresses = addresses;
+            loggedWordValues = values;
+        }
+        final int images = 3 * updates + 2;
+        if (savedLeafAddresses.length < images)
+        {
+            final long[] addresses = new long[images];
+            final int[] positions = new int[images];
+            savedLeafAddresses = addresses;
+            savedLeafLogPosition = positions;
+        }
+        if (leafImages == null || leafImages.capacity() < images * LeafDescriptor.LEAF_LENGTH)
+        {
+            final ByteBuffer buffer = ByteBuffer.allocateDirect(images * LeafDescriptor.LEAF_LENGTH);
+            if (leafImages != null)
+            {
+                BufferUtil.free(leafImages);
+            }
+            leafImages = buffer;
+            leafImagesAddress = BufferUtil.address(buffer);
+        }
+        savedLeaves = 0;
+        loggedWords = 0;
+        updating = true;
+        leaves.snapshot(leafStoreState);
+        inners.snapshot(innerStoreState);
+        rootBefore = root;
+        innerLevelsBefore = innerLevels;
+        entriesBefore = entries;
+        reservedRangesBefore = reservedRanges;
+    }
+
+    /** Keeps an image of a leaf before the update in progress first writes it. */
+    private void saveLeaf(final long leaf)
+    {
+        for (int i = 0; i < savedLeaves; i++)
+        {
+            if (savedLeafAddresses[i] == leaf)
+            {
+                return;
+            }
+        }
+        UnsafeApi.copyMemory(leaf, leafImagesAddress + (long)savedLeaves * LeafDescriptor.LEAF_LENGTH, LeafDescriptor.LEAF_LENGTH);
+        savedLeafAddresses[savedLeaves] = leaf;
+        savedLeafLogPosition[savedLeaves] = loggedWords;
+        savedLeaves++;
+    }
+
+    /** Keeps the old value of an 8-byte word the update in progress is about to write. */
+    private void logWord(final long address)
+    {
+        loggedWordAddresses[loggedWords] = address;
+        loggedWordValues[loggedWords] = UnsafeApi.getLong(address);
+        loggedWords++;
+    }
+
+    /**
+     * Undoes the update in progress after a {@link Throwable}, newest change first: logged words
+     * and leaf images in the reverse of the order they were taken, then the stores' free lists
+     * and the tree's fields. It runs where the update began, shallower on the stack than the
+     * probe of {@link #prepare} went; should it still be cut short, every step it took is
+     * idempotent and the next call into the tree finishes it ({@link #recover()}).
+     */
+    private void rollback()
+    {
+        while (loggedWords > 0 || savedLeaves > 0)
+        {
+            if (savedLeaves > 0 && savedLeafLogPosition[savedLeaves - 1] >= loggedWords)
+            {
+                final int image = savedLeaves - 1;
+                UnsafeApi.copyMemory(leafImagesAddress + (long)image * LeafDescriptor.LEAF_LENGTH, savedLeafAddresses[image],
+                    LeafDescriptor.LEAF_LENGTH);
+                savedLeaves = image;
+            }
+            else
+            {
+                final int word = loggedWords - 1;
+                UnsafeApi.putLong(loggedWordAddresses[word], loggedWordValues[word]);
+                loggedWords = word;
+            }
+        }
+        leaves.restore(leafStoreState);
+        inners.restore(innerStoreState);
+        root = rootBefore;
+        innerLevels = innerLevelsBefore;
+        entries = entriesBefore;
+        reservedRanges = reservedRangesBefore;
+        updating = false;
+    }
+
+    /** Ends the update in progress: from here its changes stay. */
+    private void commit()
+    {
+        updating = false;
+    }
+
+    /** Finishes undoing an update that a {@link Throwable} cut short, if there is one: every public method starts here. */
+    private void recover()
+    {
+        if (updating)
+        {
+            rollback();
+        }
     }
 
     /**
      * Inserts a range before range {@code j} of {@code leaf}, in the gap that range owns; the
-     * path of the last descent must lead to {@code leaf}. Room was made by {@link #prepareInsert}.
+     * path of the last descent must lead to {@code leaf}. Room was made by {@link #prepare}.
      */
     private void insertAt(final int leaf, final int j, final long loPfn, final long hiKind)
     {
         final long a = leaves.address(leaf);
         final int count = count(a);
+        saveLeaf(a);
         entries++;
         if (count < LEAF_CAPACITY)
         {
@@ -493,6 +665,7 @@ public final class IntervalTree
         final int leftCount = j == 0 ? 1 : j == LEAF_CAPACITY - 1 ? LEAF_CAPACITY : (LEAF_CAPACITY + 1) / 2;
         final int right = leaves.allocate();
         final long b = leaves.address(right);
+        saveLeaf(b); // its first word links the free list until now
         for (int i = 0; i < leftCount; i++)
         {
             setEntry(a, i, los[i], his[i]);
@@ -534,7 +707,7 @@ public final class IntervalTree
                 }
                 setMaxima(inner, idx, leftGap, leftFit);
                 setSlot(inner, idx + 1, sibling, siblingSep, siblingGap, siblingFit);
-                setCount(inner, count + 1);
+                setInnerCount(inner, count + 1);
                 summarizeInner(inner);
                 repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
                 return;
@@ -565,6 +738,7 @@ public final class IntervalTree
             final int leftCount = (INNER_CAPACITY + 2) / 2;
             final int right = inners.allocate();
             final long b = inners.address(right);
+            logWord(b); // its first word links the free list until now
             for (int i = 0; i < leftCount; i++)
             {
                 setSlot(inner, i, (int)children[i], seps[i], gaps[i], fits[i]);
@@ -573,8 +747,8 @@ public final class IntervalTree
             {
                 setSlot(b, i - leftCount, (int)children[i], seps[i], gaps[i], fits[i]);
             }
-            setCount(inner, leftCount);
-            setCount(b, INNER_CAPACITY + 1 - leftCount);
+            setInnerCount(inner, leftCount);
+            setInnerCount(b, INNER_CAPACITY + 1 - leftCount);
             summarizeInner(inner);
             leftGap = summaryGap;
             leftFit = summaryFit;
@@ -588,9 +762,10 @@ public final class IntervalTree
         // The root split: a new root above the two halves.
         final int newRoot = inners.allocate();
         final long r = inners.address(newRoot);
+        logWord(r); // its first word links the free list until now
         setSlot(r, 0, root, startPfn, leftGap, leftFit);
         setSlot(r, 1, sibling, siblingSep, siblingGap, siblingFit);
-        setCount(r, 2);
+        setInnerCount(r, 2);
         root = newRoot;
         innerLevels++;
     }
@@ -653,6 +828,7 @@ public final class IntervalTree
      */
     public void free(final long pfn, final long pages, final long kind)
     {
+        recover();
         final int leaf = descend(pfn);
         final long a = leaves.address(leaf);
         int j = count(a) - 1;
@@ -673,8 +849,17 @@ public final class IntervalTree
         {
             throw badFree(pfn, pages, kind, loPfn, hiPfn, rangeKind);
         }
-        StackReserve.touch();
-        removeAt(leaf, a, j);
+        prepare(0, 1);
+        try
+        {
+            removeAt(leaf, a, j);
+            commit();
+        }
+        catch (final Throwable t)
+        {
+            rollback();
+            throw t;
+        }
         allocatedRanges--;
     }
 
@@ -704,6 +889,7 @@ public final class IntervalTree
         final int count = count(a);
         final boolean wasLast = j == count - 1;
         final long freedGapLoPfn = gapLo(a, j);
+        saveLeaf(a);
         for (int i = j; i < count - 1; i++)
         {
             setEntry(a, i, lo(a, i + 1), hiKind(a, i + 1));
@@ -761,17 +947,18 @@ public final class IntervalTree
         final long split = inners.address(pathNode[level]);
         final int c = pathIdx[level] + 1;
         nextIdx[level] = c;
-        UnsafeApi.putLong(split + SEP + ((long)c << 3), gapLoPfn);
+        setSep(split, c, gapLoPfn);
         int node = child(split, c);
         for (int l = level + 1; l < innerLevels; l++)
         {
             final long inner = inners.address(node);
-            UnsafeApi.putLong(inner + SEP, gapLoPfn);
+            setSep(inner, 0, gapLoPfn);
             nextNode[l] = node;
             nextIdx[l] = 0;
             node = child(inner, 0);
         }
         final long next = leaves.address(node);
+        logWord(next + GAP_LO);
         UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
         // Its first gap only grew: the leaf's maxima can only grow, to that gap's values.
         final long parent = inners.address(nextNode[innerLevels - 1]);
@@ -800,6 +987,8 @@ public final class IntervalTree
         final long r = leaves.address(rightLeaf);
         final int leftCount = count(l);
         final int rightCount = count(r);
+        saveLeaf(l);
+        saveLeaf(r);
         if (leftCount + rightCount <= LEAF_MERGE_MAX)
         {
             for (int i = 0; i < rightCount; i++)
@@ -815,7 +1004,7 @@ public final class IntervalTree
             return;
         }
         evenOutLeaves(l, leftCount, r, rightCount);
-        UnsafeApi.putLong(parent + SEP + ((long)(leftIdx + 1) << 3), UnsafeApi.getLong(r + GAP_LO));
+        setSep(parent, leftIdx + 1, UnsafeApi.getLong(r + GAP_LO));
         summarizeLeaf(l);
         setMaxima(parent, leftIdx, summaryGap, summaryFit);
         summarizeLeaf(r);
@@ -824,7 +1013,7 @@ public final class IntervalTree
         repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
     }
 
-    private static void evenOutLeaves(final long l, final int leftCount, final long r, final int rightCount)
+    private void evenOutLeaves(final long l, final int leftCount, final long r, final int rightCount)
     {
         final int newLeft = (leftCount + rightCount) / 2;
         if (leftCount < newLeft)
@@ -857,14 +1046,14 @@ public final class IntervalTree
         UnsafeApi.putLong(r + GAP_LO, hi(l, newLeft - 1) + 1);
     }
 
-    private static void removeSlot(final long inner, final int i)
+    private void removeSlot(final long inner, final int i)
     {
         final int count = count(inner);
         for (int s = i; s < count - 1; s++)
         {
             copySlot(inner, s + 1, inner, s);
         }
-        setCount(inner, count - 1);
+        setInnerCount(inner, count - 1);
     }
 
     /** The inner node on the path at {@code level} lost a child: merge, even out or shrink the root as needed. */
@@ -881,6 +1070,7 @@ public final class IntervalTree
                 {
                     root = child(inner, 0);
                     innerLevels--;
+                    logWord(inner);
                     inners.release(node);
                 }
                 return;
@@ -912,10 +1102,11 @@ public final class IntervalTree
                 {
                     copySlot(r, i, l, leftCount + i);
                 }
-                setCount(l, leftCount + rightCount);
+                setInnerCount(l, leftCount + rightCount);
                 summarizeInner(l);
                 setMaxima(parent, leftIdx, summaryGap, summaryFit);
                 removeSlot(parent, leftIdx + 1);
+                logWord(r);
                 inners.release(rightNode);
                 level--;
                 continue;
@@ -932,7 +1123,7 @@ public final class IntervalTree
                 {
                     copySlot(r, i, r, i - moved);
                 }
-                setCount(r, rightCount - moved);
+                setInnerCount(r, rightCount - moved);
             }
             else
             {
@@ -945,10 +1136,10 @@ public final class IntervalTree
                 {
                     copySlot(l, newLeft + i, r, i);
                 }
-                setCount(r, rightCount + moved);
+                setInnerCount(r, rightCount + moved);
             }
-            setCount(l, newLeft);
-            UnsafeApi.putLong(parent + SEP + ((long)(leftIdx + 1) << 3), sep(r, 0));
+            setInnerCount(l, newLeft);
+            setSep(parent, leftIdx + 1, sep(r, 0));
             summarizeInner(l);
             setMaxima(parent, leftIdx, summaryGap, summaryFit);
             summarizeInner(r);
@@ -968,6 +1159,7 @@ public final class IntervalTree
      */
     public boolean find(final long pfn)
     {
+        recover();
         if (pfn > lastPfn)
         {
             return false;
@@ -1068,6 +1260,7 @@ public final class IntervalTree
      */
     public void checkNoAllocationOverlaps(final long loPfn, final long hiPfn)
     {
+        recover();
         if (findOverlapping(loPfn, hiPfn, false))
         {
             throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
@@ -1092,6 +1285,7 @@ public final class IntervalTree
      */
     public void reserve(final long loPfn, final long hiPfn)
     {
+        recover();
         if (hiPfn < loPfn || loPfn < startPfn || hiPfn > lastPfn)
         {
             throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
@@ -1103,7 +1297,37 @@ public final class IntervalTree
             throw new IllegalStateException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
                 "]: the domain already holds its maximum of " + (maxEntries - 1) + " ranges");
         }
-        prepareInsert(1);
+        prepare(1, countReservedTouching(loPfn, hiPfn));
+        try
+        {
+            reserveMerging(loPfn, hiPfn);
+            commit();
+        }
+        catch (final Throwable t)
+        {
+            rollback();
+            throw t;
+        }
+    }
+
+    /**
+     * @return how many reserved ranges a reserve of {@code [loPfn, hiPfn]} merges: those that
+     *         overlap or touch it (reserved ranges never touch each other, so no others join).
+     */
+    private int countReservedTouching(final long loPfn, final long hiPfn)
+    {
+        int count = 0;
+        long fromPfn = loPfn - 1;
+        while (fromPfn <= hiPfn + 1 && findOverlapping(fromPfn, hiPfn + 1, true))
+        {
+            count++;
+            fromPfn = foundHiPfn() + 1;
+        }
+        return count;
+    }
+
+    private void reserveMerging(final long loPfn, final long hiPfn)
+    {
         long mergedLoPfn = loPfn;
         long mergedHiPfn = hiPfn;
         while (findReservedTouching(mergedLoPfn, mergedHiPfn))
@@ -1145,6 +1369,7 @@ public final class IntervalTree
      */
     public void checkCapacityToReserve(final long[] loPfns, final long[] hiPfns, final int count)
     {
+        recover();
         long needed = 0;
         for (int i = 0; i < count; i++)
         {
@@ -1159,7 +1384,9 @@ public final class IntervalTree
             throw new IllegalStateException("cannot reserve " + count + " ranges: they need " + needed +
                 " new ranges and the domain has room for " + free + " more (maxRanges=" + (maxEntries - 1) + ")");
         }
-        prepareInsert(count);
+        StackReserve.touch();
+        leaves.reserve(count);
+        inners.reserve(count * (innerLevels + 1) + 1);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1169,12 +1396,14 @@ public final class IntervalTree
     /** @return live allocations (cache-owned ones included). */
     public long allocatedRanges()
     {
+        recover();
         return allocatedRanges;
     }
 
     /** @return reserved ranges, after merging. */
     public long reservedRanges()
     {
+        recover();
         return reservedRanges;
     }
 
@@ -1198,6 +1427,7 @@ public final class IntervalTree
      */
     public long freePages(final long limitPfn)
     {
+        recover();
         long sum = 0;
         int leaf = descend(startPfn); // the first leaf
         while (leaf != 0)
@@ -1226,6 +1456,7 @@ public final class IntervalTree
      */
     public long largestFreeGapPages(final long limitPfn)
     {
+        recover();
         final long splitPfn = limitPfn + 1;
         final long a = leaves.address(descend(splitPfn));
         long best = 0;
@@ -1268,6 +1499,7 @@ public final class IntervalTree
      */
     public void forEach(final RangeConsumer consumer)
     {
+        recover();
         int leaf = descend(startPfn);
         while (leaf != 0)
         {
@@ -1296,6 +1528,7 @@ public final class IntervalTree
      */
     public void verify()
     {
+        recover();
         final Verifier verifier = new Verifier();
         if (innerLevels == 0)
         {
@@ -1327,6 +1560,11 @@ public final class IntervalTree
     {
         leaves.releaseAll();
         inners.releaseAll();
+        if (leafImages != null)
+        {
+            BufferUtil.free(leafImages);
+            leafImages = null;
+        }
         root = 0;
         innerLevels = 0;
     }

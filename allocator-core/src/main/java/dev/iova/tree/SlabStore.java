@@ -18,6 +18,12 @@ import org.agrona.BufferUtil;
  */
 final class SlabStore
 {
+    /**
+     * Fault injection for tests only: when set, runs before every chunk allocation and may throw
+     * {@link OutOfMemoryError} as {@link ByteBuffer#allocateDirect} would when direct memory runs out.
+     */
+    static volatile Runnable beforeChunkAllocation;
+
     private final int slotShift;
     private final int chunkShift;
     private final int chunkMask;
@@ -99,6 +105,25 @@ final class SlabStore
         liveSlots--;
     }
 
+    /** @return the free-list and high-water state, packed for {@link #restore}: taken before an update writes. */
+    long[] snapshot(final long[] into)
+    {
+        into[0] = highWater;
+        into[1] = freeHead;
+        into[2] = freeCount;
+        into[3] = liveSlots;
+        return into;
+    }
+
+    /** Puts back the state of a {@link #snapshot}; slots allocated and released since are as before it. */
+    void restore(final long[] state)
+    {
+        highWater = (int)state[0];
+        freeHead = (int)state[1];
+        freeCount = (int)state[2];
+        liveSlots = (int)state[3];
+    }
+
     /** @return slots handed out and not released. */
     int liveSlots()
     {
@@ -140,6 +165,11 @@ final class SlabStore
         {
             addresses = Arrays.copyOf(addresses, addresses.length * 2);
             memory = Arrays.copyOf(memory, memory.length * 2);
+        }
+        final Runnable hook = beforeChunkAllocation;
+        if (hook != null)
+        {
+            hook.run();
         }
         // Every allocation above may throw OutOfMemoryError; nothing is published before they succeed.
         final ByteBuffer chunk = ByteBuffer.allocateDirect((int)(chunkSlots << slotShift)).order(ByteOrder.nativeOrder());

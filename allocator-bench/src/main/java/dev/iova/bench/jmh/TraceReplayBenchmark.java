@@ -79,7 +79,7 @@ import java.util.concurrent.TimeUnit;
  * java -cp allocator-bench/target/allocator-bench.jar org.openjdk.jmh.Main TraceReplayBenchmark \
  *     -prof gc -f 2 -wi 3 -w 2s -i 5 -r 2s -rf json -rff trace-replay.json
  * </pre>
- * 9 combinations (3 shapes x 3 targets).
+ * 12 combinations (4 shapes x 3 targets).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -101,8 +101,8 @@ public class TraceReplayBenchmark
     /** The largest latency the histogram tracks, 10 s; longer ones are recorded as 10 s. */
     static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** The trace shape: {@code network}, {@code storage}, {@code fragmenting}. */
-    @Param({"network", "storage", "fragmenting"})
+    /** The trace shape: {@code network}, {@code storage}, {@code fragmenting}, {@code mixed}. */
+    @Param({"network", "storage", "fragmenting", "mixed"})
     public String shape;
 
     /** The allocator: {@code tree}, {@code cached}, {@code treemap-baseline}. */
