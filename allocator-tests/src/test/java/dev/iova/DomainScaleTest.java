@@ -23,6 +23,8 @@ class DomainScaleTest
     private static final long LAST_PFN = 0xffffff;
     /** Each range needs at least its first and last pfn. */
     private static final long MIN_BYTES_PER_RANGE = 2 * Long.BYTES;
+    /** The budget per live range at a million ranges (the AVL engine took 48.8, Linux 40 plus its slab's rounding). */
+    private static final long MAX_BYTES_PER_RANGE = 32;
     /**
      * Slack for direct buffers the JVM or the test harness may take or give back meanwhile
      * (NIO's temporary buffers, say); the domain's own chunks are megabytes.
@@ -55,6 +57,10 @@ class DomainScaleTest
             final long fullBytes = domain.offHeapBytes();
             assertTrue(fullBytes > emptyBytes, () -> "offHeapBytes did not grow: " + emptyBytes + " -> " + fullBytes);
             assertTrue(fullBytes >= MILLION * MIN_BYTES_PER_RANGE, () -> fullBytes + " bytes for a million ranges");
+            assertTrue(fullBytes <= MILLION * MAX_BYTES_PER_RANGE, () -> fullBytes + " bytes for a million ranges, over " +
+                MAX_BYTES_PER_RANGE + " per range");
+            System.out.println("DomainScaleTest: a million ranges filled from the top hold " + fullBytes + " bytes, " +
+                (double)fullBytes / MILLION + " per range");
             final long directGrowth = directPool.getMemoryUsed() - directBytesBefore;
             assertEquals(fullBytes, directGrowth, DIRECT_POOL_SLACK_BYTES,
                 "the direct pool grew by about what the domain reports holding");
@@ -94,6 +100,32 @@ class DomainScaleTest
         finally
         {
             domain.close();
+        }
+    }
+
+    @Test
+    void aMillionRangesPlacedAtRandomStayWithinTheMemoryBudget()
+    {
+        // Ranges of 1 to 4 pages under random limits: leaves split in the middle, the opposite of
+        // the descending fill above.
+        try (IovaDomain domain = IovaDomain.builder().granuleBytes(4096).startPfn(1).lastPfn(0xfffffff).maxCachedPages(0).build())
+        {
+            final SplittableRandom random = new SplittableRandom(3);
+            for (int i = 0; i < MILLION; i++)
+            {
+                final long pages = 1 + random.nextInt(4);
+                if (domain.alloc(pages, 1 + random.nextLong(0xfffffff), false) == NO_ADDRESS)
+                {
+                    assertTrue(domain.alloc(pages, 0xfffffff, false) != NO_ADDRESS);
+                }
+            }
+            assertEquals(MILLION, domain.liveRanges());
+            final long bytes = domain.offHeapBytes();
+            assertTrue(bytes <= MILLION * MAX_BYTES_PER_RANGE, () -> bytes + " bytes for a million live ranges, over " +
+                MAX_BYTES_PER_RANGE + " per range");
+            System.out.println("DomainScaleTest: a million ranges placed at random hold " + bytes + " bytes, " +
+                (double)bytes / MILLION + " per range");
+            domain.verify();
         }
     }
 
