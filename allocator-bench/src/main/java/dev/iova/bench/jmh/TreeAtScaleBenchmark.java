@@ -38,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  *       limit until the gap above one fits. The ranges the ring recycles leave holes of all
  *       sizes near the top, so a request walks past every hole too small for it: its cost
  *       depends on the holes left by earlier steps and drifts during the run.</li>
- *   <li>{@code tree-linear-walk}: the same tree without the gap augmentation, searched linearly
- *       from a cached node as Linux's {@code iova.c} does.</li>
+ *   <li>{@code tree-linear-walk}: {@code LinearWalkAllocator}, an off-heap tree without the gap
+ *       augmentation, searched linearly from a cached node as Linux's {@code iova.c} does.</li>
  * </ul>
  * Target it serves: the tree step at a million live ranges at most 2x its cost at a thousand;
  * {@code gc.alloc.rate.norm} below 1 B/op for {@code tree}.
