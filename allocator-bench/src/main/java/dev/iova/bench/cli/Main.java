@@ -43,6 +43,7 @@ import java.nio.file.NoSuchFileException;
     subcommands = {
         ReplayCommand.class,
         GenCommand.class,
+        ImportCommand.class,
         RegionsCommand.class,
         WorkloadsCommand.class,
         RunCommand.class,
