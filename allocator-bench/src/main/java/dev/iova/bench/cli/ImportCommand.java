@@ -16,6 +16,7 @@ import picocli.CommandLine.TypeConversionException;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -104,7 +105,9 @@ final class ImportCommand implements Callable<Integer>
         }
         catch (final IOException ex)
         {
-            err.println(recording + ": cannot import into " + outPath + ": " + Main.reasonOf(ex));
+            final boolean reading = ex instanceof FileSystemException && recording.toString().equals(((FileSystemException)ex).getFile());
+            err.println(reading ? recording + ": cannot read the recording: " + Main.reasonOf(ex) :
+                outPath + ": cannot write the trace: " + Main.reasonOf(ex));
             return ExitCode.SOFTWARE;
         }
         summary.print(spec.commandLine().getOut(), recording.toString(), outPath.toString());

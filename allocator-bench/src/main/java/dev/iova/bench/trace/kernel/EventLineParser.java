@@ -45,10 +45,13 @@ import java.util.regex.Pattern;
  */
 final class EventLineParser
 {
-    /** {@code TASK [CPU] [FLAGS] TIMESTAMP: [PERIOD] [SYSTEM:]EVENT: FIELDS}. */
-    private static final Pattern EVENT_LINE = Pattern.compile(
-        "^\\s*(?:.*?)\\s*\\[(\\d{1,6})\\]\\s+(?:\\S+\\s+)?(\\d{1,18})(?:\\.(\\d{1,12}))?:\\s+(?:\\d+\\s+)?" +
-        "([A-Za-z_]\\w*)(?::([A-Za-z_]\\w*))?:(?:\\s+(.*))?$");
+    /**
+     * What follows {@code TASK [CPU]}: {@code [FLAGS] TIMESTAMP: [PERIOD] [SYSTEM:]EVENT: FIELDS}.
+     * Groups: 1 whole seconds (or counter), 2 fraction, 3 system or event, 4 event, 5 fields.
+     */
+    private static final Pattern AFTER_CPU = Pattern.compile(
+        "\\s+(?:\\S+\\s+)?(\\d{1,18})(?:\\.(\\d{1,12}))?:\\s+(?:\\d+\\s+)?" +
+        "([A-Za-z_]\\w*)(?::([A-Za-z_]\\w*))?:(?:\\s+(.*))?");
 
     private static final Pattern LOST = Pattern.compile("^CPU:\\s*\\d+ \\[(?:LOST (\\d+) EVENTS|(\\d+) EVENTS DROPPED|EVENTS DROPPED)\\]\\s*$");
 
@@ -113,16 +116,16 @@ final class EventLineParser
                 return new Line(Type.LOST, null, null, count == null ? -1 : parseDecimalOrMax(count), null);
             }
         }
-        final Matcher m = EVENT_LINE.matcher(text);
-        if (!m.matches())
+        final Matcher m = AFTER_CPU.matcher(text);
+        if (!matchesAfterCpu(text, m))
         {
             return Line.malformed("not an event line (expected TASK-PID [CPU] TIMESTAMP: EVENT: FIELDS)");
         }
-        final String system = m.group(5) != null ? m.group(4) : null;
-        final String name = m.group(5) != null ? m.group(5) : m.group(4);
+        final String system = m.group(4) != null ? m.group(3) : null;
+        final String name = m.group(4) != null ? m.group(4) : m.group(3);
         final String printedName = system != null ? system + ":" + name : name;
-        final String fields = m.group(6) != null ? m.group(6) : "";
-        final long timestamp = timestamp(m.group(2), m.group(3));
+        final String fields = m.group(5) != null ? m.group(5) : "";
+        final long timestamp = timestamp(m.group(1), m.group(2));
         final boolean iommu = system == null || system.equals("iommu");
         final boolean dma = system == null || system.equals("dma");
         try
@@ -145,6 +148,28 @@ final class EventLineParser
             return Line.malformed(printedName + ": " + ex.getMessage());
         }
         return new Line(Type.OTHER_EVENT, null, printedName, 0, null);
+    }
+
+    /**
+     * Finds the first {@code [CPU]} column (a bracket of 1 to 6 digits after a blank) after which
+     * the rest of an event line follows, and leaves {@code m} matched on that rest.
+     */
+    private static boolean matchesAfterCpu(final String text, final Matcher m)
+    {
+        for (int open = text.indexOf('['); open >= 0; open = text.indexOf('[', open + 1))
+        {
+            int close = open + 1;
+            while (close < text.length() && close - open <= 6 && text.charAt(close) >= '0' && text.charAt(close) <= '9')
+            {
+                close++;
+            }
+            if (close > open + 1 && close < text.length() && text.charAt(close) == ']' &&
+                (open == 0 || Character.isWhitespace(text.charAt(open - 1))) && m.region(close + 1, text.length()).matches())
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Line event(final KernelEvent event, final String printedName)

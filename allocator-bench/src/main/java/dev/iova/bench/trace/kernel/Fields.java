@@ -3,6 +3,7 @@ package dev.iova.bench.trace.kernel;
 import dev.iova.bench.trace.kernel.EventLineParser.BadField;
 
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * The fields of one event line, split at blanks: a {@code TP_printk} output is a few positional
@@ -10,6 +11,8 @@ import java.util.Arrays;
  */
 final class Fields
 {
+    private static final Pattern BLANKS = Pattern.compile("\\s+");
+
     private final String[] words;
 
     private Fields(final String[] words)
@@ -20,7 +23,7 @@ final class Fields
     static Fields of(final String text)
     {
         final String stripped = text.strip();
-        return new Fields(stripped.isEmpty() ? new String[0] : stripped.split("\\s+"));
+        return new Fields(stripped.isEmpty() ? new String[0] : BLANKS.split(stripped));
     }
 
     /** @return word {@code index}, or null when there are fewer words. */
