@@ -44,6 +44,7 @@ import java.nio.file.NoSuchFileException;
         ReplayCommand.class,
         GenCommand.class,
         ImportCommand.class,
+        CompareCommand.class,
         RegionsCommand.class,
         WorkloadsCommand.class,
         RunCommand.class,

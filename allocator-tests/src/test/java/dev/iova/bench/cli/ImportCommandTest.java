@@ -133,6 +133,21 @@ class ImportCommandTest
     }
 
     @Test
+    void compareOfAnImportedSamplePrintsTheTableAndWritesTheReport() throws IOException
+    {
+        final Path trace = tempDir.resolve("nic.trace");
+        run("import", sample("nic-trace-cmd.txt").toString(), "--out", trace.toString()).assertSucceeded();
+        final Run run = run("compare", trace.toString(), "--out", tempDir.resolve("cmp").toString());
+
+        run.assertSucceeded();
+        assertTrue(run.out.contains("allocations placed                   38                 38"), run.out);
+        assertTrue(run.out.contains("report          " + tempDir.resolve("cmp").resolve("compare.md")), run.out);
+        assertTrue(Files.exists(tempDir.resolve("cmp").resolve("charts").resolve("free-gaps.png")));
+        run("compare", sample("nic-trace-cmd.txt").toString())
+            .assertFailed(1, sample("nic-trace-cmd.txt") + ":1: expected the header 'iova-trace v1' first, found 'version = 7'");
+    }
+
+    @Test
     void badOptionsAreUsageErrors()
     {
         final String in = sample("nic-trace-cmd.txt").toString();

@@ -60,7 +60,8 @@ import java.util.PriorityQueue;
  * </ul>
  * The trace is {@code iova-trace v1}, {@code domain granule=G start=0x1}, no reserves; ids count
  * up from 1 and are never reused; each {@code alloc} ends with {@code # kernel PFN line N}: the
- * first pfn the kernel chose and the recording's line, which {@code compare} reads back. The same
+ * first pfn the kernel chose and the recording's line, which {@code compare} reads back, and the
+ * trace ends with {@code # kernel failed maps N}, the maps that failed in the kernel. The same
  * recording and options always give the same bytes.
  */
 public final class KernelTraceImporter
@@ -365,6 +366,7 @@ public final class KernelTraceImporter
             conversion.accept(window.poll());
         }
         summary.liveAtEnd = conversion.live.size();
+        out.append(PlacementComparison.KERNEL_FAILED_COMMENT).append(Long.toString(summary.failedMaps)).append('\n');
         out.flush();
     }
 
