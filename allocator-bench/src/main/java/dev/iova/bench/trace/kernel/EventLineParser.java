@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * The fields are the events' {@code TP_printk} formats ({@code include/trace/events/iommu.h} and
  * {@code dma.h}):
  * <pre>
- * map:   IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=%zu      (since 6.4; before: no "- end")
- * unmap: IOMMU: iova=0x%016llx - 0x%016llx size=%zu unmapped_size=%zu    (before 6.4: no "- end")
+ * map:   IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=%zu      (older kernels: no "- end")
+ * unmap: IOMMU: iova=0x%016llx - 0x%016llx size=%zu unmapped_size=%zu    (older kernels: no "- end")
  * dma_map_page|_phys|_resource:    DEV dir=D dma_addr=%llx size=%zu phys_addr=%llx attrs=A
  * dma_unmap_page|_phys|_resource:  DEV dir=D dma_addr=%llx size=%zu attrs=A
  * dma_alloc|_pages, dma_free|_pages: DEV dir=D dma_addr=%llx size=%zu virt_addr=%p [flags=F] attrs=A

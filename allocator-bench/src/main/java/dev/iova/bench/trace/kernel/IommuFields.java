@@ -7,9 +7,9 @@ import dev.iova.bench.trace.kernel.KernelEvent.Kind;
  * The fields of {@code iommu:map} and {@code iommu:unmap}, in both formats the kernel has had:
  * <pre>
  * map:   IOMMU: iova=0x0000000fffff0000 - 0x0000000fffff2000 paddr=0x0000000123456000 size=8192
- * map:   IOMMU: iova=0x0000000fffff0000 paddr=0x0000000123456000 size=8192                 (before 6.4)
+ * map:   IOMMU: iova=0x0000000fffff0000 paddr=0x0000000123456000 size=8192                 (older kernels)
  * unmap: IOMMU: iova=0x0000000fffff0000 - 0x0000000fffff2000 size=8192 unmapped_size=8192
- * unmap: IOMMU: iova=0x0000000fffff0000 size=8192 unmapped_size=8192                      (before 6.4)
+ * unmap: IOMMU: iova=0x0000000fffff0000 size=8192 unmapped_size=8192                      (older kernels)
  * </pre>
  * The range of a map is {@code [iova, iova + size)}; the range of an unmap is what it cleared,
  * {@code [iova, iova + unmapped_size)} (0 bytes when it cleared nothing). When the {@code - end}
