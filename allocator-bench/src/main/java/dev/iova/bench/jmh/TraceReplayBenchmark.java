@@ -9,6 +9,7 @@ import dev.iova.bench.trace.TraceGenerator;
 import dev.iova.bench.trace.TraceParser;
 import dev.iova.bench.trace.TraceReplayer;
 import dev.iova.bench.trace.TraceShape;
+import dev.iova.bench.trace.kernel.FileTraceWorkload;
 import org.HdrHistogram.Histogram;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -101,7 +102,11 @@ public class TraceReplayBenchmark
     /** The largest latency the histogram tracks, 10 s; longer ones are recorded as 10 s. */
     static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** The trace shape: {@code network}, {@code storage}, {@code fragmenting}. */
+    /**
+     * The trace shape: {@code network}, {@code storage}, {@code fragmenting}; or
+     * {@code file:PATH}, a trace file (an imported kernel recording) repeated or cut to
+     * {@value #OPS} operations by {@link FileTraceWorkload} ({@code run --trace FILE}).
+     */
     @Param({"network", "storage", "fragmenting"})
     public String shape;
 
@@ -123,9 +128,11 @@ public class TraceReplayBenchmark
     long replays;
 
     @Setup(Level.Trial)
-    public void generate()
+    public void generate() throws IOException
     {
-        final Trace trace = TraceParser.parseText(shape, TraceGenerator.generateText(TraceShape.byName(shape), OPS, SEED));
+        final Trace trace = TraceParser.parseText(shape, shape.startsWith(FileTraceWorkload.SHAPE_PREFIX) ?
+            FileTraceWorkload.repeatToOps(Path.of(shape.substring(FileTraceWorkload.SHAPE_PREFIX.length())), OPS) :
+            TraceGenerator.generateText(TraceShape.byName(shape), OPS, SEED));
         if (trace.ops() != OPS)
         {
             throw new IllegalStateException("the generated " + shape + " trace has " + trace.ops() + " ops, expected " + OPS);

@@ -148,6 +148,22 @@ class ImportCommandTest
     }
 
     @Test
+    void runWithTraceReplaysTheFileInTheTraceSuite()
+    {
+        final Path trace = sample("nvme-tracefs.expected.trace");
+        final Run run = run("run", "--trace", trace.toString(), "--dry-run", "--out", tempDir.resolve("run").toString());
+
+        run.assertSucceeded();
+        for (final String target : new String[] {"tree", "cached", "treemap-baseline"})
+        {
+            assertTrue(run.out.contains("TraceReplayBenchmark.replay avgt shape=file:" + trace.toAbsolutePath() + ",target=" + target), run.out);
+        }
+        assertFalse(run.out.contains("shape=network"), run.out);
+        run("run", "--trace", trace.toString(), "-p", "shape=network", "--dry-run")
+            .assertFailed(2, "allocator-bench run: --trace and -p shape=... both choose the trace: give one (see --help)");
+    }
+
+    @Test
     void badOptionsAreUsageErrors()
     {
         final String in = sample("nic-trace-cmd.txt").toString();
