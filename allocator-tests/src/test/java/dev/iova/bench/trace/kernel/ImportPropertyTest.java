@@ -24,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class ImportPropertyTest
 {
-    @Property(tries = 60)
+    @Property(tries = 30)
     void importedTracesAreValidAndReplay(@ForAll @LongRange(min = 1, max = Long.MAX_VALUE) final long seed,
-        @ForAll @IntRange(min = 1, max = 300) final int events)
+        @ForAll @IntRange(min = 1, max = 200) final int events)
     {
         final SplittableRandom random = new SplittableRandom(seed);
         final List<String> lines = new ArrayList<>();

@@ -98,7 +98,7 @@ class ImportStreamingTest
     @Test
     void aLongRecordingIsStreamedTwiceThroughBoundedMemory() throws IOException
     {
-        final long pairs = 10_000; // 20,000 lines, about 2.4 MB read twice
+        final long pairs = 3_000; // 6,000 lines, about 700 KB read twice (the endless line below shows the memory bound)
         final CountingWriter out = new CountingWriter();
         final GeneratedRecording[] opened = new GeneratedRecording[2];
         final int[] opens = {0};
@@ -110,7 +110,7 @@ class ImportStreamingTest
         assertEquals(pairs, summary.frees());
         assertEquals(0, summary.liveAtEnd());
         assertEquals(opened[0].bytesRead, opened[1].bytesRead);
-        assertTrue(opened[0].bytesRead > 2_000_000L, "the recording is larger than the trace: " + opened[0].bytesRead);
+        assertTrue(opened[0].bytesRead > 600_000L, "the recording is larger than the trace: " + opened[0].bytesRead);
     }
 
     @Test
