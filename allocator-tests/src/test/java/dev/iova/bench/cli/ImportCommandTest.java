@@ -95,6 +95,22 @@ class ImportCommandTest
     }
 
     @Test
+    void aMalformedLineWithStrictIsAnErrorNamingItsLineAndValue() throws IOException
+    {
+        final Path recording = tempDir.resolve("bad.txt");
+        Files.writeString(recording, Files.readString(sample("nvme-tracefs.txt")).replace("dma_addr=ffff8000", "dma_addr=ffff8g00"));
+        final Path out = tempDir.resolve("bad.trace");
+        run("import", recording.toString(), "--out", out.toString(), "--strict")
+            .assertFailed(1, recording + ":16: dma_map_phys: dma_addr=ffff8g00 is not a 64-bit hex number (--strict)");
+        assertFalse(Files.exists(out));
+
+        final Run lenient = run("import", recording.toString(), "--out", out.toString());
+        lenient.assertSucceeded();
+        assertTrue(lenient.out.contains("  malformed     1 lines: line 16 (dma_map_phys: dma_addr=ffff8g00 is not a 64-bit hex number)"),
+            lenient.out);
+    }
+
+    @Test
     void binaryGarbageIsRefusedOnTheFirstBadLine() throws IOException
     {
         final byte[] garbage = new byte[100_000];

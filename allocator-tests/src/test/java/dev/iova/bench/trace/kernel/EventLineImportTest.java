@@ -137,6 +137,39 @@ class EventLineImportTest
         assertEquals(Kind.FAILED_MAP, failed.kind(), "dma_alloc prints dma_addr 0 when it found no memory");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "dma_alloc_pages: nvme0 dir=FROM_DEVICE dma_addr=ffe00000 size=65536 virt_addr=000000004f1d2c3b flags=GFP_KERNEL attrs=",
+        "dma_alloc_sgt: nvme0 dir=FROM_DEVICE dma_addr=ffe00000 size=65536 phys_addrs={0x140000000,0x140200000} flags=GFP_KERNEL attrs=",
+    })
+    void pageAndSgtAllocationsAreMaps(final String event)
+    {
+        final KernelEvent e = event("k-9 [000] 1.0: " + event);
+        assertEquals(Kind.MAP, e.kind());
+        assertEquals(0xffe00000L, e.addr());
+        assertEquals(65536, e.bytes());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "dma_free_pages: nvme0 dir=FROM_DEVICE dma_addr=ffe00000 size=65536 virt_addr=000000004f1d2c3b attrs=",
+        "dma_free_sgt: nvme0 dir=FROM_DEVICE dma_addr=ffe00000 size=65536 phys_addrs={0x140000000,0x140200000}",
+    })
+    void pageAndSgtFreesAreUnmaps(final String event)
+    {
+        final KernelEvent e = event("k-9 [000] 1.0: " + event);
+        assertEquals(Kind.UNMAP, e.kind());
+        assertEquals(0xffe00000L, e.addr());
+        assertEquals(65536, e.bytes());
+    }
+
+    @Test
+    void aFailedSgtAllocationIsAFailedMap()
+    {
+        assertEquals(Kind.FAILED_MAP, event("k-9 [000] 1.0: dma_alloc_sgt_err: nvme0 dir=FROM_DEVICE dma_addr=0 size=65536 " +
+            "virt_addr=0000000000000000 flags=GFP_KERNEL attrs=").kind());
+    }
+
     @Test
     void dmaMapSgSpansAllItsSegmentsInBothFormats()
     {
