@@ -17,6 +17,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -120,11 +121,12 @@ public final class KernelTraceImporter
     public static ImportSummary importFile(final Path recording, final Path out, final ImportOptions options) throws IOException
     {
         final Path absolute = out.toAbsolutePath();
-        final Path temp = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".part");
+        // Not createTempFile, whose file is readable by its owner only: the trace gets the umask's permissions.
+        final Path temp = absolute.resolveSibling("." + absolute.getFileName() + ".import-" + ProcessHandle.current().pid() + ".part");
         try
         {
             final ImportSummary summary;
-            try (Writer writer = Files.newBufferedWriter(temp, StandardCharsets.UTF_8))
+            try (Writer writer = Files.newBufferedWriter(temp, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
             {
                 summary = new KernelTraceImporter(recording.toString(), () -> Files.newInputStream(recording), options).run(writer);
             }
