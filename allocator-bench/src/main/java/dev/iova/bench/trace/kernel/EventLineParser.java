@@ -102,14 +102,23 @@ final class EventLineParser
      */
     static Line parse(final String text, final long lineNumber)
     {
-        final String trimmed = text.strip();
-        if (trimmed.isEmpty() || trimmed.startsWith("#") || TRACE_CMD_PREAMBLE.matcher(trimmed).matches())
+        int first = 0;
+        while (first < text.length() && Character.isWhitespace(text.charAt(first)))
+        {
+            first++;
+        }
+        if (first == text.length() || text.charAt(first) == '#')
         {
             return HEADER;
         }
-        if (trimmed.startsWith("CPU:"))
+        final char c = text.charAt(first);
+        if ((c == 'v' || c == 'c' || c == 'C') && TRACE_CMD_PREAMBLE.matcher(text.strip()).matches())
         {
-            final Matcher lost = LOST.matcher(trimmed);
+            return HEADER;
+        }
+        if (text.startsWith("CPU:", first))
+        {
+            final Matcher lost = LOST.matcher(text.strip());
             if (lost.matches())
             {
                 final String count = lost.group(1) != null ? lost.group(1) : lost.group(2);

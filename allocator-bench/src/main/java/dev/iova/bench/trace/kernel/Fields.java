@@ -2,8 +2,9 @@ package dev.iova.bench.trace.kernel;
 
 import dev.iova.bench.trace.kernel.EventLineParser.BadField;
 
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.regex.Pattern;
+
 
 /**
  * The fields of one event line, split at blanks: a {@code TP_printk} output is a few positional
@@ -11,8 +12,6 @@ import java.util.regex.Pattern;
  */
 final class Fields
 {
-    private static final Pattern BLANKS = Pattern.compile("\\s+");
-
     private final String[] words;
 
     private Fields(final String[] words)
@@ -22,8 +21,25 @@ final class Fields
 
     static Fields of(final String text)
     {
-        final String stripped = text.strip();
-        return new Fields(stripped.isEmpty() ? new String[0] : BLANKS.split(stripped));
+        final ArrayList<String> words = new ArrayList<>(8);
+        int at = 0;
+        while (at < text.length())
+        {
+            while (at < text.length() && Character.isWhitespace(text.charAt(at)))
+            {
+                at++;
+            }
+            final int start = at;
+            while (at < text.length() && !Character.isWhitespace(text.charAt(at)))
+            {
+                at++;
+            }
+            if (at > start)
+            {
+                words.add(text.substring(start, at));
+            }
+        }
+        return new Fields(words.toArray(new String[0]));
     }
 
     /** @return word {@code index}, or null when there are fewer words. */
