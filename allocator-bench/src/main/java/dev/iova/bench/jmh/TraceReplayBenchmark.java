@@ -102,11 +102,7 @@ public class TraceReplayBenchmark
     /** The largest latency the histogram tracks, 10 s; longer ones are recorded as 10 s. */
     static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /**
-     * The trace shape: {@code network}, {@code storage}, {@code fragmenting}; or
-     * {@code file:PATH}, a trace file (an imported kernel recording) repeated or cut to
-     * {@value #OPS} operations by {@link FileTraceWorkload} ({@code run --trace FILE}).
-     */
+    /** The trace shape: {@code network}, {@code storage}, {@code fragmenting}. */
     @Param({"network", "storage", "fragmenting"})
     public String shape;
 
@@ -130,6 +126,7 @@ public class TraceReplayBenchmark
     @Setup(Level.Trial)
     public void generate() throws IOException
     {
+        // shape=file:PATH (run --trace FILE): a trace file, e.g. an imported kernel recording, repeated or cut to OPS operations
         final Trace trace = TraceParser.parseText(shape, shape.startsWith(FileTraceWorkload.SHAPE_PREFIX) ?
             FileTraceWorkload.repeatToOps(Path.of(shape.substring(FileTraceWorkload.SHAPE_PREFIX.length())), OPS) :
             TraceGenerator.generateText(TraceShape.byName(shape), OPS, SEED));
