@@ -43,6 +43,8 @@ import java.nio.file.NoSuchFileException;
     subcommands = {
         ReplayCommand.class,
         GenCommand.class,
+        ImportCommand.class,
+        CompareCommand.class,
         RegionsCommand.class,
         WorkloadsCommand.class,
         RunCommand.class,

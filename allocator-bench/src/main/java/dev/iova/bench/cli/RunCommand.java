@@ -9,6 +9,7 @@ import dev.iova.bench.run.BenchmarkPlan;
 import dev.iova.bench.run.BenchmarkRun;
 import dev.iova.bench.run.PlannedBenchmark;
 import dev.iova.bench.run.Profile;
+import dev.iova.bench.trace.kernel.FileTraceWorkload;
 import org.openjdk.jmh.runner.BenchmarkList;
 import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.RunnerException;
@@ -78,6 +79,11 @@ final class RunCommand implements Callable<Integer>
         description = "Parameter values instead of the suites' own, e.g. -p liveRanges=1000,1000000 (repeatable).")
     private Map<String, String> params = new LinkedHashMap<>();
 
+    @Option(names = "--trace", paramLabel = "FILE",
+        description = "Replay this trace file (e.g. from import) in the trace suite instead of the generated shapes: " +
+            "-p shape=file:FILE, and --include TraceReplayBenchmark unless --include is given.")
+    private Path traceFile;
+
     @Option(names = "--label", paramLabel = "LABEL",
         description = "Name the folder results/<date>-LABEL instead of results/<date>-<host>.")
     private String label;
@@ -97,6 +103,10 @@ final class RunCommand implements Callable<Integer>
         final PrintWriter stdout = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         validate();
+        if (traceFile != null)
+        {
+            useTraceFile();
+        }
         final Map<String, List<String>> paramValues = new LinkedHashMap<>();
         params.forEach((name, values) -> paramValues.put(name, List.of(values.split(","))));
 
@@ -174,6 +184,29 @@ final class RunCommand implements Callable<Integer>
             return ExitCode.SOFTWARE;
         }
         return ExitCode.OK;
+    }
+
+    /** {@code --trace FILE}: the trace suite's {@code shape} parameter names the file, by its absolute path (forks run elsewhere). */
+    private void useTraceFile()
+    {
+        if (params.containsKey("shape"))
+        {
+            throw new ParameterException(spec.commandLine(), "--trace and -p shape=... both choose the trace: give one");
+        }
+        final Path absolute = traceFile.toAbsolutePath();
+        if (!Files.isReadable(absolute))
+        {
+            throw new ParameterException(spec.commandLine(), "--trace " + traceFile + ": no readable file there");
+        }
+        if (absolute.toString().contains(","))
+        {
+            throw new ParameterException(spec.commandLine(), "--trace " + traceFile + ": a path with a comma cannot be a JMH parameter value");
+        }
+        params.put("shape", FileTraceWorkload.SHAPE_PREFIX + absolute);
+        if (".*".equals(include))
+        {
+            include = "TraceReplayBenchmark";
+        }
     }
 
     private void validate()

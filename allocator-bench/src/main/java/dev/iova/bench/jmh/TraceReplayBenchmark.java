@@ -9,6 +9,7 @@ import dev.iova.bench.trace.TraceGenerator;
 import dev.iova.bench.trace.TraceParser;
 import dev.iova.bench.trace.TraceReplayer;
 import dev.iova.bench.trace.TraceShape;
+import dev.iova.bench.trace.kernel.FileTraceWorkload;
 import org.HdrHistogram.Histogram;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -123,9 +124,12 @@ public class TraceReplayBenchmark
     long replays;
 
     @Setup(Level.Trial)
-    public void generate()
+    public void generate() throws IOException
     {
-        final Trace trace = TraceParser.parseText(shape, TraceGenerator.generateText(TraceShape.byName(shape), OPS, SEED));
+        // shape=file:PATH (run --trace FILE): a trace file, e.g. an imported kernel recording, repeated or cut to OPS operations
+        final Trace trace = TraceParser.parseText(shape, shape.startsWith(FileTraceWorkload.SHAPE_PREFIX) ?
+            FileTraceWorkload.repeatToOps(Path.of(shape.substring(FileTraceWorkload.SHAPE_PREFIX.length())), OPS) :
+            TraceGenerator.generateText(TraceShape.byName(shape), OPS, SEED));
         if (trace.ops() != OPS)
         {
             throw new IllegalStateException("the generated " + shape + " trace has " + trace.ops() + " ops, expected " + OPS);
