@@ -487,6 +487,24 @@ public final class IntervalTree
      */
     private void prepare(final int inserts, final int removals)
     {
+        ensureRoom(inserts, removals);
+        savedLeaves = 0;
+        loggedWords = 0;
+        updating = true;
+        leaves.snapshot(leafStoreState);
+        inners.snapshot(innerStoreState);
+        rootBefore = root;
+        innerLevelsBefore = innerLevels;
+        entriesBefore = entries;
+        reservedRangesBefore = reservedRanges;
+    }
+
+    /**
+     * Makes room for {@code inserts} insertions and {@code removals} removals in one update: nodes
+     * in the stores, words and leaf images in the journal. The only step of an update that allocates.
+     */
+    private void ensureRoom(final int inserts, final int removals)
+    {
         if (inserts > 0)
         {
             leaves.reserve(inserts);
@@ -519,15 +537,6 @@ public final class IntervalTree
             leafImages = buffer;
             leafImagesAddress = BufferUtil.address(buffer);
         }
-        savedLeaves = 0;
-        loggedWords = 0;
-        updating = true;
-        leaves.snapshot(leafStoreState);
-        inners.snapshot(innerStoreState);
-        rootBefore = root;
-        innerLevelsBefore = innerLevels;
-        entriesBefore = entries;
-        reservedRangesBefore = reservedRanges;
     }
 
     /** Keeps an image of a leaf before the update in progress first writes it. */
@@ -1420,7 +1429,8 @@ public final class IntervalTree
     /**
      * How many new ranges reserving these would take, to check capacity before changing
      * anything (a range that touches an existing reserved range merges into it and takes none);
-     * then makes room in memory for all of them, so that reserving them cannot run out of memory.
+     * then makes room in memory for all of them (nodes, and the journal for the largest), so that
+     * reserving them one by one cannot run out of memory.
      *
      * @param loPfns first pfns of ranges that neither overlap nor touch each other.
      * @param hiPfns last pfns (inclusive).
@@ -1432,12 +1442,12 @@ public final class IntervalTree
     {
         recover();
         long needed = 0;
+        int mostMerged = 0;
         for (int i = 0; i < count; i++)
         {
-            if (!findReservedTouching(loPfns[i], hiPfns[i]))
-            {
-                needed++;
-            }
+            final int merged = countReservedTouching(loPfns[i], hiPfns[i]);
+            needed += merged == 0 ? 1 : 0;
+            mostMerged = Math.max(mostMerged, merged);
         }
         final long free = maxEntries - entries;
         if (needed > free)
@@ -1447,6 +1457,7 @@ public final class IntervalTree
         }
         leaves.reserve(count);
         inners.reserve(count * (innerLevels + 1) + 1);
+        ensureRoom(1, mostMerged);
     }
 
     // ---------------------------------------------------------------------------------------------
