@@ -230,7 +230,12 @@ final class TablePool
                 }
             }
         }
-        UnsafeApi.setMemory(address, tableBytes, (byte)0);
+        // Word by word, not setMemory: a walker still inside this table must read each entry whole
+        // (an old entry or zero), never a pointer with some of its bytes cleared.
+        for (long offset = 0; offset < tableBytes; offset += PageTableDescriptor.ENTRY_LENGTH)
+        {
+            UnsafeApi.putLongRelease(null, address + offset, 0L);
+        }
         push(address);
         liveTables--;
     }
