@@ -482,6 +482,17 @@ public final class IoPageTable implements AutoCloseable
     // Package API for the DMA domain
     // ---------------------------------------------------------------------------------------------
 
+    /**
+     * Fault injection for tests: the {@code n}th table allocation from now fails as if
+     * {@code maxTables} were reached (a map then returns false, or {@code NO_ADDRESS} from the domain).
+     *
+     * @param n 1 for the next allocation; 0 or less cancels.
+     */
+    void failTableAllocation(final long n)
+    {
+        pool.failAllocation(n);
+    }
+
     InvalidationClock clock()
     {
         return clock;
