@@ -69,14 +69,27 @@ import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
  * fit below the mask, an unmap of an address that is not exactly one live mapping (unmapped,
  * partly mapped, already unmapped, wrong size, an identity or MSI mapping) — throws
  * {@link IllegalArgumentException} naming the values and changes nothing; any call after
- * {@link #close()} throws {@link IllegalStateException}.
+ * {@link #close()} throws {@link IllegalStateException} (but {@code close}, {@code isClosed},
+ * {@code offHeapBytes} and {@code toString}).
+ *
+ * <h2>When the IOTLB throws</h2>
+ * A call whose {@link Iotlb} invalidation throws rethrows it, with its own work done (an unmap is
+ * unmapped, a failed map holds nothing) and whatever that invalidation was to cover kept out of use
+ * — the IOVA in its flush queue or a quarantine, an MSI page in its slot — until an invalidation
+ * that began after the unmap completes; {@link #flush()} retries. The flush timer counts and
+ * reports such failures ({@link Builder#flushTimerFailureHandler}) and goes on. See
+ * {@code docs/reliability.md}.
  *
  * <h2>Threads and garbage</h2>
  * Every method may be called from many threads; calls on different mappings take no common lock
  * (the IOVA caches and flush queues are striped, page tables are installed with a CAS).
  * {@code map}, {@code unmap}, {@code mapSg}, {@code unmapSg} and {@code translate} allocate
  * nothing on the Java heap in the steady state. {@link #close()} waits for the calls in
- * progress, flushes, and frees all off-heap memory.
+ * progress, flushes, and frees all off-heap memory; called from an {@code Iotlb} callback inside
+ * one of this domain's calls, it leaves that to the call as it returns. A domain that becomes
+ * unreachable without being closed is freed by a {@link java.lang.ref.Cleaner}, which also stops
+ * its flush timer (the timer holds the domain weakly); close it anyway, since the Cleaner runs
+ * only after a garbage collection.
  *
  * <pre>{@code
  * try (DmaDomain domain = DmaDomain.builder().regions(regions).invalidationMode(InvalidationMode.LAZY).build())
