@@ -493,6 +493,12 @@ public final class IoPageTable implements AutoCloseable
         pool.failAllocation(n);
     }
 
+    /** @return the root table's native address (for tests that plant entries a racing recycle could leave). */
+    long rootTableAddress()
+    {
+        return rootAddress;
+    }
+
     InvalidationClock clock()
     {
         return clock;
