@@ -1540,9 +1540,10 @@ public final class DmaDomain implements AutoCloseable
 
         /**
          * @param flushTimer when true (default), lazy mode runs a daemon thread that applies the
-         *                   timeout every half timeout even when no unmap comes (it holds the domain:
-         *                   close the domain to stop it); when false, the timeout is checked only by
-         *                   unmaps (their own queue) and by {@link DmaDomain#flushExpired()}.
+         *                   timeout every half timeout even when no unmap comes (it holds the domain
+         *                   weakly: closing the domain, or the domain becoming unreachable, stops
+         *                   it); when false, the timeout is checked only by unmaps (their own queue)
+         *                   and by {@link DmaDomain#flushExpired()}.
          * @return this builder.
          */
         public Builder flushTimer(final boolean flushTimer)
