@@ -115,6 +115,9 @@ public final class DmaDomain implements AutoCloseable
     /** The most doorbell pages the software-MSI window holds at once. */
     public static final int MAX_MSI_PAGES = 4096;
 
+    /** In {@code msiRefs}: a page whose unmap's invalidation threw, out of use until an invalidation covers it. */
+    private static final int MSI_QUARANTINED = -1;
+
     /** Allocation without the caches' free check: {@link #unmap} checks every free itself (see {@link DomainAccess}). */
     private static final DomainAccess IOVAS = DomainAccess.get();
 
@@ -1101,9 +1104,6 @@ public final class DmaDomain implements AutoCloseable
     {
         return resources.flushTimerThread;
     }
-
-    /** Marks an MSI page whose unmap's invalidation threw: out of use until an invalidation covers it. */
-    private static final int MSI_QUARANTINED = -1;
 
     /**
      * Everything a domain must give back, reachable without the domain itself: the action of its
