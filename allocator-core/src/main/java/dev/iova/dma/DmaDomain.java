@@ -1338,8 +1338,7 @@ public final class DmaDomain implements AutoCloseable
 
     static int defaultStripes()
     {
-        final int wanted = 4 * Runtime.getRuntime().availableProcessors();
-        return Math.min(256, Integer.highestOneBit(wanted - 1) << 1);
+        return OperationGate.defaultStripes();
     }
 
     private static final long UNSET = -1L;

@@ -117,7 +117,7 @@ public final class IoPageTable implements AutoCloseable
     private final TablePool pool;
     private final InvalidationClock clock = new InvalidationClock();
     private final long rootAddress;
-    private final OperationGate gate = new OperationGate(DmaDomain.defaultStripes(), "page table is closed: ", null, null);
+    private final OperationGate gate = new OperationGate(OperationGate.defaultStripes(), "page table is closed: ", null, null);
     private volatile boolean ownedByDomain;
     private volatile boolean closed;
 

@@ -68,6 +68,13 @@ final class OperationGate
         this.deferredRelease = deferredRelease;
     }
 
+    /** @return four stripes per available processor, rounded up to a power of two, at most 256. */
+    static int defaultStripes()
+    {
+        final int wanted = 4 * Runtime.getRuntime().availableProcessors();
+        return Math.min(256, Integer.highestOneBit(wanted - 1) << 1);
+    }
+
     /**
      * @param what the closed object, for the exception.
      * @return the stripe to pass to {@link #exit(int)}.
