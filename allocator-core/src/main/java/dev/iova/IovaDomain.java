@@ -41,7 +41,8 @@ import dev.iova.tree.LeafDescriptor;
  * {@link #free(long)} and {@link #free(long, long)} allocate nothing on the Java heap once the
  * chunk they need exists. An {@link OutOfMemoryError} (direct memory) or {@link StackOverflowError}
  * thrown inside the tree leaves it exactly as it was.
- * {@link #close()} returns all off-heap memory at once.
+ * {@link #close()} returns all off-heap memory at once. A domain that becomes unreachable without
+ * being closed is freed by a {@link java.lang.ref.Cleaner} (close it anyway: that is immediate).
  *
  * <h2>Range caches</h2>
  * {@link #allocFast(long, long)} and {@link #freeFast(long, long)} put magazines of recently
@@ -83,6 +84,8 @@ public final class IovaDomain implements AutoCloseable
     private final IntervalTree tree;
     private final RangeCache cache;
     private final long maxCachedPages;
+    private final RangeCache.Backend treeBackend = new TreeBackend(); // held here: the cache holds it weakly
+    private final java.lang.ref.Cleaner.Cleanable cleanable;
     private volatile boolean closed;
 
     private IovaDomain(final Builder builder)
@@ -102,13 +105,15 @@ public final class IovaDomain implements AutoCloseable
         {
             this.maxCachedPages = builder.maxCachedPages;
             final int stripes = builder.cacheStripes > 0 ? builder.cacheStripes : Builder.defaultStripes();
-            this.cache = new RangeCache(new TreeBackend(), sizeClassOf(maxCachedPages) + 1, stripes,
+            this.cache = new RangeCache(new DomainCleanup.WeakBackend(treeBackend), sizeClassOf(maxCachedPages) + 1, stripes,
                 builder.magazineRanges, builder.depotMagazines);
+            this.cleanable = DomainCleanup.register(this, cache); // an unreachable domain frees the cache's native memory
         }
         else
         {
             this.maxCachedPages = 0;
             this.cache = null;
+            this.cleanable = null;
         }
     }
 
@@ -556,7 +561,7 @@ public final class IovaDomain implements AutoCloseable
     {
         if (cache != null)
         {
-            cache.close(); // outside the lock: cache operations in progress may need it to finish
+            cleanable.clean(); // closes the cache, outside the lock: cache operations in progress may need it to finish
         }
         synchronized (lock)
         {

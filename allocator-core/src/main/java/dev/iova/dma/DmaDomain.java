@@ -1,8 +1,13 @@
 package dev.iova.dma;
 
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 import dev.iova.IovaDomain;
 import dev.iova.RegionCarving;
@@ -64,14 +69,27 @@ import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
  * fit below the mask, an unmap of an address that is not exactly one live mapping (unmapped,
  * partly mapped, already unmapped, wrong size, an identity or MSI mapping) — throws
  * {@link IllegalArgumentException} naming the values and changes nothing; any call after
- * {@link #close()} throws {@link IllegalStateException}.
+ * {@link #close()} throws {@link IllegalStateException} (but {@code close}, {@code isClosed},
+ * {@code offHeapBytes} and {@code toString}).
+ *
+ * <h2>When the IOTLB throws</h2>
+ * A call whose {@link Iotlb} invalidation throws rethrows it, with its own work done (an unmap is
+ * unmapped, a failed map holds nothing) and whatever that invalidation was to cover kept out of use
+ * — the IOVA in its flush queue or a quarantine, an MSI page in its slot — until an invalidation
+ * that began after the unmap completes; {@link #flush()} retries. The flush timer counts and
+ * reports such failures ({@link Builder#flushTimerFailureHandler}) and goes on. See
+ * {@code docs/reliability.md}.
  *
  * <h2>Threads and garbage</h2>
  * Every method may be called from many threads; calls on different mappings take no common lock
  * (the IOVA caches and flush queues are striped, page tables are installed with a CAS).
  * {@code map}, {@code unmap}, {@code mapSg}, {@code unmapSg} and {@code translate} allocate
  * nothing on the Java heap in the steady state. {@link #close()} waits for the calls in
- * progress, flushes, and frees all off-heap memory.
+ * progress, flushes, and frees all off-heap memory; called from an {@code Iotlb} callback inside
+ * one of this domain's calls, it leaves that to the call as it returns. A domain that becomes
+ * unreachable without being closed is freed by a {@link java.lang.ref.Cleaner}, which also stops
+ * its flush timer (the timer holds the domain weakly); close it anyway, since the Cleaner runs
+ * only after a garbage collection.
  *
  * <pre>{@code
  * try (DmaDomain domain = DmaDomain.builder().regions(regions).invalidationMode(InvalidationMode.LAZY).build())
@@ -97,15 +115,25 @@ public final class DmaDomain implements AutoCloseable
     /** The most doorbell pages the software-MSI window holds at once. */
     public static final int MAX_MSI_PAGES = 4096;
 
+    /** In {@code msiRefs}: a page whose unmap's invalidation threw, out of use until an invalidation covers it. */
+    private static final int MSI_QUARANTINED = -1;
+
     /** Allocation without the caches' free check: {@link #unmap} checks every free itself (see {@link DomainAccess}). */
     private static final DomainAccess IOVAS = DomainAccess.get();
+
+    /** Frees what unreachable domains hold, and stops their flush timers. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final IovaDomain iovas;
     private final IoPageTable pageTable;
     private final Iotlb iotlb;
     private final InvalidationMode mode;
     private final FlushQueues queues;
+    private final Quarantine quarantine;
+    private final IovaSink sink;
     private final OperationGate gate;
+    private final Resources resources;
+    private final Cleaner.Cleanable cleanable;
     private final ReservedRegionList regions;
     private final int granuleShift;
     private final long granuleMask;
@@ -114,14 +142,15 @@ public final class DmaDomain implements AutoCloseable
     private final int defaultMaskBits;
     private final boolean try32BitFirst;
     private final long pfn32;
-    private volatile long failed32BitPages = Long.MAX_VALUE;
 
     private final Object msiLock = new Object();
     private final long msiFirstPfn;
     private final long[] msiPhysPage;
     private final int[] msiRefs;
+    private final long[] msiQuarantineTag;
+    private int msiQuarantined;
 
-    private final Thread flushTimer;
+    private final FlushTimer flushTimer;
 
     private DmaDomain(final Builder builder)
     {
@@ -133,20 +162,30 @@ public final class DmaDomain implements AutoCloseable
         this.defaultMaskBits = builder.dmaMaskBits;
         this.try32BitFirst = builder.try32BitFirst;
         this.pfn32 = 0xffff_ffffL >>> granuleShift;
-        this.gate = new OperationGate(defaultStripes());
 
-        this.pageTable = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
-        final long maxIova = pageTable.maxIova();
+        final long maxIova = (1L << builder.iovaBits) - 1;
         final long apertureStart = builder.apertureStartByte;
         final long apertureEnd = builder.apertureEndByte == UNSET ? maxIova : builder.apertureEndByte;
-        IovaDomain iovaDomain = null;
+        checkAperture(apertureStart, apertureEnd, maxIova);
+        this.startPfn = Math.max(1, apertureStart >>> granuleShift);
+        this.lastPfn = apertureEnd >>> granuleShift;
+        // First, before any class of ours touches Agrona: without the --add-exports option this
+        // throws IovaDomain's one-sentence IllegalStateException, every time.
+        this.iovas = IovaDomain.builder().granuleBytes(builder.granuleBytes).startPfn(startPfn).lastPfn(lastPfn).build();
+
+        this.resources = new Resources(iotlb, iovas);
+        this.gate = new OperationGate(defaultStripes(), "domain is closed: ", DmaDomain.class, resources::releaseAfterDeferredClose);
+        resources.gate = gate;
+        IoPageTable table = null;
         try
         {
-            checkAperture(apertureStart, apertureEnd, maxIova);
-            this.startPfn = Math.max(1, apertureStart >>> granuleShift);
-            this.lastPfn = apertureEnd >>> granuleShift;
-            iovaDomain = IovaDomain.builder().granuleBytes(builder.granuleBytes).startPfn(startPfn).lastPfn(lastPfn).build();
-            this.iovas = iovaDomain;
+            table = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
+            table.markOwnedByDomain();
+            this.pageTable = table;
+            resources.pageTable = table;
+            this.sink = new IovaSink(iovas, pfn32);
+            this.quarantine = new Quarantine(pageTable.clock(), sink);
+            resources.quarantine = quarantine;
             RegionCarving.carve(iovas, regions);
             identityMapDirectRegions(maxIova);
 
@@ -158,20 +197,26 @@ public final class DmaDomain implements AutoCloseable
                 final int slots = (int)Math.min(MAX_MSI_PAGES, lastMsiPfn - msiFirstPfn + 1);
                 this.msiPhysPage = new long[slots];
                 this.msiRefs = new int[slots];
+                this.msiQuarantineTag = new long[slots];
             }
             else
             {
                 this.msiFirstPfn = -1;
                 this.msiPhysPage = new long[0];
                 this.msiRefs = new int[0];
+                this.msiQuarantineTag = new long[0];
             }
 
             if (mode == InvalidationMode.LAZY)
             {
                 final int stripes = builder.flushQueueStripes > 0 ? builder.flushQueueStripes : defaultStripes();
-                this.queues = new FlushQueues(new QueueSink(), pageTable, iotlb, stripes, builder.flushQueueEntries,
-                    builder.flushTimeoutNanos);
-                this.flushTimer = builder.flushTimer ? startFlushTimer(builder.flushTimeoutNanos) : null;
+                this.queues = new FlushQueues(sink, pageTable, iotlb, stripes, builder.flushQueueEntries,
+                    builder.flushTimeoutNanos, quarantine);
+                resources.queues = queues;
+                this.flushTimer = builder.flushTimer ?
+                    new FlushTimer(this, gate, Math.max(TimeUnit.MILLISECONDS.toNanos(1), builder.flushTimeoutNanos / 2),
+                        builder.flushTimerFailureHandler) :
+                    null;
             }
             else
             {
@@ -179,14 +224,17 @@ public final class DmaDomain implements AutoCloseable
                 this.flushTimer = null;
             }
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | Error ex)
         {
-            if (iovaDomain != null)
-            {
-                iovaDomain.close();
-            }
-            pageTable.close();
+            gate.close();
+            resources.releaseMemory();
             throw ex;
+        }
+        this.cleanable = CLEANER.register(this, resources);
+        resources.cleanable = cleanable;
+        if (flushTimer != null)
+        {
+            resources.flushTimerThread = flushTimer.start();
         }
     }
 
@@ -356,7 +404,7 @@ public final class DmaDomain implements AutoCloseable
                 final long softwareBits = (i == 0 ? FIRST : 0) | (i == count - 1 ? LAST : 0);
                 if (!mapFresh(iova + (page << granuleShift), phys[i] - offset, pages, protection, softwareBits, pfn))
                 {
-                    pageTable.clearUnchecked(iova, page);
+                    pageTable.undoPartialMap(iova, page);
                     abandon(iova, pfn, totalPages);
                     return NO_ADDRESS;
                 }
@@ -423,7 +471,7 @@ public final class DmaDomain implements AutoCloseable
         final int stripe = gate.enter(this);
         try
         {
-            return pageTable.translate(iova);
+            return pageTable.walk(iova);
         }
         finally
         {
@@ -445,9 +493,11 @@ public final class DmaDomain implements AutoCloseable
      *
      * @param maskBits the device's DMA mask width, 1 to 64.
      * @return the handle.
+     * @throws IllegalStateException after {@link #close()}.
      */
     public DmaDevice device(final int maskBits)
     {
+        checkOpen();
         checkMaskBits(maskBits);
         return new DmaDevice(this, maskBits);
     }
@@ -485,7 +535,7 @@ public final class DmaDomain implements AutoCloseable
                         msiRefs[slot]++;
                         return msiIova(slot) + offset;
                     }
-                    if (free < 0 && msiRefs[slot] == 0)
+                    if (free < 0 && isFreeMsiSlot(slot))
                     {
                         free = slot;
                     }
@@ -493,6 +543,10 @@ public final class DmaDomain implements AutoCloseable
                 if (free < 0 || !pageTable.map(msiIova(free), physPage, granuleMask + 1, Protection.WRITE, FIRST | LAST | FIXED))
                 {
                     return NO_ADDRESS;
+                }
+                if (msiRefs[free] == MSI_QUARANTINED)
+                {
+                    msiQuarantined--;
                 }
                 msiPhysPage[free] = physPage;
                 msiRefs[free] = 1;
@@ -531,8 +585,19 @@ public final class DmaDomain implements AutoCloseable
                 {
                     final long iova = msiIova(slot);
                     pageTable.unmap(iova, granuleMask + 1, IoPageTable.UNMAP_ONE_FIXED);
-                    iotlb.invalidateRange(iova, granuleMask + 1);
-                    pageTable.rangeInvalidated(iova, granuleMask + 1);
+                    try
+                    {
+                        iotlb.invalidateRange(iova, granuleMask + 1);
+                    }
+                    catch (final RuntimeException | Error ex)
+                    {
+                        // The page stays out of use until an invalidation that begins now completes.
+                        msiRefs[slot] = MSI_QUARANTINED;
+                        msiQuarantineTag[slot] = pageTable.clock().tagAfterUnmap();
+                        msiQuarantined++;
+                        throw ex;
+                    }
+                    pageTable.releaseInside(iova, granuleMask + 1);
                 }
             }
         }
@@ -542,9 +607,19 @@ public final class DmaDomain implements AutoCloseable
         }
     }
 
-    /** @return doorbell pages mapped in the software-MSI window now. */
+    /** A page whose unmap's invalidation threw is free again once a later invalidation has completed. */
+    private boolean isFreeMsiSlot(final int slot)
+    {
+        return msiRefs[slot] == 0 || (msiRefs[slot] == MSI_QUARANTINED && pageTable.clock().covers(msiQuarantineTag[slot]));
+    }
+
+    /**
+     * @return doorbell pages mapped in the software-MSI window now.
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public int msiPages()
     {
+        checkOpen();
         synchronized (msiLock)
         {
             int pages = 0;
@@ -571,14 +646,24 @@ public final class DmaDomain implements AutoCloseable
         final int stripe = gate.enter(this);
         try
         {
-            if (queues != null)
-            {
-                queues.flush();
-            }
+            flushUnderGate();
         }
         finally
         {
             gate.exit(stripe);
+        }
+    }
+
+    private void flushUnderGate()
+    {
+        final boolean msiWaiting = msiQuarantined > 0;
+        if (queues != null)
+        {
+            queues.flush(msiWaiting);
+        }
+        else if (msiWaiting || !quarantine.isEmpty() || pageTable.hasRetiredTables())
+        {
+            resources.invalidateAllAndRelease();
         }
     }
 
@@ -603,45 +688,102 @@ public final class DmaDomain implements AutoCloseable
         }
     }
 
-    /** @return unmapped IOVA ranges waiting in flush queues (racy; 0 in strict mode). */
+    /**
+     * @return unmapped IOVA ranges waiting in flush queues (racy; 0 in strict mode).
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public long queuedUnmaps()
     {
-        return queues == null ? 0 : queues.queuedEntries();
+        final int stripe = gate.enter(this);
+        try
+        {
+            return queues == null ? 0 : queues.queuedEntries();
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
     }
 
-    /** @return whole-IOTLB invalidations the flush queues issued (0 in strict mode). */
+    /**
+     * @return unmapped IOVA ranges whose invalidation threw and that wait for the next successful
+     *         one (see {@link Iotlb}), MSI doorbell pages not included.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public int quarantinedUnmaps()
+    {
+        checkOpen();
+        return quarantine.size();
+    }
+
+    /**
+     * @return whole-IOTLB invalidations the flush queues issued (0 in strict mode).
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public long flushBatches()
     {
+        checkOpen();
         return queues == null ? 0 : queues.batches();
     }
 
-    /** @return the invalidation mode. */
+    /**
+     * @return how many times the flush timer's flush threw (each went to the failure handler, see
+     *         {@link Builder#flushTimerFailureHandler}); 0 without a timer.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long flushTimerFailures()
+    {
+        checkOpen();
+        return flushTimer == null ? 0 : flushTimer.failures.get();
+    }
+
+    /**
+     * @return the invalidation mode.
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public InvalidationMode invalidationMode()
     {
+        checkOpen();
         return mode;
     }
 
-    /** @return the IOTLB this domain invalidates. */
+    /**
+     * @return the IOTLB this domain invalidates.
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public Iotlb iotlb()
     {
+        checkOpen();
         return iotlb;
     }
 
-    /** @return the reserved regions carved at creation. */
+    /**
+     * @return the reserved regions carved at creation.
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public ReservedRegionList regions()
     {
+        checkOpen();
         return regions;
     }
 
-    /** @return the page size in bytes. */
+    /**
+     * @return the page size in bytes.
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public long granuleBytes()
     {
+        checkOpen();
         return granuleMask + 1;
     }
 
-    /** @return the default DMA mask width. */
+    /**
+     * @return the default DMA mask width.
+     * @throws IllegalStateException after {@link #close()}.
+     */
     public int dmaMaskBits()
     {
+        checkOpen();
         return defaultMaskBits;
     }
 
@@ -650,9 +792,11 @@ public final class DmaDomain implements AutoCloseable
      * Allocating or freeing through it behind the domain's back breaks the domain.
      *
      * @return the allocator.
+     * @throws IllegalStateException after {@link #close()}.
      */
     public IovaDomain iovaDomain()
     {
+        checkOpen();
         return iovas;
     }
 
@@ -660,10 +804,12 @@ public final class DmaDomain implements AutoCloseable
      * The page table, for inspection ({@code liveTables()}, {@code translate}); mapping or
      * unmapping through it behind the domain's back breaks the domain.
      *
-     * @return the page table.
+     * @return the page table (its own {@code close()} refuses: close the domain).
+     * @throws IllegalStateException after {@link #close()}.
      */
     public IoPageTable pageTable()
     {
+        checkOpen();
         return pageTable;
     }
 
@@ -684,34 +830,21 @@ public final class DmaDomain implements AutoCloseable
     }
 
     /**
-     * Waits for the calls in progress, stops the flush timer, flushes the queues (one invalidation,
-     * every queued IOVA freed), then frees all off-heap memory. Later calls throw
-     * {@link IllegalStateException}; closing twice is harmless.
+     * Waits for the calls in progress, stops the flush timer, flushes the queues and the quarantine
+     * (one invalidation, every waiting IOVA freed), then frees all off-heap memory. Later calls
+     * throw {@link IllegalStateException}; closing twice is harmless.
+     *
+     * <p>Called from inside one of this domain's calls on the same thread (an {@link Iotlb}
+     * callback), it marks the domain closed at once and the rest happens when the outermost call
+     * returns. When the final invalidation throws, the memory is freed all the same and the
+     * exception is rethrown (or, deferred, dropped).
      */
     @Override
     public void close()
     {
-        if (!gate.close())
+        if (gate.close() == OperationGate.IDLE)
         {
-            return;
-        }
-        try
-        {
-            if (flushTimer != null)
-            {
-                LockSupport.unpark(flushTimer);
-                joinQuietly(flushTimer);
-            }
-            if (queues != null)
-            {
-                queues.flush();
-                queues.close();
-            }
-        }
-        finally
-        {
-            pageTable.close();
-            iovas.close();
+            resources.flushThenRelease();
         }
     }
 
@@ -733,9 +866,7 @@ public final class DmaDomain implements AutoCloseable
         final long pfn = iova >>> granuleShift;
         if (queues == null)
         {
-            iotlb.invalidateRange(iova, bytes);
-            pageTable.rangeInvalidated(iova, bytes);
-            freeIova(pfn, pages);
+            invalidateThenFree(iova, pfn, pages);
         }
         else
         {
@@ -744,14 +875,39 @@ public final class DmaDomain implements AutoCloseable
     }
 
     /**
-     * Gives back the IOVA of a map that ran out of page-table memory half way. Leaves it wrote were
-     * visible for a moment and are cleared now, so the range is invalidated before the IOVA is freed
-     * (Linux's unwinding {@code iommu_unmap} syncs the IOTLB too). Rare: never on the hot path.
+     * Strict mode's invalidation of a range whose entries are cleared, then its IOVA freed. When the
+     * IOTLB throws, the range goes to the quarantine (freed by the next invalidation that completes)
+     * and the exception goes to the caller.
+     */
+    private void invalidateThenFree(final long iova, final long pfn, final long pages)
+    {
+        final long bytes = pages << granuleShift;
+        try
+        {
+            iotlb.invalidateRange(iova, bytes);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            quarantine.add(pfn, pages, pageTable.clock().tagAfterUnmap());
+            throw ex;
+        }
+        pageTable.releaseInside(iova, bytes);
+        sink.free(pfn, pages);
+        if (!quarantine.isEmpty())
+        {
+            resources.invalidateAllAndRelease(); // the IOTLB works again: retry what an earlier failure left
+        }
+    }
+
+    /**
+     * Gives back the IOVA of a map that ran out of page-table memory. Leaves it wrote were visible
+     * for a moment and are cleared now, so the range is invalidated before the IOVA is freed, which
+     * also lets the tables the failed map detached be reused (Linux's unwinding {@code iommu_unmap}
+     * syncs the IOTLB too). Rare: never on the hot path.
      */
     private void abandon(final long iova, final long pfn, final long pages)
     {
-        iotlb.invalidateRange(iova, pages << granuleShift);
-        freeIova(pfn, pages);
+        invalidateThenFree(iova, pfn, pages);
     }
 
     private boolean mapFresh(final long iova, final long physPage, final long pages, final Protection protection,
@@ -770,37 +926,47 @@ public final class DmaDomain implements AutoCloseable
 
     private long allocIova(final long pages, final long limitPfn)
     {
-        if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && pages < failed32BitPages)
+        if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && pages < sink.failed32BitPages)
         {
             final long pfn = IOVAS.allocFastTrusted(iovas, pages, pfn32);
             if (pfn != NO_ADDRESS)
             {
                 return pfn;
             }
-            if (pages < failed32BitPages)
+            if (pages < sink.failed32BitPages)
             {
-                failed32BitPages = pages; // a benign race: the smallest failing size wins eventually
+                sink.failed32BitPages = pages; // a benign race: the smallest failing size wins eventually
             }
         }
         return IOVAS.allocFastTrusted(iovas, pages, limitPfn);
     }
 
-    private void freeIova(final long pfn, final long pages)
+    /**
+     * Frees IOVAs into the allocator, for the domain and for what the flush queues and the
+     * quarantine release; keeps Linux's {@code max32_alloc_size}. Made once, so queueing allocates
+     * nothing; reaches the allocator, never the domain (so a Cleaner can collect the domain).
+     */
+    static final class IovaSink implements FlushQueues.IovaSink
     {
-        IOVAS.freeFastTrusted(iovas, pfn, pages);
-        if (pfn <= pfn32 && failed32BitPages != Long.MAX_VALUE)
-        {
-            failed32BitPages = Long.MAX_VALUE;
-        }
-    }
+        private final IovaDomain iovas;
+        private final long pfn32;
+        /** The smallest size that failed below 4 GiB since an IOVA there was last freed. */
+        volatile long failed32BitPages = Long.MAX_VALUE;
 
-    /** Frees what the flush queues release: an object made once, so queueing allocates nothing. */
-    private final class QueueSink implements FlushQueues.IovaSink
-    {
+        IovaSink(final IovaDomain iovas, final long pfn32)
+        {
+            this.iovas = iovas;
+            this.pfn32 = pfn32;
+        }
+
         @Override
         public void free(final long pfn, final long pages)
         {
-            freeIova(pfn, pages);
+            IOVAS.freeFastTrusted(iovas, pfn, pages);
+            if (pfn <= pfn32 && failed32BitPages != Long.MAX_VALUE)
+            {
+                failed32BitPages = Long.MAX_VALUE;
+            }
         }
     }
 
@@ -905,7 +1071,7 @@ public final class DmaDomain implements AutoCloseable
             final long lastPage = (Long.compareUnsigned(region.endByte(), maxIova) > 0 ? maxIova : region.endByte()) & ~granuleMask;
             for (long page = firstPage; page <= lastPage; page += pageBytes)
             {
-                final long existing = pageTable.translate(page);
+                final long existing = pageTable.walk(page);
                 Protection protection = region.protection();
                 if (!Translation.isFault(existing))
                 {
@@ -925,41 +1091,226 @@ public final class DmaDomain implements AutoCloseable
         }
     }
 
-    private Thread startFlushTimer(final long timeoutNanos)
+    private void checkOpen()
     {
-        final Thread thread = new Thread(new FlushTimer(this, Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeoutNanos / 2)),
-            "dma-flush-timer");
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
+        if (gate.isClosed())
+        {
+            throw new IllegalStateException("domain is closed: " + this);
+        }
     }
 
-    /** Calls {@link #flushExpired()} every half timeout until the domain closes. */
+    /** @return the flush timer's thread, or null (for tests). */
+    Thread flushTimerThread()
+    {
+        return resources.flushTimerThread;
+    }
+
+    /**
+     * Everything a domain must give back, reachable without the domain itself: the action of its
+     * {@link Cleaner} (run when the domain becomes unreachable unclosed), and the end of every close.
+     */
+    private static final class Resources implements Runnable
+    {
+        private final Iotlb iotlb;
+        private final IovaDomain iovas;
+        private final AtomicBoolean released = new AtomicBoolean();
+        private OperationGate gate;
+        private IoPageTable pageTable;
+        private Quarantine quarantine;
+        private FlushQueues queues;
+        private Cleaner.Cleanable cleanable;
+        private volatile Thread flushTimerThread;
+
+        Resources(final Iotlb iotlb, final IovaDomain iovas)
+        {
+            this.iotlb = iotlb;
+            this.iovas = iovas;
+        }
+
+        /** The Cleaner's action: the domain is unreachable; wait for any call a JIT let outlive it, then free. */
+        @Override
+        public void run()
+        {
+            if (gate.close() == OperationGate.IDLE)
+            {
+                releaseMemory();
+            }
+        }
+
+        /** One whole-IOTLB invalidation, then what it covers is freed: quarantined IOVAs and detached tables. */
+        void invalidateAllAndRelease()
+        {
+            final long ticket = pageTable.clock().begin();
+            iotlb.invalidateAll();
+            pageTable.completeInvalidation(ticket);
+            quarantine.releaseCovered();
+        }
+
+        /** The end of a close with the gate drained: flush, then free even when the flush throws. */
+        void flushThenRelease()
+        {
+            try
+            {
+                stopFlushTimer();
+                if (queues != null)
+                {
+                    queues.flush(false);
+                }
+                else if (!quarantine.isEmpty() || pageTable.hasRetiredTables())
+                {
+                    invalidateAllAndRelease();
+                }
+            }
+            finally
+            {
+                releaseMemory();
+                cleanable.clean(); // deregisters; run() then finds the gate closed
+            }
+        }
+
+        /** Run by the last call to leave after a close from inside a call (an Iotlb callback). */
+        void releaseAfterDeferredClose()
+        {
+            try
+            {
+                flushThenRelease();
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                // The memory is freed; the call that leaves last is not the one that closed, so
+                // what the final invalidation threw has nobody to go to.
+            }
+        }
+
+        void releaseMemory()
+        {
+            if (!released.compareAndSet(false, true))
+            {
+                return;
+            }
+            try
+            {
+                stopFlushTimer();
+                if (queues != null)
+                {
+                    queues.close();
+                }
+                if (pageTable != null)
+                {
+                    pageTable.closeOwned();
+                }
+            }
+            finally
+            {
+                iovas.close();
+            }
+        }
+
+        private void stopFlushTimer()
+        {
+            final Thread thread = flushTimerThread;
+            if (thread != null && thread != Thread.currentThread())
+            {
+                LockSupport.unpark(thread);
+                joinQuietly(thread);
+            }
+        }
+    }
+
+    /**
+     * Calls {@link #flushExpired()} every half timeout until the domain closes or becomes
+     * unreachable (it holds the domain weakly). An interrupt is cleared and ignored: the timer is the
+     * domain's, and parking with the flag set would return at once, for ever. A flush that throws
+     * (the {@link Iotlb} failed) is counted and handed to the failure handler; the timer goes on,
+     * and what the flush was to free waits for the next one.
+     */
     private static final class FlushTimer implements Runnable
     {
-        private final DmaDomain domain;
+        private final WeakReference<DmaDomain> domain;
+        private final OperationGate gate;
         private final long periodNanos;
+        private final Consumer<Throwable> failureHandler;
+        final AtomicLong failures = new AtomicLong();
+        final AtomicLong interrupts = new AtomicLong();
 
-        FlushTimer(final DmaDomain domain, final long periodNanos)
+        FlushTimer(final DmaDomain domain, final OperationGate gate, final long periodNanos, final Consumer<Throwable> failureHandler)
         {
-            this.domain = domain;
+            this.domain = new WeakReference<>(domain);
+            this.gate = gate;
             this.periodNanos = periodNanos;
+            this.failureHandler = failureHandler;
+        }
+
+        Thread start()
+        {
+            final Thread thread = new Thread(this, "dma-flush-timer");
+            thread.setDaemon(true);
+            thread.start();
+            return thread;
         }
 
         @Override
         public void run()
         {
-            while (!domain.gate.isClosed())
+            while (!gate.isClosed())
             {
                 LockSupport.parkNanos(periodNanos);
-                try
+                if (Thread.interrupted())
                 {
-                    domain.flushExpired();
+                    interrupts.incrementAndGet();
                 }
-                catch (final IllegalStateException ex)
+                if (!tick())
                 {
-                    return; // closed
+                    return;
                 }
+            }
+        }
+
+        /** @return false when the domain is gone or closed. Holds the domain only for the call. */
+        private boolean tick()
+        {
+            final DmaDomain target = domain.get();
+            if (target == null)
+            {
+                return false;
+            }
+            try
+            {
+                target.flushExpired();
+            }
+            catch (final IllegalStateException ex)
+            {
+                if (target.isClosed())
+                {
+                    return false;
+                }
+                report(ex);
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                report(ex);
+            }
+            return true;
+        }
+
+        private void report(final Throwable failure)
+        {
+            failures.incrementAndGet();
+            try
+            {
+                if (failureHandler != null)
+                {
+                    failureHandler.accept(failure);
+                }
+                else
+                {
+                    final Thread thread = Thread.currentThread();
+                    thread.getUncaughtExceptionHandler().uncaughtException(thread, failure);
+                }
+            }
+            catch (final RuntimeException | Error ignored)
+            {
+                // a handler that throws must not stop the timer
             }
         }
     }
@@ -987,8 +1338,7 @@ public final class DmaDomain implements AutoCloseable
 
     static int defaultStripes()
     {
-        final int wanted = 4 * Runtime.getRuntime().availableProcessors();
-        return Math.min(256, Integer.highestOneBit(wanted - 1) << 1);
+        return OperationGate.defaultStripes();
     }
 
     private static final long UNSET = -1L;
@@ -1011,6 +1361,7 @@ public final class DmaDomain implements AutoCloseable
         private long flushTimeoutNanos = DEFAULT_FLUSH_TIMEOUT_NANOS;
         private int flushQueueStripes;
         private boolean flushTimer = true;
+        private Consumer<Throwable> flushTimerFailureHandler;
 
         private Builder()
         {
@@ -1188,14 +1539,27 @@ public final class DmaDomain implements AutoCloseable
 
         /**
          * @param flushTimer when true (default), lazy mode runs a daemon thread that applies the
-         *                   timeout every half timeout even when no unmap comes (it holds the domain:
-         *                   close the domain to stop it); when false, the timeout is checked only by
-         *                   unmaps (their own queue) and by {@link DmaDomain#flushExpired()}.
+         *                   timeout every half timeout even when no unmap comes (it holds the domain
+         *                   weakly: closing the domain, or the domain becoming unreachable, stops
+         *                   it); when false, the timeout is checked only by unmaps (their own queue)
+         *                   and by {@link DmaDomain#flushExpired()}.
          * @return this builder.
          */
         public Builder flushTimer(final boolean flushTimer)
         {
             this.flushTimer = flushTimer;
+            return this;
+        }
+
+        /**
+         * @param handler receives what a flush of the flush timer threw (the {@link Iotlb} failed);
+         *                the timer goes on either way. Default: the timer thread's uncaught-exception
+         *                handler, which prints it. It runs on the timer thread and must not hold the domain.
+         * @return this builder.
+         */
+        public Builder flushTimerFailureHandler(final Consumer<Throwable> handler)
+        {
+            this.flushTimerFailureHandler = Objects.requireNonNull(handler, "handler");
             return this;
         }
 

@@ -28,7 +28,7 @@ import static dev.iova.dma.FlushQueueDescriptor.queueLength;
  * a queue during an invalidation costs the others one failed CAS, not a wait. Memory is fixed at
  * creation ({@code stripes × entries} entries of 32 bytes), whatever the number of threads, and
  * nothing belongs to a thread: the entries of a thread that dies wait in their stripe and are
- * freed by the next flush of that stripe, the timeout or {@link #flush()}.
+ * freed by the next flush of that stripe, the timeout or {@link #flush(boolean)}.
  *
  * <h2>When a queue is flushed</h2>
  * <ul>
@@ -39,7 +39,7 @@ import static dev.iova.dma.FlushQueueDescriptor.queueLength;
  *   <li>{@link #flushExpired(long)} is the timeout without further unmaps: a cheap, lock-free scan
  *       of every queue's oldest time, and one invalidation for all of them when any has expired.
  *       The domain's flush timer calls it (off by default in tests).</li>
- *   <li>{@link #flush()} invalidates once and frees every entry queued before it began.</li>
+ *   <li>{@link #flush(boolean)} invalidates once and frees every entry queued before it began.</li>
  * </ul>
  *
  * <h2>The safety rule</h2>
@@ -47,6 +47,11 @@ import static dev.iova.dma.FlushQueueDescriptor.queueLength;
  * invalidation whose ticket is above its tag has completed ({@link InvalidationClock}), so it is
  * never handed out again before the invalidation covering its last unmap has completed.
  * Detached page tables follow the same rule ({@link IoPageTable#invalidationCompleted(long)}).
+ *
+ * <h2>When the IOTLB throws</h2>
+ * An invalidation that throws completes nothing: every entry stays where it is, tagged, and the
+ * next flush retries. An unmap whose queue was full and whose batch invalidation threw still
+ * queues its own range (in the {@link Quarantine} when the queue has no room), then rethrows.
  *
  * <h2>Closing</h2>
  * {@link #close()} marks the queues closed, takes every lock (waiting for the holders) and frees
@@ -79,6 +84,7 @@ final class FlushQueues implements AutoCloseable
     private final long queuesAddress;
     private final StripedSpinLocks locks;
     private final AtomicLongArray counters = new AtomicLongArray(32);
+    private final Quarantine quarantine;
 
     /**
      * @param sink         frees IOVAs.
@@ -87,11 +93,13 @@ final class FlushQueues implements AutoCloseable
      * @param stripes      a power of two.
      * @param entries      entries per queue, at least 1.
      * @param timeoutNanos how long an entry may wait, at least 0.
+     * @param quarantine   where a range goes when its queue is full and cannot be flushed; freed with the queues.
      */
     FlushQueues(
         final IovaSink sink, final IoPageTable pageTable, final Iotlb iotlb, final int stripes, final int entries,
-        final long timeoutNanos)
+        final long timeoutNanos, final Quarantine quarantine)
     {
+        this.quarantine = quarantine;
         this.sink = sink;
         this.pageTable = pageTable;
         this.clock = pageTable.clock();
@@ -115,6 +123,7 @@ final class FlushQueues implements AutoCloseable
      * @param tag        {@link InvalidationClock#tagAfterUnmap()}, taken after the entries were cleared.
      * @param nowNanos   {@code System.nanoTime()}.
      * @throws IllegalStateException after {@link #close()}.
+     * @throws RuntimeException      what the {@link Iotlb} threw; the range is queued (or quarantined) all the same.
      */
     void queue(final long pfn, final long pages, final long tag, final long nowNanos)
     {
@@ -126,8 +135,16 @@ final class FlushQueues implements AutoCloseable
             final int count = UnsafeApi.getInt(queue + COUNT_OFFSET);
             if (count == entries || (count > 0 && nowNanos - UnsafeApi.getLong(queue + OLDEST_NANOS_OFFSET) >= timeoutNanos))
             {
-                invalidateAll();
-                freeCovered(queue);
+                try
+                {
+                    invalidateAll();
+                    freeCovered(queue);
+                }
+                finally
+                {
+                    appendOrQuarantine(queue, pfn, pages, tag, nowNanos); // also when the invalidation threw
+                }
+                return;
             }
             append(queue, pfn, pages, tag, nowNanos);
         }
@@ -139,14 +156,16 @@ final class FlushQueues implements AutoCloseable
 
     /**
      * Invalidates once and frees every entry queued before this call began (entries queued
-     * meanwhile may wait for the next flush). Does nothing when every queue is empty.
+     * meanwhile may wait for the next flush). Does nothing when every queue, the quarantine and the
+     * detached tables are empty, unless forced.
      *
+     * @param force invalidate even when nothing waits here (the domain has MSI pages waiting).
      * @throws IllegalStateException after {@link #close()}.
      */
-    void flush()
+    void flush(final boolean force)
     {
         checkOpen();
-        if (queuedEntries() == 0 && !pageTable.hasRetiredTables())
+        if (!force && queuedEntries() == 0 && quarantine.isEmpty() && !pageTable.hasRetiredTables())
         {
             return;
         }
@@ -181,9 +200,13 @@ final class FlushQueues implements AutoCloseable
         return expired;
     }
 
-    /** @return entries waiting in every queue (a racy sum). */
+    /**
+     * @return entries waiting in every queue (a racy sum).
+     * @throws IllegalStateException after {@link #close()}.
+     */
     long queuedEntries()
     {
+        checkOpen();
         long total = 0;
         for (int stripe = 0; stripe < stripes; stripe++)
         {
@@ -239,6 +262,18 @@ final class FlushQueues implements AutoCloseable
     // ---------------------------------------------------------------------------------------------
     // Under a queue's lock
     // ---------------------------------------------------------------------------------------------
+
+    private void appendOrQuarantine(final long queue, final long pfn, final long pages, final long tag, final long nowNanos)
+    {
+        if (UnsafeApi.getInt(queue + COUNT_OFFSET) < entries)
+        {
+            append(queue, pfn, pages, tag, nowNanos);
+        }
+        else
+        {
+            quarantine.add(pfn, pages, tag);
+        }
+    }
 
     private void append(final long queue, final long pfn, final long pages, final long tag, final long nowNanos)
     {
@@ -334,12 +369,16 @@ final class FlushQueues implements AutoCloseable
     {
         final long ticket = clock.begin();
         iotlb.invalidateAll();
-        pageTable.invalidationCompleted(ticket);
+        pageTable.completeInvalidation(ticket);
         counters.getAndIncrement(BATCHES);
     }
 
     private void freeEverywhere()
     {
+        if (!quarantine.isEmpty())
+        {
+            quarantine.releaseCovered();
+        }
         for (int stripe = 0; stripe < stripes; stripe++)
         {
             final long queue = queueAddress(stripe);

@@ -9,6 +9,7 @@ import static dev.iova.dma.PageTableDescriptor.FIXED;
 import static dev.iova.dma.PageTableDescriptor.LAST;
 import static dev.iova.dma.PageTableDescriptor.PHYS_BITS;
 import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
+import static dev.iova.dma.PageTableDescriptor.TABLE;
 import static dev.iova.dma.PageTableDescriptor.VALID;
 import static dev.iova.dma.PageTableDescriptor.entryOffset;
 import static dev.iova.dma.PageTableDescriptor.leafPhys;
@@ -57,16 +58,28 @@ import static dev.iova.dma.PageTableDescriptor.tableEntry;
  * and behind a recycle epoch that walkers check (see {@link TablePool}), so neither a walk cache
  * nor a walk in progress can see a table reused. Memory returns to the system at {@link #close()}.
  *
+ * <h2>Walks that trust nothing they read</h2>
+ * A walker (a {@code translate}, or a bad {@code unmap} reading someone else's range) may be inside
+ * a table while an invalidation recycles it, and so read entries of another level or another
+ * mapping. It follows an entry only when the entry says it is a table ({@code TABLE} set, which no
+ * leaf has), and tables are zeroed word by word, so it only ever reads table memory; the recycle
+ * epoch then makes {@code translate} walk again. Table memory is freed only by {@link #close()},
+ * which waits for every public call in progress (an {@link OperationGate}).
+ *
  * <h2>Errors</h2>
  * Unaligned addresses or sizes, ranges beyond the IOVA space or 52-bit physical addresses,
  * {@link Protection#NO_MAP}, mapping over an existing entry, unmapping a hole or part of a mapping:
  * each throws {@link IllegalArgumentException} naming the values, after checking every entry and
- * before writing any. Running out of tables ({@code maxTables}) makes {@link #map} return false,
- * with nothing mapped.
+ * before writing any. A map that needs more tables than {@code maxTables} allows in all returns false
+ * before writing anything; one that runs out of tables half way returns false after taking back what
+ * it wrote: its leaves are cleared and the tables wholly inside its range are detached, waiting, as an
+ * unmap's, for an invalidation of the range ({@link #rangeInvalidated}) before they count as free.
+ * Every public method but {@link #close()}, {@link #isClosed()}, {@link #offHeapBytes()} and
+ * {@link #toString()} throws {@link IllegalStateException} after {@link #close()}.
  *
  * <p>{@link #map}, {@link #unmap} and {@link #translate} allocate nothing on the Java heap once the
- * tables they need exist. {@link #close()} must not race with other calls (the {@link DmaDomain}
- * waits for its callers before closing its table).
+ * tables they need exist. A page table that a {@link DmaDomain} made is closed by the domain:
+ * its own {@link #close()} refuses.
  */
 public final class IoPageTable implements AutoCloseable
 {
@@ -104,6 +117,8 @@ public final class IoPageTable implements AutoCloseable
     private final TablePool pool;
     private final InvalidationClock clock = new InvalidationClock();
     private final long rootAddress;
+    private final OperationGate gate = new OperationGate(OperationGate.defaultStripes(), "page table is closed: ", null, null);
+    private volatile boolean ownedByDomain;
     private volatile boolean closed;
 
     /** A page table with the default geometry: 4 KiB granule, 512 entries per table, 48-bit IOVAs. */
@@ -155,24 +170,28 @@ public final class IoPageTable implements AutoCloseable
     /** @return log2 of the page size. */
     public int granuleShift()
     {
+        checkOpen();
         return granuleShift;
     }
 
     /** @return log2 of the entries per table. */
     public int bitsPerLevel()
     {
+        checkOpen();
         return bitsPerLevel;
     }
 
     /** @return the width of the IOVA space in bits. */
     public int iovaBits()
     {
+        checkOpen();
         return iovaBits;
     }
 
     /** @return how many levels a walk reads. */
     public int levels()
     {
+        checkOpen();
         return levels;
     }
 
@@ -191,7 +210,15 @@ public final class IoPageTable implements AutoCloseable
      */
     public boolean map(final long iova, final long phys, final long bytes, final Protection protection)
     {
-        return map(iova, phys, bytes, protection, FIRST | LAST);
+        final int stripe = gate.enter(this);
+        try
+        {
+            return map(iova, phys, bytes, protection, FIRST | LAST);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
     }
 
     /**
@@ -207,7 +234,16 @@ public final class IoPageTable implements AutoCloseable
         final long leafBits = checkedProtectionBits(protection) | VALID;
         final long pages = bytes >>> granuleShift;
         checkUnmapped(iova, pages);
-        return writeLeaves(iova, phys, pages, leafBits, softwareBits);
+        if (tablesSpanned(iova, pages) > pool.maxTables() - 1L)
+        {
+            return false; // more tables than may ever exist: fail before building any
+        }
+        if (!writeLeaves(iova, phys, pages, leafBits, softwareBits))
+        {
+            undoFailedMap(iova, pages);
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -224,7 +260,15 @@ public final class IoPageTable implements AutoCloseable
      */
     public long unmap(final long iova, final long bytes)
     {
-        return unmap(iova, bytes, UNMAP_WHOLE);
+        final int stripe = gate.enter(this);
+        try
+        {
+            return unmap(iova, bytes, UNMAP_WHOLE);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
     }
 
     /**
@@ -256,6 +300,20 @@ public final class IoPageTable implements AutoCloseable
      * @throws IllegalStateException after {@link #close()}.
      */
     public long translate(final long iova)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return walk(iova);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** {@link #translate(long)} without the gate: for the domain, whose own gate keeps the table open. */
+    long walk(final long iova)
     {
         checkOpen();
         if (iova < 0 || iova > maxIova)
@@ -292,6 +350,7 @@ public final class IoPageTable implements AutoCloseable
      */
     public long invalidationStarted()
     {
+        checkOpen();
         return clock.begin();
     }
 
@@ -302,6 +361,20 @@ public final class IoPageTable implements AutoCloseable
      * @param ticket from {@link #invalidationStarted()}.
      */
     public void invalidationCompleted(final long ticket)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            completeInvalidation(ticket);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** {@link #invalidationCompleted(long)} without the gate, for the domain. */
+    void completeInvalidation(final long ticket)
     {
         clock.complete(ticket);
         pool.releaseCovered(clock);
@@ -316,19 +389,42 @@ public final class IoPageTable implements AutoCloseable
      */
     public void rangeInvalidated(final long iova, final long bytes)
     {
+        final int stripe = gate.enter(this);
+        try
+        {
+            releaseInside(iova, bytes);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** {@link #rangeInvalidated(long, long)} without the gate, for the domain. */
+    void releaseInside(final long iova, final long bytes)
+    {
         pool.releaseInside(iova, iova + bytes - 1);
     }
 
     /** @return tables in use: installed, or detached and waiting for an invalidation (the root included). */
     public int liveTables()
     {
+        checkOpen();
         return pool.liveTables();
     }
 
     /** @return detached subtrees waiting for an invalidation before reuse. */
     public int retiredTables()
     {
+        checkOpen();
         return pool.retiredTables();
+    }
+
+    /** @return the most tables that may exist at once, the root included. */
+    public int maxTables()
+    {
+        checkOpen();
+        return pool.maxTables();
     }
 
     /** @return bytes of table memory taken from the system. */
@@ -344,13 +440,31 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Frees all table memory. Must not race with other calls on this table; later calls throw
-     * {@link IllegalStateException}. Closing twice is harmless.
+     * Waits for the calls in progress, then frees all table memory. Later calls throw
+     * {@link IllegalStateException}; closing twice is harmless.
+     *
+     * @throws IllegalStateException when a {@link DmaDomain} made this table: close the domain.
      */
     @Override
     public void close()
     {
-        if (!closed)
+        if (ownedByDomain)
+        {
+            throw new IllegalStateException(this + " belongs to a DmaDomain: close the domain instead");
+        }
+        closeOwned();
+    }
+
+    /** Marks the table as a domain's: {@link #close()} then refuses. Holds no reference to the domain (its Cleaner). */
+    void markOwnedByDomain()
+    {
+        this.ownedByDomain = true;
+    }
+
+    /** The domain's close: its own gate has drained, so only public callers (inspection) may be in progress. */
+    void closeOwned()
+    {
+        if (gate.close() == OperationGate.IDLE)
         {
             closed = true;
             pool.releaseAll();
@@ -361,12 +475,29 @@ public final class IoPageTable implements AutoCloseable
     public String toString()
     {
         return "IoPageTable{granule=" + granuleBytes + ", entriesPerTable=" + entriesPerTable + ", iovaBits=" + iovaBits +
-            ", levels=" + levels + (closed ? ", closed}" : "}");
+            ", levels=" + levels + (gate.isClosed() ? ", closed}" : "}");
     }
 
     // ---------------------------------------------------------------------------------------------
     // Package API for the DMA domain
     // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Fault injection for tests: the {@code n}th table allocation from now fails as if
+     * {@code maxTables} were reached (a map then returns false, or {@code NO_ADDRESS} from the domain).
+     *
+     * @param n 1 for the next allocation; 0 or less cancels.
+     */
+    void failTableAllocation(final long n)
+    {
+        pool.failAllocation(n);
+    }
+
+    /** @return the root table's native address (for tests that plant entries a racing recycle could leave). */
+    long rootTableAddress()
+    {
+        return rootAddress;
+    }
 
     InvalidationClock clock()
     {
@@ -383,10 +514,13 @@ public final class IoPageTable implements AutoCloseable
         pool.releaseCovered(clock);
     }
 
-    /** Clears {@code pages} leaves from {@code iova} without any check: undoes a partly written scatter-gather map. */
-    void clearUnchecked(final long iova, final long pages)
+    /**
+     * Takes back a partly written scatter-gather map: clears every leaf of {@code [iova, iova + pages)}
+     * and detaches the tables wholly inside it (they wait for an invalidation of the range).
+     */
+    void undoPartialMap(final long iova, final long pages)
     {
-        clearLeaves(iova, pages);
+        undoFailedMap(iova, pages);
     }
 
     long granuleMask()
@@ -438,6 +572,10 @@ public final class IoPageTable implements AutoCloseable
                     return 0;
                 }
             }
+            if ((entry & TABLE) == 0)
+            {
+                return 0; // not a table: a racing recycle (see the class comment); never follow it
+            }
             table = tableAddress(entry);
         }
         return table;
@@ -465,9 +603,9 @@ public final class IoPageTable implements AutoCloseable
         for (int level = 0; level < leafLevel; level++)
         {
             final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(level, iova)));
-            if (entry == 0)
+            if ((entry & TABLE) == 0)
             {
-                return 0;
+                return 0; // empty, or a leaf read from a table recycled under us: the epoch check walks again
             }
             table = tableAddress(entry);
         }
@@ -514,8 +652,7 @@ public final class IoPageTable implements AutoCloseable
             final long table = leafTable(address, true);
             if (table == 0)
             {
-                clearLeaves(iova, done); // out of tables: take back what this call wrote
-                return false;
+                return false; // out of tables: the caller takes back what this call wrote
             }
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
@@ -536,23 +673,6 @@ public final class IoPageTable implements AutoCloseable
             done += count;
         }
         return true;
-    }
-
-    private void clearLeaves(final long iova, final long pages)
-    {
-        long done = 0;
-        while (done < pages)
-        {
-            final long address = iova + (done << granuleShift);
-            final long table = leafTable(address, false);
-            final long first = leafIndex(address);
-            final long count = Math.min(pages - done, entriesPerTable - first);
-            for (long i = 0; i < count; i++)
-            {
-                UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
-            }
-            done += count;
-        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -683,9 +803,69 @@ public final class IoPageTable implements AutoCloseable
         final long parent = tableAt(iova, level - 1, false);
         final long entryAddress = parent + entryOffset(index(level - 1, iova));
         final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+        if ((entry & TABLE) == 0)
+        {
+            return; // nothing installed there (a failed map's undo)
+        }
         UnsafeApi.putLongRelease(null, entryAddress, 0L);
         final long spanBytes = 1L << shift(level - 1);
         pool.retire(tableAddress(entry), level, iova, iova + spanBytes - 1, clock.tagAfterUnmap());
+    }
+
+    /**
+     * Takes back what a map that ran out of tables wrote: clears its leaves and detaches every
+     * table wholly inside its range (they wait for an invalidation of the range, as an unmap's
+     * do). Nobody else has an entry in the range, so whatever is there is this call's.
+     */
+    private void undoFailedMap(final long iova, final long pages)
+    {
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long left = pages - done;
+            final int level = detachableLevel(address, left);
+            if (level > 0)
+            {
+                if (tableAt(address, level - 1, false) != 0)
+                {
+                    detach(address, level);
+                }
+                done += 1L << (shift(level - 1) - granuleShift);
+                continue;
+            }
+            final long first = leafIndex(address);
+            final long count = Math.min(left, entriesPerTable - first);
+            final long table = leafTable(address, false);
+            if (table != 0)
+            {
+                for (long i = 0; i < count; i++)
+                {
+                    UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
+                }
+            }
+            done += count;
+        }
+    }
+
+    /**
+     * @return how many tables below the root the paths of {@code [iova, iova + pages)} go through,
+     *         installed or not (at most {@code Long.MAX_VALUE}): what the mapping needs in all.
+     */
+    private long tablesSpanned(final long iova, final long pages)
+    {
+        final long lastIova = iova + ((pages - 1) << granuleShift);
+        long tables = 0;
+        for (int level = 1; level <= leafLevel; level++)
+        {
+            final int spanShift = shift(level - 1);
+            tables += (lastIova >>> spanShift) - (iova >>> spanShift) + 1;
+            if (tables < 0)
+            {
+                return Long.MAX_VALUE;
+            }
+        }
+        return tables;
     }
 
     // ---------------------------------------------------------------------------------------------

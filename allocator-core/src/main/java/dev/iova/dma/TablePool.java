@@ -59,6 +59,9 @@ final class TablePool
     private long[] retiredTag = new long[16];
     private volatile int retiredCount;
 
+    /** Allocations left before one fails as if {@code maxTables} were reached; negative: never (fault injection). */
+    private long allocationsBeforeFault = -1;
+
     /**
      * @param tableBytes      bytes per table, a power of two (rounded up to {@link PageTableDescriptor#TABLE_ALIGNMENT}).
      * @param maxTables       the most tables that may exist at once.
@@ -79,6 +82,10 @@ final class TablePool
     /** @return the native address of a zeroed table, or 0 when {@code maxTables} tables exist. */
     synchronized long allocate()
     {
+        if (allocationsBeforeFault >= 0 && allocationsBeforeFault-- == 0)
+        {
+            return 0;
+        }
         final long address;
         if (freeCount > 0)
         {
@@ -96,6 +103,17 @@ final class TablePool
         }
         liveTables++;
         return address;
+    }
+
+    /**
+     * Fault injection for tests of the failure paths: the {@code n}th allocation from now fails as
+     * if the table bound were reached, once.
+     *
+     * @param n 1 for the next allocation; 0 or less cancels.
+     */
+    synchronized void failAllocation(final long n)
+    {
+        allocationsBeforeFault = n - 1;
     }
 
     /**
@@ -230,7 +248,12 @@ final class TablePool
                 }
             }
         }
-        UnsafeApi.setMemory(address, tableBytes, (byte)0);
+        // Word by word, not setMemory: a walker still inside this table must read each entry whole
+        // (an old entry or zero), never a pointer with some of its bytes cleared.
+        for (long offset = 0; offset < tableBytes; offset += PageTableDescriptor.ENTRY_LENGTH)
+        {
+            UnsafeApi.putLongRelease(null, address + offset, 0L);
+        }
         push(address);
         liveTables--;
     }

@@ -147,6 +147,16 @@ class RegionsCommandTest
     }
 
     @Test
+    void shouldRefuseADeviceInOneSentence()
+    {
+        final Run run = run("/dev/zero");
+
+        assertEquals(1, run.exitCode());
+        assertEquals("regions: /dev/zero: is not a regular file (a FIFO, device or socket?): reserved_regions files are regular files.",
+            run.err().strip());
+    }
+
+    @Test
     void shouldReportBadApertureAndMsiKind()
     {
         final String groups = sample("x86-host/iommu_groups").toString();
@@ -156,7 +166,12 @@ class RegionsCommandTest
         assertEquals("regions: --aperture '0x0:fff': 'fff' is not a hexadecimal address (0x and 1 to 16 hex digits).",
             run(groups, "--aperture", "0x0:fff").err().strip());
         assertEquals("regions: --msi 'its' is neither hw nor sw.", run(groups, "--msi", "its").err().strip());
-        assertEquals("regions: --group 'x' is not a group number.", run(groups, "--group", "x").err().strip());
+        assertEquals("regions: --group 'x' is not a group number (decimal digits, no sign, no leading zero).",
+            run(groups, "--group", "x").err().strip());
+        for (final String group : new String[] {"+0", "-1", "01", " 1", ""})
+        {
+            assertEquals(1, run(groups, "--group", group).exitCode(), group);
+        }
         assertEquals(1, run(groups, "--group", "x").exitCode());
         assertEquals(1, run(groups, "--msi", "its").exitCode());
     }

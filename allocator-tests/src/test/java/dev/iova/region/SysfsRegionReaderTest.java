@@ -125,21 +125,83 @@ class SysfsRegionReaderTest
     }
 
     @Test
-    void shouldToleratePaddingTabsCarriageReturnsUpperCaseHexAndBlankLines()
+    void shouldAcceptUpperCaseHexShortAddressesAndAMissingFinalNewline()
     {
-        final ReservedRegionList list = hardwareMsi.parse(
-            "\n  0x00000000FEE00000\t0x00000000FEEFFFFF   msi  \r\n\n0x1000 0x1fff reserved\n", Path.of("text"));
+        final ReservedRegionList list = hardwareMsi.parse("0x00000000FEE00000 0x00000000FEEFFFFF msi\n0x1000 0x1fff reserved", Path.of("text"));
 
         assertEquals(List.of(region(0x1000, 0x1fff, RESERVED), region(0xfee00000L, 0xfeefffffL, MSI)), list.regions());
     }
 
     @Test
-    void shouldCountBlankLinesInLineNumbers()
+    void shouldRejectWhatTheKernelNeverWritesNamingLineAndColumn()
     {
-        final RegionFormatException ex = assertThrows(RegionFormatException.class,
-            () -> hardwareMsi.parse("0x1000 0x1fff reserved\n\n0x2000 0x2fff\n", Path.of("text")));
+        final String[][] cases = {
+            {"0x1000\t0x1fff reserved\n", "1", "character 0x09 at column 7"},
+            {"0x1000 0x1fff reserved\r\n", "1", "character 0x0d at column 23"},
+            {"0x1000 0x1fff\rreserved\n", "1", "character 0x0d at column 14"},
+            {"0x1000\u001c0x1fff reserved\n", "1", "character 0x1c at column 7"},
+            {"0x1000\u001f0x1fff reserved\n", "1", "character 0x1f at column 7"},
+            {"0x1000\u000b0x1fff reserved\n", "1", "character 0x0b at column 7"},
+            {"0x1000\u000c0x1fff reserved\n", "1", "character 0x0c at column 7"},
+            {"0x1000 0x1fff reserved \n", "1", "space at column 23"},
+            {" 0x1000 0x1fff reserved\n", "1", "space at column 1"},
+            {"0x1000  0x1fff reserved\n", "1", "space at column 8"},
+            {"0x1000 0x1fff reserved\n\n0x2000 0x2fff reserved\n", "2", "empty line"},
+            {"\n", "1", "empty line"},
+            {"0x1000 0x1fff reserved\u00e9\n", "1", "character 0xe9 at column 23"},
+        };
+        for (final String[] c : cases)
+        {
+            final RegionFormatException ex = assertThrows(RegionFormatException.class, () -> hardwareMsi.parse(c[0], Path.of("text")), c[0]);
 
-        assertEquals(3, ex.lineNumber());
+            assertEquals(Integer.parseInt(c[1]), ex.lineNumber(), c[0]);
+            assertTrue(ex.reason().startsWith(c[2]), ex.getMessage());
+        }
+    }
+
+    @Test
+    void shouldRefuseAFifoWithoutOpeningIt() throws IOException, InterruptedException
+    {
+        final Path fifo = Files.createTempDirectory("regions").resolve("reserved_regions");
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+
+        final RegionFormatException ex = assertThrows(RegionFormatException.class, () -> hardwareMsi.read(fifo));
+
+        assertTrue(ex.reason().startsWith("is not a regular file"), ex.getMessage());
+    }
+
+    @Test
+    void shouldRefuseADeviceAndAFileTooLarge() throws IOException
+    {
+        final Path zero = Path.of("/dev/zero");
+        assumeTrue(Files.exists(zero));
+        assertTrue(assertThrows(RegionFormatException.class, () -> hardwareMsi.readFile(zero)).reason().startsWith("is not a regular file"));
+
+        final Path large = Files.createTempFile("reserved_regions", "");
+        Files.write(large, new byte[SysfsRegionReader.MAX_FILE_BYTES + 1]);
+        assertEquals("is larger than 1048576 bytes: not a reserved_regions file",
+            assertThrows(RegionFormatException.class, () -> hardwareMsi.readFile(large)).reason());
+    }
+
+    @Test
+    void shouldRefuseAGroupNamedWithALeadingZeroAndASymlinkLoop() throws IOException
+    {
+        final Path groups = Files.createTempDirectory("iommu_groups");
+        Files.createDirectories(groups.resolve("0"));
+        Files.writeString(groups.resolve("0/reserved_regions"), "0x1000 0x1fff reserved\n");
+        Files.createDirectories(groups.resolve("00"));
+        Files.writeString(groups.resolve("00/reserved_regions"), "0x2000 0x2fff reserved\n");
+
+        final RegionFormatException leadingZero = assertThrows(RegionFormatException.class, () -> hardwareMsi.readGroups(groups));
+        assertEquals(groups.resolve("00") + ": '00' is not a group number as the kernel names them (no leading zero, at most 9 digits)",
+            leadingZero.getMessage());
+
+        Files.delete(groups.resolve("00/reserved_regions"));
+        Files.delete(groups.resolve("00"));
+        Files.createSymbolicLink(groups.resolve("1"), groups.resolve("1"));
+        final RegionFormatException loop = assertThrows(RegionFormatException.class, () -> hardwareMsi.readGroups(groups));
+        assertEquals(groups.resolve("1"), loop.file());
+        assertTrue(loop.reason().startsWith("is named as an iommu group but cannot be followed to a directory"), loop.getMessage());
     }
 
     @Test

@@ -150,20 +150,19 @@ public final class RegionsCommand implements Callable<Integer>
     }
 
     /**
-     * @param text a group number in decimal.
+     * @param text a group number in decimal, as the kernel writes it.
      * @return the number.
      * @throws IllegalArgumentException naming the value, when it is not a decimal number.
      */
     static int parseGroup(final String text)
     {
-        try
+        // Digits only, as the kernel names groups: Integer.parseInt would take "+0" and "-1".
+        final boolean digits = !text.isEmpty() && text.length() <= 9 && text.chars().allMatch(c -> c >= '0' && c <= '9');
+        if (!digits || (text.length() > 1 && text.charAt(0) == '0'))
         {
-            return Integer.parseInt(text);
+            throw new IllegalArgumentException("--group '" + text + "' is not a group number (decimal digits, no sign, no leading zero)");
         }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException("--group '" + text + "' is not a group number");
-        }
+        return Integer.parseInt(text);
     }
 
     /**

@@ -2,13 +2,13 @@ package dev.iova.bench.trace;
 
 import org.agrona.collections.Long2LongHashMap;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,6 +29,11 @@ import java.util.Arrays;
  * (a free right after a failed alloc of its id is skipped, not an error). The parser links the
  * entries for them (see {@link Trace}) so that the replay can check both without a map.
  *
+ * <p>Lines end with {@code \n} ({@code \r\n} reads the same: the {@code \r} is a blank). A
+ * line longer than {@value #MAX_LINE_CHARS} characters is an error of its own, found before the
+ * line is held whole, so no input can exhaust the heap; {@link #parse(Path)} reads regular files
+ * only (a FIFO or a device could block or never end).
+ *
  * <p>Numbers are unsigned 64-bit; pages, limits and reserve bounds above {@code Long.MAX_VALUE}
  * are clamped to it, so that a limit of {@code 0xffffffffffffffff} means "anywhere".
  */
@@ -43,6 +48,9 @@ public final class TraceParser
     private static final int MAX_ENTRIES = Integer.MAX_VALUE - 8;
     private static final long MAX_GRANULE_BYTES = 1L << 62;
     private static final int READ_BUFFER_CHARS = 1 << 16;
+
+    /** The longest line read; a trace's lines are a few dozen characters, comments included. */
+    public static final int MAX_LINE_CHARS = 4096;
 
     private final String name;
     private final String[] fields = new String[4];
@@ -77,6 +85,11 @@ public final class TraceParser
      */
     public static Trace parse(final Path path) throws IOException
     {
+        if (Files.exists(path) && !Files.isRegularFile(path))
+        {
+            throw new FileSystemException(path.toString(), null,
+                "not a regular file (a directory, FIFO, device or socket): a trace is a regular file");
+        }
         try (Reader reader = new InputStreamReader(Files.newInputStream(path), StandardCharsets.UTF_8))
         {
             return parse(path.toString(), reader);
@@ -119,16 +132,32 @@ public final class TraceParser
 
     private Trace readAll(final Reader reader) throws IOException
     {
-        final BufferedReader lineReader = new BufferedReader(reader, READ_BUFFER_CHARS);
-        String text;
-        while ((text = lineReader.readLine()) != null)
+        final char[] buffer = new char[READ_BUFFER_CHARS];
+        final StringBuilder line = new StringBuilder();
+        int read;
+        while ((read = reader.read(buffer)) >= 0)
         {
-            if (lineNumber == Integer.MAX_VALUE)
+            for (int i = 0; i < read; i++)
             {
-                throw error("more than " + Integer.MAX_VALUE + " lines");
+                final char c = buffer[i];
+                if (c == '\n')
+                {
+                    endLine(line);
+                }
+                else if (line.length() == MAX_LINE_CHARS)
+                {
+                    nextLineNumber();
+                    throw error("line longer than " + MAX_LINE_CHARS + " characters: not an iova-trace file?");
+                }
+                else
+                {
+                    line.append(c);
+                }
             }
-            lineNumber++;
-            parseLine(text);
+        }
+        if (line.length() > 0)
+        {
+            endLine(line);
         }
         if (!sawHeader)
         {
@@ -142,6 +171,22 @@ public final class TraceParser
         return new Trace(name, granuleBytes, startPfn, domainLine, entries,
             Arrays.copyOf(kinds, entries), Arrays.copyOf(ids, entries), Arrays.copyOf(pagesOrLoPfns, entries),
             Arrays.copyOf(limitOrHiPfns, entries), Arrays.copyOf(links, entries), Arrays.copyOf(lines, entries));
+    }
+
+    private void endLine(final StringBuilder line)
+    {
+        nextLineNumber();
+        parseLine(line.toString());
+        line.setLength(0);
+    }
+
+    private void nextLineNumber()
+    {
+        if (lineNumber == Integer.MAX_VALUE)
+        {
+            throw error("more than " + Integer.MAX_VALUE + " lines");
+        }
+        lineNumber++;
     }
 
     private void parseLine(final String text)

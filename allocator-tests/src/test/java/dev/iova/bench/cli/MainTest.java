@@ -141,6 +141,27 @@ class MainTest
     }
 
     @Test
+    void replayOfADeviceOrAFifoShouldFailInOneSentenceWithoutReading() throws IOException, InterruptedException
+    {
+        run("replay", "/dev/zero").assertFailed(1,
+            "/dev/zero: cannot read the trace: not a regular file (a directory, FIFO, device or socket): a trace is a regular file");
+        final Path fifo = tempDir.resolve("fifo.trace");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0);
+
+        run("replay", fifo.toString()).assertFailed(1,
+            fifo + ": cannot read the trace: not a regular file (a directory, FIFO, device or socket): a trace is a regular file");
+    }
+
+    @Test
+    void replayOfALineWithoutEndShouldNameFileAndLine() throws IOException
+    {
+        final Path zeros = tempDir.resolve("zeros.trace");
+        java.nio.file.Files.write(zeros, new byte[1 << 20]);
+
+        run("replay", zeros.toString()).assertFailed(1, zeros + ":1: line longer than 4096 characters: not an iova-trace file?");
+    }
+
+    @Test
     void badRepeatShouldBeAUsageError()
     {
         final Run run = run("replay", smallHand(), "--repeat", "0");
