@@ -1,4 +1,4 @@
-package dev.iova.cache;
+package dev.iova.concurrent;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -30,11 +30,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 public final class StripedSpinLocks
 {
-    /** Lock words are this many ints apart: 128 bytes. */
-    private static final int SPACING = 32;
-
-    /** Spins before a waiting thread starts yielding. */
-    private static final int SPINS = 64;
+    /** Lock words are this many ints apart: {@link CacheLines#PADDING_BYTES}. */
+    private static final int SPACING = CacheLines.PADDING_BYTES / Integer.BYTES;
 
     private final AtomicIntegerArray words;
     private final int count;
@@ -197,13 +194,6 @@ public final class StripedSpinLocks
 
     private static void pause(final int attempt)
     {
-        if (attempt < SPINS)
-        {
-            Thread.onSpinWait();
-        }
-        else
-        {
-            Thread.yield(); // the holder may be preempted on an oversubscribed machine
-        }
+        SpinWait.pause(attempt);
     }
 }
