@@ -657,6 +657,17 @@ public final class IovaDomain implements AutoCloseable
         }
 
         @Override
+        public boolean holdsCached(final long pfn)
+        {
+            synchronized (lock)
+            {
+                checkOpen();
+                final int node = tree.find(pfn);
+                return node != IntervalTree.NIL && tree.isCacheOwned(node) && tree.loPfn(node) == pfn;
+            }
+        }
+
+        @Override
         public void freeUntracked(final long pfn, final long pages, final long classPages)
         {
             synchronized (lock)

@@ -131,6 +131,13 @@ public final class RangeCache implements AutoCloseable
         void freeCached(long pfn, long pages);
 
         /**
+         * @param pfn a first pfn.
+         * @return true when the tree holds a range the caches own starting at {@code pfn}: after
+         *         {@link #freeCached} threw, whether the free happened.
+         */
+        boolean holdsCached(long pfn);
+
+        /**
          * Frees an ordinary tree range, with every check of the tree's free. A range the caches
          * own is not ordinary: it is refused, as the double free it then is.
          *
@@ -330,7 +337,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            unlockStripe(stripe);
+            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
         return allocAfterFlush(sizeClass, limitPfn, tracked);
     }
@@ -373,7 +380,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                unlockStripe(stripe);
+                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
         }
         // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
@@ -401,7 +408,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            unlockStripe(stripe);
+            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
     }
 
@@ -427,7 +434,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                unlockStripe(stripe);
+                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
         }
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -482,7 +489,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                unlockStripe(stripe);
+                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
         }
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -682,7 +689,8 @@ public final class RangeCache implements AutoCloseable
     /**
      * Gives every range of a magazine back to the tree. When the tree's free throws (an
      * {@code Error} such as a {@link StackOverflowError}), the range goes back into the magazine
-     * before the error propagates, so it is neither lost nor freed twice.
+     * if the tree still holds it (the error may come after the tree let it go), so it is neither
+     * lost nor freed twice.
      */
     private void drain(final long magazineAddress, final int sizeClass)
     {
@@ -697,7 +705,10 @@ public final class RangeCache implements AutoCloseable
             }
             catch (final Throwable ex)
             {
-                UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count); // still ours: the tree did not take it
+                if (backend.holdsCached(pfn))
+                {
+                    UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count); // still ours: the tree did not take it
+                }
                 throw ex;
             }
             counters.incrementAndGet(TREE_FREES);
@@ -791,7 +802,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            unlockStripe(stripe);
+            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
     }
 
@@ -803,11 +814,6 @@ public final class RangeCache implements AutoCloseable
     private int lockAnyStripe()
     {
         return locks.lockAny(stripes);
-    }
-
-    private void unlockStripe(final int stripe)
-    {
-        locks.unlock(stripe);
     }
 
     private int depotLock(final int sizeClass)
