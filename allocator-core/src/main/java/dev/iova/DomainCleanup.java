@@ -55,13 +55,6 @@ final class DomainCleanup
         }
 
         @Override
-        public long allocCached(
-            final long pages, final long limitPfn, final RangeCache.LiveMarker marker, final int sizeClass, final long hint)
-        {
-            return target().allocCached(pages, limitPfn, marker, sizeClass, hint);
-        }
-
-        @Override
         public long allocCachedRun(
             final long pages, final int maxRanges, final long limitPfn, final RangeCache.LiveMarker marker, final int sizeClass,
             final long hint)
@@ -79,6 +72,12 @@ final class DomainCleanup
         public void freeCached(final long pfn, final long pages)
         {
             target().freeCached(pfn, pages);
+        }
+
+        @Override
+        public boolean holdsCached(final long pfn)
+        {
+            return target().holdsCached(pfn);
         }
 
         @Override

@@ -1,5 +1,7 @@
 package dev.iova.cache;
 
+import dev.iova.concurrent.CacheLines;
+
 /**
  * Layout of the depot of one size class off-heap: magazine indexes, full ones first.
  *
@@ -28,7 +30,7 @@ final class DepotDescriptor
     static final int SLOTS_OFFSET = FULL_COUNT_OFFSET + Long.BYTES;
 
     /** Alignment of every depot. */
-    static final int DEPOT_ALIGNMENT = 128;
+    static final int DEPOT_ALIGNMENT = CacheLines.PADDING_BYTES;
 
     private DepotDescriptor()
     {

@@ -211,14 +211,17 @@ final class LiveRangeMap implements RangeCache.LiveMarker
                 {
                     return 0;
                 }
+                // The leaf exists before its key is installed: if allocating it throws
+                // (OutOfMemoryError), nothing has changed, and no reader waits for a leaf that
+                // will never come.
+                final long newLeaf = allocateLeaf();
                 if (UnsafeApi.compareAndSetLong(null, slot + SLOT_KEY_OFFSET, 0, key))
                 {
-                    final long leaf = UnsafeApi.allocateMemory(LEAF_BYTES);
-                    UnsafeApi.setMemory(leaf, LEAF_BYTES, (byte)0);
                     leafCount.incrementAndGet();
-                    UnsafeApi.putLongRelease(null, slot + SLOT_LEAF_OFFSET, leaf); // publishes the zeroed leaf
-                    return leaf;
+                    UnsafeApi.putLongRelease(null, slot + SLOT_LEAF_OFFSET, newLeaf); // publishes the zeroed leaf
+                    return newLeaf;
                 }
+                UnsafeApi.freeMemory(newLeaf); // another thread took the slot a moment ago
                 if (UnsafeApi.getLongVolatile(null, slot + SLOT_KEY_OFFSET) == key)
                 {
                     return awaitLeaf(slot); // another thread installed this window a moment ago
@@ -227,6 +230,25 @@ final class LiveRangeMap implements RangeCache.LiveMarker
             index = (index + 1) & (DIRECTORY_SLOTS - 1);
         }
         return 0;
+    }
+
+    /**
+     * Test hook: when set, called before every leaf allocation, so that a test can make the
+     * Nth one fail with an {@link OutOfMemoryError} as {@code malloc} would. Null in production.
+     */
+    static volatile Runnable beforeLeafAllocation;
+
+    /** @return a zeroed leaf. */
+    private static long allocateLeaf()
+    {
+        final Runnable hook = beforeLeafAllocation;
+        if (hook != null)
+        {
+            hook.run();
+        }
+        final long leaf = UnsafeApi.allocateMemory(LEAF_BYTES);
+        UnsafeApi.setMemory(leaf, LEAF_BYTES, (byte)0);
+        return leaf;
     }
 
     private static long awaitLeaf(final long slot)

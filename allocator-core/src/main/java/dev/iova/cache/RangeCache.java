@@ -3,6 +3,7 @@ package dev.iova.cache;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLongArray;
 
+import dev.iova.concurrent.StripedSpinLocks;
 import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
 
@@ -39,7 +40,7 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  *
  * <p>Two departures from Linux, both so that each thread keeps its own ranges: a stripe that
  * goes to the tree takes a <em>run</em> of highest-fit ranges down an aligned 8-page block
- * ({@link #RUN_PAGES}), and a stripe taking a full magazine from the depot takes the last one it
+ * ({@link TreeRefill}), and a stripe taking a full magazine from the depot takes the last one it
  * parked itself, when there is one ({@link DepotDescriptor}). Two threads then do not write the
  * same cache lines of a page table, nor of the live map, on every map and unmap.
  *
@@ -96,64 +97,21 @@ public final class RangeCache implements AutoCloseable
         boolean markLive(long pfn, int sizeClass, long hint);
     }
 
-    /**
-     * What a backend's {@code allocCached*} returns when a range fit but {@code marker} could not
-     * track it; nothing was allocated.
-     */
-    public static final long UNTRACKABLE = -1L;
-
-    /** Bits of a packed run below its length: pfns are at most 56 bits. */
-    private static final int RUN_LENGTH_SHIFT = 56;
-
-    /**
-     * @param topPfn the run's highest pfn.
-     * @param ranges how many ranges it has, from 1 to 255.
-     * @return both in one long, for {@link Backend#allocCachedRun}.
-     */
-    public static long packRun(final long topPfn, final int ranges)
-    {
-        return (long)ranges << RUN_LENGTH_SHIFT | topPfn;
-    }
-
-    private static long runTopPfn(final long packedRun)
-    {
-        return packedRun & ((1L << RUN_LENGTH_SHIFT) - 1);
-    }
-
-    private static int runLength(final long packedRun)
-    {
-        return (int)(packedRun >>> RUN_LENGTH_SHIFT);
-    }
-
     /** What the cache needs of the domain underneath. Implementations take the domain's lock. */
     public interface Backend
     {
         /**
-         * @param pages     a power of two.
-         * @param limitPfn  highest pfn (inclusive).
-         * @param marker    called under the domain's lock with the range before it is returned; null for none.
-         * @param sizeClass the class, for {@code marker}.
-         * @param hint      the leaf hint, for {@code marker}.
-         * @return a size-aligned range the caches own, 0 when none fits, or {@link #UNTRACKABLE}.
-         */
-        long allocCached(long pages, long limitPfn, LiveMarker marker, int sizeClass, long hint);
-
-        /**
-         * Allocates a run: the highest fit below {@code limitPfn}, as {@link #allocCached}, and
-         * then, one by one downwards, the slots of the same class below it within its aligned
-         * block of {@code maxRanges * pages} pages, for as long as each is free. Each range of
-         * the run is its own range in the tree; the run is exactly what that many highest-fit
-         * allocations in a row would have taken.
+         * Takes the domain's lock, checks the domain is open, and calls
+         * {@link TreeRefill#takeRun TreeRefill.takeRun} with the tree as a
+         * {@link TreeRefill.LockedTree} and these arguments, returning what it returns.
          *
          * @param pages     a power of two.
-         * @param maxRanges a power of two, at least 2: the length of the aligned block in ranges.
+         * @param maxRanges a power of two, at least 1.
          * @param limitPfn  highest pfn (inclusive).
-         * @param marker    called under the domain's lock with the run's highest range (the one
-         *                  the caller hands out); null for none.
+         * @param marker    see {@link TreeRefill#takeRun}; null for none.
          * @param sizeClass the class, for {@code marker}.
          * @param hint      the leaf hint, for {@code marker}.
-         * @return {@link #packRun(long, int) the run's highest pfn and length}, 0 when nothing
-         *         fits, or {@link #UNTRACKABLE}.
+         * @return a packed run, 0 when nothing fits, or {@link TreeRefill#UNTRACKABLE}.
          */
         long allocCachedRun(long pages, int maxRanges, long limitPfn, LiveMarker marker, int sizeClass, long hint);
 
@@ -173,6 +131,13 @@ public final class RangeCache implements AutoCloseable
         void freeCached(long pfn, long pages);
 
         /**
+         * @param pfn a first pfn.
+         * @return true when the tree holds a range the caches own starting at {@code pfn}: after
+         *         {@link #freeCached} threw, whether the free happened.
+         */
+        boolean holdsCached(long pfn);
+
+        /**
          * Frees an ordinary tree range, with every check of the tree's free. A range the caches
          * own is not ordinary: it is refused, as the double free it then is.
          *
@@ -185,15 +150,31 @@ public final class RangeCache implements AutoCloseable
     }
 
     /**
-     * Pages in the run a stripe takes from the tree at once when a class smaller than this
-     * misses: up to 8 one-page ranges, 4 two-page ones or 2 four-page ones, from the highest fit
-     * down to the start of its aligned 8-page block (see {@link Backend#allocCachedRun}). Threads
-     * that miss at the same time then get runs, not interleaved neighbours: without runs, two threads starting together take pfns X, X-1, X-2, ... from the tree in
-     * turn and keep them (each range returns to the stripe that frees it), and a DMA layer's
-     * page-table entries for them, 8 to a 64-byte line at a 4 KiB granule, are written from both
-     * threads on every map and unmap. It also takes the tree's lock once per run, not per range.
+     * The largest class whose magazines hold {@code magazineRanges} ranges: 32 pages, Linux's
+     * largest cached size. Above it a magazine holds half as many ranges per class (at least
+     * {@link #MIN_LARGE_MAGAZINE_RANGES}), so that the address space a class can hide in the
+     * caches stays about that of the 32-page class whatever the largest cached size: with the
+     * defaults, 127 ranges of 32 pages, 63 of 64, ..., 7 of 512 pages (14 MiB at a 4 KiB granule
+     * per magazine), and the depot's magazines count the same for every class.
      */
-    static final long RUN_PAGES = 8;
+    static final int FULL_MAGAZINE_MAX_CLASS = 5;
+
+    /** The fewest ranges a magazine of a class above {@link #FULL_MAGAZINE_MAX_CLASS} holds. */
+    static final int MIN_LARGE_MAGAZINE_RANGES = 4;
+
+    /**
+     * @param magazineRanges the configured ranges per magazine.
+     * @param sizeClass      the class.
+     * @return how many ranges a magazine of that class holds, from 1 to {@code magazineRanges}.
+     */
+    static int magazineCapacity(final int magazineRanges, final int sizeClass)
+    {
+        if (sizeClass <= FULL_MAGAZINE_MAX_CLASS)
+        {
+            return magazineRanges;
+        }
+        return Math.min(magazineRanges, Math.max(MIN_LARGE_MAGAZINE_RANGES, magazineRanges >> (sizeClass - FULL_MAGAZINE_MAX_CLASS)));
+    }
 
     /** Returned by {@link #allocFast} when nothing fits. */
     public static final long NO_ADDRESS = 0L;
@@ -212,6 +193,8 @@ public final class RangeCache implements AutoCloseable
     private final int stripes;
     private final int stripeMask;
     private final int magazineRanges;
+    /** Ranges a magazine of each class holds: {@link #magazineCapacity(int, int)}. */
+    private final int[] capacityByClass;
     private final int depotMagazines;
     private final int stripeLength;
     private final int depotLength;
@@ -250,6 +233,11 @@ public final class RangeCache implements AutoCloseable
         this.stripeLength = stripeLength(sizeClasses);
         this.depotLength = depotLength(depotMagazines);
         this.magazineLength = magazineLength(magazineRanges);
+        this.capacityByClass = new int[sizeClasses];
+        for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
+        {
+            capacityByClass[sizeClass] = magazineCapacity(magazineRanges, sizeClass);
+        }
 
         final long stripesBytes = (long)stripes * stripeLength;
         final long depotsBytes = (long)sizeClasses * depotLength;
@@ -334,7 +322,7 @@ public final class RangeCache implements AutoCloseable
             if (pfn != NO_ADDRESS)
             {
                 incrementOwned(stripeAddress + ALLOC_HITS_OFFSET);
-                if (!tracked || liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass)))
+                if (!tracked || markLiveOrPutBack(stripeAddress, sizeClass, pfn))
                 {
                     return pfn;
                 }
@@ -349,7 +337,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            unlockStripe(stripe);
+            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
         return allocAfterFlush(sizeClass, limitPfn, tracked);
     }
@@ -374,16 +362,25 @@ public final class RangeCache implements AutoCloseable
             try
             {
                 final long stripeAddress = stripeAddress(stripe);
-                if (liveMap.clearLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass)))
+                final long hint = stripeAddress + leafHintOffset(sizeClass);
+                if (liveMap.clearLive(pfn, sizeClass, hint))
                 {
-                    putInStripe(stripeAddress, sizeClass, pfn);
+                    try
+                    {
+                        putInStripe(stripeAddress, sizeClass, pfn);
+                    }
+                    catch (final Throwable ex)
+                    {
+                        liveMap.markLive(pfn, sizeClass, hint); // the free did not happen: the caller still holds the range
+                        throw ex;
+                    }
                     incrementOwned(stripeAddress + FAST_FREES_OFFSET);
                     return;
                 }
             }
             finally
             {
-                unlockStripe(stripe);
+                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
         }
         // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
@@ -411,7 +408,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            unlockStripe(stripe);
+            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
     }
 
@@ -437,7 +434,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                unlockStripe(stripe);
+                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
         }
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -492,7 +489,7 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                unlockStripe(stripe);
+                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
         }
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -575,13 +572,14 @@ public final class RangeCache implements AutoCloseable
     private void putInStripe(final long stripeAddress, final int sizeClass, final long pfn)
     {
         final int loaded = UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass));
-        if (count(loaded) < magazineRanges)
+        final int capacity = capacityByClass[sizeClass];
+        if (count(loaded) < capacity)
         {
             push(magazineAddress(loaded), pfn);
             return;
         }
         final int prev = UnsafeApi.getInt(stripeAddress + prevOffset(sizeClass));
-        if (count(prev) < magazineRanges)
+        if (count(prev) < capacity)
         {
             UnsafeApi.putInt(stripeAddress + loadedOffset(sizeClass), prev);
             UnsafeApi.putInt(stripeAddress + prevOffset(sizeClass), loaded);
@@ -688,14 +686,53 @@ public final class RangeCache implements AutoCloseable
         UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count + 1);
     }
 
+    /**
+     * Gives every range of a magazine back to the tree. When the tree's free throws (an
+     * {@code Error} such as a {@link StackOverflowError}), the range goes back into the magazine
+     * if the tree still holds it (the error may come after the tree let it go), so it is neither
+     * lost nor freed twice.
+     */
     private void drain(final long magazineAddress, final int sizeClass)
     {
         final long classPages = 1L << sizeClass;
         for (int count = UnsafeApi.getInt(magazineAddress + COUNT_OFFSET); count > 0; count--)
         {
-            backend.freeCached(UnsafeApi.getLong(magazineAddress + pfnOffset(count - 1)), classPages);
+            final long pfn = UnsafeApi.getLong(magazineAddress + pfnOffset(count - 1));
             UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count - 1);
+            try
+            {
+                backend.freeCached(pfn, classPages);
+            }
+            catch (final Throwable ex)
+            {
+                if (backend.holdsCached(pfn))
+                {
+                    UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count); // still ours: the tree did not take it
+                }
+                throw ex;
+            }
             counters.incrementAndGet(TREE_FREES);
+        }
+    }
+
+    /**
+     * Marks a range just popped from the stripe's magazines live; if marking throws (an
+     * {@link OutOfMemoryError} creating a leaf), pushes it back first, so that no range is lost.
+     *
+     * @return false when the live map cannot track the range (see {@link LiveRangeMap#markLive}).
+     */
+    private boolean markLiveOrPutBack(final long stripeAddress, final int sizeClass, final long pfn)
+    {
+        try
+        {
+            return liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass));
+        }
+        catch (final Throwable ex)
+        {
+            // It came out of the loaded magazine (the previous one is swapped in when it was
+            // there), so the loaded one has room for it again.
+            push(magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass))), pfn);
+            throw ex;
         }
     }
 
@@ -705,49 +742,45 @@ public final class RangeCache implements AutoCloseable
 
     /**
      * Called with the stripe at {@code stripeAddress} locked, when its magazines have nothing
-     * for the request. Classes smaller than {@link #RUN_PAGES} take a whole aligned run from the
-     * tree (see {@link #RUN_PAGES}), hand out its highest range and keep the others in the
-     * loaded magazine; larger classes, a magazine without room for the run, or a space too
-     * fragmented for an aligned run take one range.
+     * for the request. Classes smaller than {@link TreeRefill#RUN_PAGES} take a whole aligned
+     * run from the tree ({@link TreeRefill}), hand out its highest range and keep the others in
+     * the loaded magazine; larger classes, or a magazine without room for the run, take one range.
      */
     private long allocFromTree(final long stripeAddress, final int sizeClass, final long limitPfn, final boolean tracked)
     {
         final long classPages = 1L << sizeClass;
         final LiveMarker marker = tracked ? liveMap : null;
         final long hint = stripeAddress + leafHintOffset(sizeClass);
-        final int maxRunRanges = (int)Math.max(1, RUN_PAGES >>> sizeClass);
         final long loaded = magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));
-        final long pfn;
-        if (maxRunRanges > 1 && UnsafeApi.getInt(loaded + COUNT_OFFSET) + maxRunRanges - 1 <= magazineRanges)
-        {
-            final long run = backend.allocCachedRun(classPages, maxRunRanges, limitPfn, marker, sizeClass, hint);
-            if (run == NO_ADDRESS || run == UNTRACKABLE)
-            {
-                pfn = run;
-            }
-            else
-            {
-                pfn = runTopPfn(run);
-                final int ranges = runLength(run);
-                counters.addAndGet(TREE_ALLOCS, ranges);
-                for (int i = ranges - 1; i >= 1; i--)
-                {
-                    push(loaded, pfn - i * classPages); // the lowest first: they pop highest first
-                }
-            }
-        }
-        else
+        final int maxRunRanges = TreeRefill.maxRunRanges(sizeClass);
+        final int runRanges = UnsafeApi.getInt(loaded + COUNT_OFFSET) + maxRunRanges - 1 <= capacityByClass[sizeClass] ?
+            maxRunRanges : 1;
+        if (runRanges == 1)
         {
             counters.incrementAndGet(TREE_ALLOCS);
-            pfn = backend.allocCached(classPages, limitPfn, marker, sizeClass, hint);
         }
-        if (pfn != UNTRACKABLE)
+        final long run = backend.allocCachedRun(classPages, runRanges, limitPfn, marker, sizeClass, hint);
+        if (run == NO_ADDRESS)
         {
-            return pfn;
+            return NO_ADDRESS;
         }
-        // The live map cannot track this window: hand out an ordinary tree range instead.
-        counters.incrementAndGet(UNTRACKED);
-        return backend.allocUntracked(classPages, limitPfn);
+        if (run == TreeRefill.UNTRACKABLE)
+        {
+            // The live map cannot track this window: hand out an ordinary tree range instead.
+            counters.incrementAndGet(UNTRACKED);
+            return backend.allocUntracked(classPages, limitPfn);
+        }
+        final long pfn = TreeRefill.runTopPfn(run);
+        final int ranges = TreeRefill.runLength(run);
+        if (runRanges > 1)
+        {
+            counters.addAndGet(TREE_ALLOCS, ranges);
+        }
+        for (int i = ranges - 1; i >= 1; i--)
+        {
+            push(loaded, pfn - i * classPages); // the lowest first: they pop highest first
+        }
+        return pfn;
     }
 
     /** The live map cannot track the window of cached range {@code pfn}: give it back and hand out an ordinary tree range instead. */
@@ -769,7 +802,7 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            unlockStripe(stripe);
+            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
     }
 
@@ -781,11 +814,6 @@ public final class RangeCache implements AutoCloseable
     private int lockAnyStripe()
     {
         return locks.lockAny(stripes);
-    }
-
-    private void unlockStripe(final int stripe)
-    {
-        locks.unlock(stripe);
     }
 
     private int depotLock(final int sizeClass)

@@ -1,5 +1,7 @@
 package dev.iova.cache;
 
+import dev.iova.concurrent.CacheLines;
+
 /**
  * Layout of one stripe off-heap: its statistics and, per size class, the indexes of its
  * "loaded" and "previous" magazines and the live map's leaf hint (the last leaf of that class
@@ -37,7 +39,7 @@ final class StripeDescriptor
     static final int CLASS_LENGTH = 2 * Integer.BYTES + LiveRangeMap.LEAF_HINT_LENGTH;
 
     /** Alignment of every stripe. */
-    static final int STRIPE_ALIGNMENT = 128;
+    static final int STRIPE_ALIGNMENT = CacheLines.PADDING_BYTES;
 
     private StripeDescriptor()
     {

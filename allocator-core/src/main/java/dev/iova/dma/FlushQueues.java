@@ -1,6 +1,6 @@
 package dev.iova.dma;
 
-import dev.iova.cache.StripedSpinLocks;
+import dev.iova.concurrent.StripedSpinLocks;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 

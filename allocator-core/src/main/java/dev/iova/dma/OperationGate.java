@@ -1,6 +1,6 @@
 package dev.iova.dma;
 
-import dev.iova.cache.ThreadProbe;
+import dev.iova.concurrent.ThreadProbe;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;

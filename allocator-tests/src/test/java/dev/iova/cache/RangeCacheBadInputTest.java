@@ -39,7 +39,7 @@ class RangeCacheBadInputTest
     @BeforeEach
     void populate()
     {
-        domain = IovaDomain.builder().lastPfn(LAST_PFN).build();
+        domain = IovaDomain.builder().lastPfn(LAST_PFN).maxCachedPages(32).build(); // the forty-page range is above the caches
         domain.reserve(RESERVED_LO_PFN, RESERVED_HI_PFN);
         onePage = domain.allocFast(1, LAST_PFN);
         fourPages = domain.allocFast(4, LAST_PFN);

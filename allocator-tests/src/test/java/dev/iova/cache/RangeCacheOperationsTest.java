@@ -2,6 +2,7 @@ package dev.iova.cache;
 
 import dev.iova.IovaDomain;
 import dev.iova.IovaRange;
+import dev.iova.concurrent.ThreadProbe;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -124,16 +125,16 @@ class RangeCacheOperationsTest
         {
             final long first = domain.allocFast(1, LAST_PFN);
             assertEquals(LAST_PFN, first, "the run's highest range is the highest fit");
-            for (long i = 1; i < RangeCache.RUN_PAGES; i++)
+            for (long i = 1; i < TreeRefill.RUN_PAGES; i++)
             {
                 assertEquals(first - i, domain.allocFast(1, LAST_PFN), "range " + i + " of the run");
             }
             final RangeCacheStats stats = domain.cacheStats();
             assertEquals(1, stats.allocMisses());
-            assertEquals(RangeCache.RUN_PAGES - 1, stats.allocHits());
-            assertEquals(RangeCache.RUN_PAGES, stats.treeAllocs());
-            assertEquals(RangeCache.RUN_PAGES, domain.liveRanges(), "each range of the run is its own range in the tree");
-            assertEquals(0, (first + 1) % RangeCache.RUN_PAGES, "the run is aligned to its length");
+            assertEquals(TreeRefill.RUN_PAGES - 1, stats.allocHits());
+            assertEquals(TreeRefill.RUN_PAGES, stats.treeAllocs());
+            assertEquals(TreeRefill.RUN_PAGES, domain.liveRanges(), "each range of the run is its own range in the tree");
+            assertEquals(0, (first + 1) % TreeRefill.RUN_PAGES, "the run is aligned to its length");
             domain.verify();
         }
     }
@@ -143,7 +144,7 @@ class RangeCacheOperationsTest
     {
         try (IovaDomain domain = domainBuilder().build())
         {
-            final long[] pfns = new long[(int)RangeCache.RUN_PAGES / 2];
+            final long[] pfns = new long[(int)TreeRefill.RUN_PAGES / 2];
             for (int i = 0; i < pfns.length; i++)
             {
                 pfns[i] = domain.allocFast(2, LAST_PFN);
@@ -183,7 +184,7 @@ class RangeCacheOperationsTest
     @Test
     void missTakesOneRangeWhenTheMagazineHasNoRoomForTheRun()
     {
-        try (IovaDomain domain = domainBuilder().magazineRanges((int)RangeCache.RUN_PAGES - 2).build())
+        try (IovaDomain domain = domainBuilder().magazineRanges((int)TreeRefill.RUN_PAGES - 2).build())
         {
             domain.allocFast(1, LAST_PFN);
             assertEquals(1, domain.cacheStats().treeAllocs());
@@ -196,8 +197,8 @@ class RangeCacheOperationsTest
     {
         try (IovaDomain domain = domainBuilder().build())
         {
-            domain.allocFast(RangeCache.RUN_PAGES, LAST_PFN);
-            domain.allocFast(2 * RangeCache.RUN_PAGES, LAST_PFN);
+            domain.allocFast(TreeRefill.RUN_PAGES, LAST_PFN);
+            domain.allocFast(2 * TreeRefill.RUN_PAGES, LAST_PFN);
             assertEquals(2, domain.cacheStats().treeAllocs());
             assertEquals(2, domain.liveRanges());
         }
@@ -277,7 +278,7 @@ class RangeCacheOperationsTest
                 () -> assertEquals(1, stats.allocHits()),
                 () -> assertEquals(1, stats.allocMisses()),
                 () -> assertEquals(1, stats.fastFrees()),
-                () -> assertEquals(RangeCache.RUN_PAGES / 4, stats.treeAllocs(), "one run of 4-page ranges"),
+                () -> assertEquals(TreeRefill.RUN_PAGES / 4, stats.treeAllocs(), "one run of 4-page ranges"),
                 () -> assertEquals(0.5, stats.hitRatio()));
         }
     }

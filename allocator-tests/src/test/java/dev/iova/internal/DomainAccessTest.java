@@ -107,7 +107,7 @@ class DomainAccessTest
     @Test
     void rangesAboveTheCachesGoThroughTheCheckedTreeFree()
     {
-        try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).build())
+        try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).maxCachedPages(32).build())
         {
             final long pfn = ACCESS.allocFastTrusted(domain, 100, LAST_PFN);
             ACCESS.freeFastTrusted(domain, pfn, 100);

@@ -20,6 +20,7 @@ import dev.iova.bench.trace.ReplayTarget;
  *       on a domain built with {@code maxCachedPages(0)}: the tree path.</li>
  *   <li>{@value #CACHED}: {@code allocFast}/{@code freeFast} on a domain with the default range
  *       caches (up to 32 pages; larger requests go to the tree).</li>
+ *   <li>{@code cached-max<N>}: the same with {@code maxCachedPages(N)}.</li>
  *   <li>{@value #TREEMAP_BASELINE}: {@link TreeMapAllocator}, the TreeMap-under-a-lock baseline.</li>
  *   <li>{@value #TREE_LINEAR_WALK}: {@link LinearWalkAllocator}, an off-heap tree without gap
  *       augmentation, searched linearly from a cached node as Linux's {@code iova.c} does.</li>
@@ -32,6 +33,12 @@ final class AllocatorUnderTest implements AutoCloseable
 
     /** An {@link IovaDomain}'s range caches in front of its tree. */
     static final String CACHED = "cached";
+
+    /**
+     * Prefix of {@code cached-max<N>}: {@value #CACHED} with {@code maxCachedPages(N)} instead of
+     * the default, to compare largest cached sizes in one run (e.g. {@code cached-max32}).
+     */
+    static final String CACHED_MAX_PREFIX = "cached-max";
 
     /** {@link TreeMapAllocator}. */
     static final String TREEMAP_BASELINE = "treemap-baseline";
@@ -57,7 +64,7 @@ final class AllocatorUnderTest implements AutoCloseable
     }
 
     /**
-     * @param name    {@value #TREE}, {@value #CACHED}, {@value #TREEMAP_BASELINE} or {@value #TREE_LINEAR_WALK}.
+     * @param name    {@value #TREE}, {@value #CACHED}, {@code cached-max<N>}, {@value #TREEMAP_BASELINE} or {@value #TREE_LINEAR_WALK}.
      * @param lastPfn the highest pfn handed out; the lowest is 1, the granule 4 KiB.
      * @return a new, empty allocator; the caller closes it.
      */
@@ -86,6 +93,12 @@ final class AllocatorUnderTest implements AutoCloseable
                 return new AllocatorUnderTest(new LinearWalkReplayTarget(linearWalk), null, null, linearWalk);
             }
             default:
+                if (name.startsWith(CACHED_MAX_PREFIX))
+                {
+                    final long maxCachedPages = Long.parseLong(name.substring(CACHED_MAX_PREFIX.length()));
+                    final IovaDomain domain = IovaDomain.builder().startPfn(1).lastPfn(lastPfn).maxCachedPages(maxCachedPages).build();
+                    return new AllocatorUnderTest(new CachedReplayTarget(domain), domain, null, null);
+                }
                 throw new IllegalArgumentException("target=" + name + " is none of " + TREE + ", " + CACHED + ", " +
                     TREEMAP_BASELINE + ", " + TREE_LINEAR_WALK);
         }

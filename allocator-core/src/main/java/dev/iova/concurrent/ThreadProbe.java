@@ -1,4 +1,4 @@
-package dev.iova.cache;
+package dev.iova.concurrent;
 
 import java.util.concurrent.ThreadLocalRandom;
 

@@ -1,7 +1,8 @@
-package dev.iova.cache;
+package dev.iova.concurrent;
 
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.agrona.UnsafeApi;
 
 /**
  * A fixed set of spin locks guarding off-heap state, which can be closed: the range caches'
@@ -23,20 +24,27 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * {@link IllegalStateException} instead. The lock words live on the Java heap, 128 bytes apart (so
  * that no two share a line, nor a pair of lines the adjacent-line prefetcher fetches together), so
  * that a thread spinning on a closed lock reads memory that still exists. No word shares a line with
- * the array's header either: every access reads the array's length there for its bounds check, so a
- * lock word beside it made every thread's every lock touch the line lock 0's holder writes.
+ * the array's header either: with bounds-checked access every access read the array's length there,
+ * so a lock word beside it made every thread's every lock touch the line lock 0's holder writes.
  *
  * <p>Garbage-free: nothing here allocates after construction.
  */
 public final class StripedSpinLocks
 {
-    /** Lock words are this many ints apart: 128 bytes. */
-    private static final int SPACING = 32;
+    /** Lock words are this many ints apart: {@link CacheLines#PADDING_BYTES}. */
+    private static final int SPACING = CacheLines.PADDING_BYTES / Integer.BYTES;
 
-    /** Spins before a waiting thread starts yielding. */
-    private static final int SPINS = 64;
+    /** Base offset of {@code int[]} elements. */
+    private static final long INT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(int[].class);
 
-    private final AtomicIntegerArray words;
+    /**
+     * The lock words, read and written through {@code Unsafe} at offsets {@link #wordOffset}
+     * checked once at construction: no bounds check (so no read of the array's length on every
+     * access), and one call frame each for lock and unlock, so that a thread that could take a
+     * lock near the end of its stack can also release it (a {@link StackOverflowError} thrown
+     * while releasing would leave the lock held for ever).
+     */
+    private final int[] words;
     private final int count;
     private final String closedMessage;
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -53,7 +61,7 @@ public final class StripedSpinLocks
         {
             throw new IllegalArgumentException("count=" + count + " must be at least 1");
         }
-        this.words = new AtomicIntegerArray((count + 1) * SPACING);
+        this.words = new int[(count + 1) * SPACING];
         this.count = count;
         this.closedMessage = closedMessage;
     }
@@ -79,6 +87,10 @@ public final class StripedSpinLocks
      */
     public int lockAny(final int stripes)
     {
+        if (stripes > count)
+        {
+            throw new IllegalArgumentException("stripes=" + stripes + " exceeds count=" + count);
+        }
         final int stripeMask = stripes - 1;
         final Thread thread = Thread.currentThread();
         int probe = ThreadProbe.get(thread);
@@ -105,6 +117,10 @@ public final class StripedSpinLocks
      */
     public void lock(final int index)
     {
+        if (index < 0 || index >= count)
+        {
+            throw new IllegalArgumentException("index=" + index + " is outside [0, " + count + ")");
+        }
         for (int attempt = 0; !tryLock(index); attempt++)
         {
             backOff(attempt);
@@ -113,13 +129,15 @@ public final class StripedSpinLocks
 
     /**
      * Unlocks lock {@code index}: a release store, so that whatever the holder wrote is visible
-     * to the next holder.
+     * to the next holder. Call it directly from the frame that took the lock (or a deeper one),
+     * never through a wrapper: releasing must need no more stack than taking did (see
+     * {@link #compareAndSetWord}).
      *
      * @param index a lock the caller holds.
      */
     public void unlock(final int index)
     {
-        words.lazySet(wordIndex(index), 0); // StoreStore
+        UnsafeApi.putIntRelease(words, wordOffset(index), 0); // StoreStore: publishes what the holder wrote
     }
 
     /**
@@ -142,7 +160,7 @@ public final class StripedSpinLocks
         closed = true;
         for (int index = 0; index < count; index++)
         {
-            for (int attempt = 0; !words.compareAndSet(wordIndex(index), 0, 1); attempt++)
+            for (int attempt = 0; !UnsafeApi.compareAndSetInt(words, wordOffset(index), 0, 1); attempt++)
             {
                 pause(attempt); // held for ever: nobody touches the guarded memory again
             }
@@ -164,12 +182,12 @@ public final class StripedSpinLocks
 
     private boolean tryLock(final int index)
     {
-        final int wordIndex = wordIndex(index);
-        if (words.get(wordIndex) == 0 && words.compareAndSet(wordIndex, 0, 1))
+        final long wordOffset = wordOffset(index);
+        if (UnsafeApi.getIntVolatile(words, wordOffset) == 0 && compareAndSetWord(wordOffset))
         {
             if (closed)
             {
-                words.lazySet(wordIndex, 0);
+                UnsafeApi.putIntRelease(words, wordOffset, 0);
                 throw closedException();
             }
             return true;
@@ -178,12 +196,24 @@ public final class StripedSpinLocks
     }
 
     /**
-     * Lock {@code index}'s word: the first is {@link #SPACING} ints in, not at element 0, since the
-     * array's header (whose length every access reads for its bounds check) shares element 0's line.
+     * Takes a free lock word: one call deeper than anything {@link #unlock} calls, on purpose.
+     * A {@link StackOverflowError} can be thrown at any call; a thread that took a lock with the
+     * stack this deep has the stack to release it (from the same frame or a shallower one),
+     * whereas the other way round the release could overflow and leave the lock held for ever.
+     * The JIT inlines all of it.
      */
-    private static int wordIndex(final int index)
+    private boolean compareAndSetWord(final long wordOffset)
     {
-        return (index + 1) * SPACING;
+        return UnsafeApi.compareAndSetInt(words, wordOffset, 0, 1);
+    }
+
+    /**
+     * Lock {@code index}'s word: the first is {@link #SPACING} ints in, not at element 0, so that
+     * no lock word shares a line with the array's header.
+     */
+    private static long wordOffset(final int index)
+    {
+        return INT_ARRAY_BASE + (long)(index + 1) * SPACING * Integer.BYTES;
     }
 
     private void backOff(final int attempt)
@@ -197,13 +227,6 @@ public final class StripedSpinLocks
 
     private static void pause(final int attempt)
     {
-        if (attempt < SPINS)
-        {
-            Thread.onSpinWait();
-        }
-        else
-        {
-            Thread.yield(); // the holder may be preempted on an oversubscribed machine
-        }
+        SpinWait.pause(attempt);
     }
 }

@@ -1,0 +1,217 @@
+package dev.iova.cache;
+
+import dev.iova.IovaDomain;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import static dev.iova.IovaDomain.NO_ADDRESS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Short two- and many-thread races on the free protocol, over small and large size classes
+ * (1, 64 and 512 pages), each bounded by a count of rounds, not by time:
+ * <ul>
+ *   <li>a double free racing the owner's own free and reallocation: exactly one free of a
+ *       handed-out range succeeds, and a range is never held by two owners;</li>
+ *   <li>frees racing {@code flushCaches()}: nothing lost, nothing freed twice;</li>
+ *   <li>threads that die with ranges parked in their stripes' magazines: a flush gets them all
+ *       back.</li>
+ * </ul>
+ * Each ends with every range freed, the caches flushed, no range live and the tree sound.
+ */
+class RangeCacheRaceTest
+{
+    private static final long LAST_PFN = 0xfffffL;
+    private static final long[] SIZES = {1, 64, 512};
+
+    @Test
+    void doubleFreeRacingTheOwnersFreeAndReallocationSucceedsOnceAndNeverHandsARangeOutTwice() throws Exception
+    {
+        for (final long pages : SIZES)
+        {
+            try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).build())
+            {
+                final int rounds = 2_000;
+                final long[] shared = new long[1];
+                final AtomicInteger successfulFrees = new AtomicInteger();
+                final CyclicBarrier barrier = new CyclicBarrier(2);
+                final AtomicReference<Throwable> failure = new AtomicReference<>();
+                final Thread owner = new Thread(() -> run(failure, () ->
+                {
+                    for (int round = 0; round < rounds; round++)
+                    {
+                        final long pfn = domain.allocFast(pages, LAST_PFN);
+                        assertNotEquals(NO_ADDRESS, pfn);
+                        shared[0] = pfn;
+                        barrier.await(30, TimeUnit.SECONDS);
+                        if (tryFree(domain, pfn, pages))
+                        {
+                            successfulFrees.incrementAndGet();
+                        }
+                        // Reallocate at once: it may be the same range, which the other free may then take back.
+                        final long again = domain.allocFast(pages, LAST_PFN);
+                        barrier.await(30, TimeUnit.SECONDS);
+                        if (tryFree(domain, again, pages))
+                        {
+                            successfulFrees.incrementAndGet();
+                        }
+                        barrier.await(30, TimeUnit.SECONDS);
+                    }
+                }));
+                final Thread stranger = new Thread(() -> run(failure, () ->
+                {
+                    for (int round = 0; round < rounds; round++)
+                    {
+                        barrier.await(30, TimeUnit.SECONDS);
+                        if (tryFree(domain, shared[0], pages))
+                        {
+                            successfulFrees.incrementAndGet();
+                        }
+                        barrier.await(30, TimeUnit.SECONDS);
+                        barrier.await(30, TimeUnit.SECONDS);
+                    }
+                }));
+                owner.start();
+                stranger.start();
+                owner.join();
+                stranger.join();
+                assertNull(failure.get(), () -> "pages=" + pages + ": " + failure.get());
+                // Two allocations per round; every successful free took back one of them, once.
+                assertEquals(2L * rounds, successfulFrees.get(), "pages=" + pages + ": frees that succeeded");
+                RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
+            }
+        }
+    }
+
+    @Test
+    void freesRacingFlushCachesLoseNothingAndFreeNothingTwice() throws Exception
+    {
+        try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).build())
+        {
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final AtomicInteger running = new AtomicInteger(3);
+            final List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 3; t++)
+            {
+                final long pages = SIZES[t];
+                threads.add(new Thread(() -> run(failure, () ->
+                {
+                    try
+                    {
+                        final long[] held = new long[200];
+                        for (int round = 0; round < 50; round++)
+                        {
+                            for (int i = 0; i < held.length; i++)
+                            {
+                                held[i] = domain.allocFast(pages, LAST_PFN);
+                                assertNotEquals(NO_ADDRESS, held[i]);
+                            }
+                            for (final long pfn : held)
+                            {
+                                domain.freeFast(pfn, pages);
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        running.decrementAndGet();
+                    }
+                })));
+            }
+            threads.add(new Thread(() -> run(failure, () ->
+            {
+                while (running.get() > 0)
+                {
+                    domain.flushCaches();
+                }
+            })));
+            threads.forEach(Thread::start);
+            for (final Thread thread : threads)
+            {
+                thread.join();
+            }
+            assertNull(failure.get(), () -> String.valueOf(failure.get()));
+            RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
+            assertEquals(LAST_PFN, domain.freePages(LAST_PFN));
+        }
+    }
+
+    @Test
+    void threadsThatDieWithRangesParkedInTheirStripesLoseNothing() throws Exception
+    {
+        try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).build())
+        {
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (int wave = 0; wave < 20; wave++)
+            {
+                final List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 8; t++)
+                {
+                    final long pages = SIZES[(wave + t) % SIZES.length];
+                    threads.add(new Thread(() -> run(failure, () ->
+                    {
+                        final long[] held = new long[20];
+                        for (int i = 0; i < held.length; i++)
+                        {
+                            held[i] = domain.allocFast(pages, LAST_PFN);
+                        }
+                        for (final long pfn : held)
+                        {
+                            domain.freeFast(pfn, pages); // parked in this thread's stripe; then the thread dies
+                        }
+                    })));
+                }
+                threads.forEach(Thread::start);
+                for (final Thread thread : threads)
+                {
+                    thread.join();
+                }
+            }
+            assertNull(failure.get(), () -> String.valueOf(failure.get()));
+            assertTrue(domain.cacheStats().cachedRanges() > 0, "the dead threads left ranges parked");
+            RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
+            assertEquals(0, domain.cacheStats().cachedRanges());
+            assertEquals(LAST_PFN, domain.freePages(LAST_PFN), "every page is free again");
+        }
+    }
+
+    private static boolean tryFree(final IovaDomain domain, final long pfn, final long pages)
+    {
+        try
+        {
+            domain.freeFast(pfn, pages);
+            return true;
+        }
+        catch (final IllegalArgumentException refused)
+        {
+            return false; // a double free: refused, nothing changed
+        }
+    }
+
+    private interface Body
+    {
+        void run() throws Exception;
+    }
+
+    private static void run(final AtomicReference<Throwable> failure, final Body body)
+    {
+        try
+        {
+            body.run();
+        }
+        catch (final Throwable ex)
+        {
+            failure.compareAndSet(null, ex);
+        }
+    }
+}
