@@ -75,12 +75,6 @@ final class DomainCleanup
         }
 
         @Override
-        public boolean holdsCached(final long pfn)
-        {
-            return target().holdsCached(pfn);
-        }
-
-        @Override
         public void freeUntracked(final long pfn, final long pages, final long classPages)
         {
             target().freeUntracked(pfn, pages, classPages);

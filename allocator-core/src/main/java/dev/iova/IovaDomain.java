@@ -661,16 +661,6 @@ public final class IovaDomain implements AutoCloseable
         }
 
         @Override
-        public boolean holdsCached(final long pfn)
-        {
-            synchronized (lock)
-            {
-                checkOpen();
-                return tree.find(pfn) && tree.foundKind() == LeafDescriptor.KIND_CACHED && tree.foundLoPfn() == pfn;
-            }
-        }
-
-        @Override
         public void freeUntracked(final long pfn, final long pages, final long classPages)
         {
             synchronized (lock)

@@ -131,13 +131,6 @@ public final class RangeCache implements AutoCloseable
         void freeCached(long pfn, long pages);
 
         /**
-         * @param pfn a first pfn.
-         * @return true when the tree holds a range the caches own starting at {@code pfn}: after
-         *         {@link #freeCached} threw, whether the free happened.
-         */
-        boolean holdsCached(long pfn);
-
-        /**
          * Frees an ordinary tree range, with every check of the tree's free. A range the caches
          * own is not ordinary: it is refused, as the double free it then is.
          *
@@ -687,10 +680,11 @@ public final class RangeCache implements AutoCloseable
     }
 
     /**
-     * Gives every range of a magazine back to the tree. When the tree's free throws (an
-     * {@code Error} such as a {@link StackOverflowError}), the range goes back into the magazine
-     * if the tree still holds it (the error may come after the tree let it go), so it is neither
-     * lost nor freed twice.
+     * Gives every range of a magazine back to the tree. The tree's free is all or nothing
+     * ({@code docs/tree.md}, "Faults"): when it throws (an {@code Error} such as a
+     * {@link StackOverflowError}), the tree still holds the range, so it goes back into the
+     * magazine, neither lost nor freed twice. Putting it back is one write, without a call deeper
+     * than the free's own: asking the tree first would need more stack than the free had.
      */
     private void drain(final long magazineAddress, final int sizeClass)
     {
@@ -705,10 +699,7 @@ public final class RangeCache implements AutoCloseable
             }
             catch (final Throwable ex)
             {
-                if (backend.holdsCached(pfn))
-                {
-                    UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count); // still ours: the tree did not take it
-                }
+                UnsafeApi.putInt(magazineAddress + COUNT_OFFSET, count); // still ours: the tree did not take it
                 throw ex;
             }
             counters.incrementAndGet(TREE_FREES);
