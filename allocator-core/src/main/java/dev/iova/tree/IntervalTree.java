@@ -31,9 +31,9 @@ import org.agrona.UnsafeApi;
  * <h2>Updates</h2>
  * Placing a range splits one gap in one leaf: the range is inserted before the gap's owner, and
  * the leaf's maxima are recomputed and stored in its parent's slot, then up the path until a
- * slot does not change. A full leaf splits (at the insertion point when it is at either end, so
- * that ascending or descending fills leave full leaves; else in the middle) and the split climbs
- * as far as full inner nodes go. Removing a range merges its pages and its gap into the next
+ * slot does not change. A full leaf first moves ranges to a sibling with room; otherwise it
+ * splits (at the insertion point when it is at either end, so that ascending or descending fills
+ * leave full leaves; else in the middle) and the split climbs as far as full inner nodes go. Removing a range merges its pages and its gap into the next
  * range's gap; when it was a leaf's last range, the next leaf's first gap grows, so that leaf's
  * {@code gapLoPfn}, the separators above it and its maxima are repaired along its own path. A leaf
  * or inner node left with fewer than a quarter of its capacity merges with a sibling or takes some
@@ -43,7 +43,8 @@ import org.agrona.UnsafeApi;
  * Every update first makes room for every node it may need ({@link SlabStore#reserve}), then
  * journals each write (leaf images, old words of inner nodes); a {@link Throwable} thrown before
  * it commits, an {@link OutOfMemoryError} or {@link StackOverflowError} included, replays the
- * journal and leaves the tree as it was. No update recurses.
+ * journal and leaves the tree as it was. No update recurses (an insert that made room at a
+ * sibling re-enters the insertion once, into a leaf that now has room).
  *
  * <p>Not thread-safe: {@code IovaDomain} serialises every call.
  */
