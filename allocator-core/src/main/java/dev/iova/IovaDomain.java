@@ -802,8 +802,9 @@ public final class IovaDomain implements AutoCloseable
         }
 
         /**
-         * How many ranges one off-heap chunk holds (a power of two); the domain grows by one
-         * chunk at a time.
+         * The step by which the tree's off-heap memory grows, in ranges (a power of two): leaves
+         * come {@code chunkRanges / 8} at a time (room for about twice that many ranges when they
+         * are full), inner nodes an eighth as many.
          *
          * @param chunkRanges a power of two in [64, 2^20].
          * @return this builder.

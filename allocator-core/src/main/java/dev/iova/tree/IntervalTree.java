@@ -695,21 +695,7 @@ public final class IntervalTree
         {
             return false;
         }
-        final long l = leaves.address(child(parent, leftIdx));
-        final long r = leaves.address(child(parent, leftIdx + 1));
-        saveLeaf(l);
-        saveLeaf(r);
-        evenOutLeaves(l, count(l), r, count(r));
-        setSep(parent, leftIdx + 1, UnsafeApi.getLong(r + GAP_LO));
-        summarizeLeaf(l);
-        setMaxima(parent, leftIdx, summaryGap, summaryFit);
-        summarizeLeaf(r);
-        setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
-        if (level > 0)
-        {
-            summarizeInner(parent);
-            repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
-        }
+        evenOutLeaves(level, parent, leftIdx);
         return true;
     }
 
@@ -1058,10 +1044,10 @@ public final class IntervalTree
         final long r = leaves.address(rightLeaf);
         final int leftCount = count(l);
         final int rightCount = count(r);
-        saveLeaf(l);
-        saveLeaf(r);
         if (leftCount + rightCount <= LEAF_MERGE_MAX)
         {
+            saveLeaf(l);
+            saveLeaf(r);
             for (int i = 0; i < rightCount; i++)
             {
                 setEntry(l, leftCount + i, lo(r, i), hiKind(r, i));
@@ -1074,18 +1060,22 @@ public final class IntervalTree
             rebalanceInner(level);
             return;
         }
-        evenOutLeaves(l, leftCount, r, rightCount);
-        setSep(parent, leftIdx + 1, UnsafeApi.getLong(r + GAP_LO));
-        summarizeLeaf(l);
-        setMaxima(parent, leftIdx, summaryGap, summaryFit);
-        summarizeLeaf(r);
-        setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
-        summarizeInner(parent);
-        repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+        evenOutLeaves(level, parent, leftIdx);
     }
 
-    private void evenOutLeaves(final long l, final int leftCount, final long r, final int rightCount)
+    /**
+     * Evens out two sibling leaves, children {@code leftIdx} and {@code leftIdx + 1} of the inner
+     * node at {@code level} of the path, then repairs the right one's separator and both slots, and
+     * the path above.
+     */
+    private void evenOutLeaves(final int level, final long parent, final int leftIdx)
     {
+        final long l = leaves.address(child(parent, leftIdx));
+        final long r = leaves.address(child(parent, leftIdx + 1));
+        saveLeaf(l);
+        saveLeaf(r);
+        final int leftCount = count(l);
+        final int rightCount = count(r);
         final int newLeft = (leftCount + rightCount) / 2;
         if (leftCount < newLeft)
         {
@@ -1114,7 +1104,18 @@ public final class IntervalTree
             setCount(r, rightCount + moved);
         }
         setCount(l, newLeft);
-        UnsafeApi.putLong(r + GAP_LO, hi(l, newLeft - 1) + 1);
+        final long rightSep = hi(l, newLeft - 1) + 1;
+        UnsafeApi.putLong(r + GAP_LO, rightSep);
+        setSep(parent, leftIdx + 1, rightSep);
+        summarizeLeaf(l);
+        setMaxima(parent, leftIdx, summaryGap, summaryFit);
+        summarizeLeaf(r);
+        setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
+        if (level > 0)
+        {
+            summarizeInner(parent);
+            repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+        }
     }
 
     private void removeSlot(final long inner, final int i)
@@ -1363,12 +1364,13 @@ public final class IntervalTree
                 "] in a domain of [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]");
         }
         checkNoAllocationOverlaps(loPfn, hiPfn);
-        if (!findReservedTouching(loPfn, hiPfn) && entries >= maxEntries)
+        final int merged = countReservedTouching(loPfn, hiPfn);
+        if (merged == 0 && entries >= maxEntries)
         {
             throw new IllegalStateException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
                 "]: the domain already holds its maximum of " + (maxEntries - 1) + " ranges");
         }
-        prepare(1, countReservedTouching(loPfn, hiPfn));
+        prepare(1, merged);
         try
         {
             reserveMerging(loPfn, hiPfn);
