@@ -206,7 +206,7 @@ public final class PlacementModel
             return AllocAtOutcome.OUTSIDE_DOMAIN;
         }
         final long hiPfn = pfn + pages - 1;
-        if (anyAllowed && anyPfn(pfn, hiPfn, p -> !allowedPfns.get(p)))
+        if (anyAllowed && anyPfn(pfn, hiPfn, p -> !allowedPfns.get(index(p))))
         {
             return AllocAtOutcome.OUTSIDE_ALLOWED;
         }
@@ -214,7 +214,7 @@ public final class PlacementModel
         {
             return AllocAtOutcome.RESERVED;
         }
-        if (anyPfn(pfn, hiPfn, p -> livePfns.get(p)))
+        if (anyPfn(pfn, hiPfn, p -> livePfns.get(index(p))))
         {
             return AllocAtOutcome.LIVE;
         }
@@ -255,7 +255,7 @@ public final class PlacementModel
     public boolean reserve(final long loPfn, final long hiPfn, final String owner)
     {
         checkBounds(loPfn, hiPfn);
-        if (anyPfn(loPfn, hiPfn, p -> livePfns.get(p)))
+        if (anyPfn(loPfn, hiPfn, p -> livePfns.get(index(p))))
         {
             return false;
         }

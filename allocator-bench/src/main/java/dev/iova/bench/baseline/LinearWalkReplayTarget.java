@@ -14,6 +14,12 @@ public final class LinearWalkReplayTarget implements ReplayTarget
     }
 
     @Override
+    public String description()
+    {
+        return "the linear-walk baseline, which places only highest fit";
+    }
+
+    @Override
     public long startPfn()
     {
         return allocator.startPfn();

@@ -28,6 +28,12 @@ public final class TreeMapReplayTarget implements ReplayTarget
     }
 
     @Override
+    public String description()
+    {
+        return "the TreeMap baseline, which places only highest fit";
+    }
+
+    @Override
     public long startPfn()
     {
         return allocator.startPfn();

@@ -55,6 +55,12 @@ public final class CachedReplayTarget implements ReplayTarget
     }
 
     @Override
+    public String description()
+    {
+        return "the range caches (--cache), which place only size-aligned ranges, highest fit first";
+    }
+
+    @Override
     public long startPfn()
     {
         return domain.startPfn();

@@ -1,7 +1,8 @@
 package dev.iova.bench.trace;
 
 /**
- * The allocator a {@link TraceReplayer} drives: the tree of an {@code IovaDomain} through
+ * The allocator a {@link TraceReplayer} drives for an iova-trace v1 file (a v2 file needs a
+ * {@link PlacementReplayTarget}): the tree of an {@code IovaDomain} through
  * {@link DomainReplayTarget}, or any other allocator (a cached front end, a model) that keeps
  * the same contract.
  *
@@ -15,6 +16,15 @@ public interface ReplayTarget
 {
     /** What {@link #alloc(long, long)} returns when nothing fits: pfn 0, never a real result. */
     long NO_ADDRESS = 0L;
+
+    /**
+     * @return what the target is, for the one sentence a v2 trace it cannot replay gets
+     * ("the range caches (--cache)"); the class name by default.
+     */
+    default String description()
+    {
+        return getClass().getSimpleName();
+    }
 
     /** @return the lowest pfn the target hands out. */
     long startPfn();

@@ -11,10 +11,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Reads an iova-trace v1 file (see {@code trace-format.md}) into a {@link Trace}.
+ * Reads an iova-trace v1 or v2 file (see {@code trace-format.md}) into a {@link Trace}.
  *
  * <p>Everything that can be checked without replaying is checked here, and the first problem
  * stops the parse with a {@link TraceFormatException} whose message is {@code FILE:LINE: reason}:
@@ -23,6 +27,15 @@ import java.util.Arrays;
  * allocation), an op before the domain line, an unknown op, missing or extra fields, a number
  * that is neither decimal nor {@code 0x} hex or does not fit in 64 bits, zero pages, a reserve
  * whose HI is below its LO.
+ *
+ * <p>The header fixes the version. A file headed {@code iova-trace v1} is read strictly as v1:
+ * the v2 ops ({@code alloc-at}, {@code allow}, {@code unreserve}) and options ({@code end=},
+ * {@code owner=}, {@code align=}, {@code fit=}) are errors in it, each saying it is a v2 word.
+ * In v2, {@code align=} and {@code fit=} come in either order, each at most once; an align
+ * that is not a power of two, an unknown fit word, an {@code end} below {@code start}, an empty
+ * owner, and an {@code unreserve} of an owner that no earlier {@code reserve} line names are
+ * errors. Whether an owner still has a reserve in force when its {@code unreserve} comes
+ * (its reserves may all have been refused, or already removed) is for the replay to check.
  *
  * <p>Two rules are left to the replay because they depend on which allocations succeed: an
  * {@code alloc} of an id that is still bound, and a {@code free} of an id that is not bound
@@ -39,11 +52,13 @@ import java.util.Arrays;
  */
 public final class TraceParser
 {
-    /** The header line every trace starts with. */
+    /** The header line of a v1 trace. */
     public static final String HEADER = "iova-trace v1";
 
+    /** The header line of a v2 trace. */
+    public static final String HEADER_V2 = "iova-trace v2";
+
     private static final String HEADER_WORD = "iova-trace";
-    private static final String VERSION_WORD = "v1";
     private static final int INITIAL_CAPACITY = 1024;
     private static final int MAX_ENTRIES = Integer.MAX_VALUE - 8;
     private static final long MAX_GRANULE_BYTES = 1L << 62;
@@ -53,14 +68,17 @@ public final class TraceParser
     public static final int MAX_LINE_CHARS = 4096;
 
     private final String name;
-    private final String[] fields = new String[4];
+    private final String[] fields = new String[6];
     private final Long2LongHashMap pendingAllocByIds = new Long2LongHashMap(Trace.NO_LINK);
+    private final Map<String, Integer> ownerIndexes = new HashMap<>();
+    private final List<String> owners = new ArrayList<>();
     private int lineNumber;
     private int fieldCount;
-    private boolean sawHeader;
+    private int version;
     private int domainLine;
     private long granuleBytes;
     private long startPfn;
+    private long endPfn = Trace.NO_END_PFN;
 
     private int entries;
     private byte[] kinds = new byte[INITIAL_CAPACITY];
@@ -69,6 +87,8 @@ public final class TraceParser
     private long[] limitOrHiPfns = new long[INITIAL_CAPACITY];
     private int[] links = new int[INITIAL_CAPACITY];
     private int[] lines = new int[INITIAL_CAPACITY];
+    private long[] alignOrOwners = new long[INITIAL_CAPACITY];
+    private byte[] fits = new byte[INITIAL_CAPACITY];
 
     private TraceParser(final String name)
     {
@@ -159,7 +179,7 @@ public final class TraceParser
         {
             endLine(line);
         }
-        if (!sawHeader)
+        if (version == 0)
         {
             lineNumber = Math.max(1, lineNumber);
             throw error("no '" + HEADER + "' header: the trace is empty");
@@ -168,9 +188,10 @@ public final class TraceParser
         {
             throw error("no domain line: a trace needs 'domain granule=BYTES start=PFN'");
         }
-        return new Trace(name, granuleBytes, startPfn, domainLine, entries,
+        return new Trace(name, version, granuleBytes, startPfn, endPfn, domainLine, entries,
             Arrays.copyOf(kinds, entries), Arrays.copyOf(ids, entries), Arrays.copyOf(pagesOrLoPfns, entries),
-            Arrays.copyOf(limitOrHiPfns, entries), Arrays.copyOf(links, entries), Arrays.copyOf(lines, entries));
+            Arrays.copyOf(limitOrHiPfns, entries), Arrays.copyOf(links, entries), Arrays.copyOf(lines, entries),
+            Arrays.copyOf(alignOrOwners, entries), Arrays.copyOf(fits, entries), owners.toArray(new String[0]));
     }
 
     private void endLine(final StringBuilder line)
@@ -197,7 +218,7 @@ public final class TraceParser
             return;
         }
         final String op = fields[0];
-        if (!sawHeader)
+        if (version == 0)
         {
             parseHeader(op);
             return;
@@ -209,36 +230,63 @@ public final class TraceParser
                 break;
             case "reserve":
                 checkDomainSeen(op);
-                checkFieldCount(op, "LO HI", 3);
+                if (version == 1 && fieldCount == 4 && fields[3].startsWith("owner="))
+                {
+                    throw v2Only("owner=", "an option");
+                }
+                checkFieldCount(op, version == 1 ? "LO HI" : "LO HI [owner=NAME]", 3, version == 1 ? 3 : 4);
                 parseReserve();
                 break;
             case "alloc":
                 checkDomainSeen(op);
-                checkFieldCount(op, "ID PAGES LIMIT", 4);
+                if (version == 1 && fieldCount > 4 && fieldCount <= fields.length && firstOption(4) != null)
+                {
+                    throw v2Only(firstOption(4), "an option");
+                }
+                checkFieldCount(op, version == 1 ? "ID PAGES LIMIT" : "ID PAGES LIMIT [align=A] [fit=F]", 4, version == 1 ? 4 : 6);
                 parseAlloc();
                 break;
             case "free":
                 checkDomainSeen(op);
-                checkFieldCount(op, "ID", 2);
+                checkFieldCount(op, "ID", 2, 2);
                 parseFree();
+                break;
+            case "alloc-at":
+                checkV2(op);
+                checkDomainSeen(op);
+                checkFieldCount(op, "ID PFN PAGES", 4, 4);
+                parseAllocAt();
+                break;
+            case "allow":
+                checkV2(op);
+                checkDomainSeen(op);
+                checkFieldCount(op, "LO HI", 3, 3);
+                parseAllow();
+                break;
+            case "unreserve":
+                checkV2(op);
+                checkDomainSeen(op);
+                checkFieldCount(op, "NAME", 2, 2);
+                parseUnreserve();
                 break;
             case HEADER_WORD:
                 throw error("the header is repeated: it belongs on the first line only");
             default:
-                throw error("unknown op '" + op + "': expected domain, reserve, alloc or free");
+                throw error("unknown op '" + op + "': expected " +
+                    (version == 1 ? "domain, reserve, alloc or free" : "domain, allow, reserve, unreserve, alloc, alloc-at or free"));
         }
     }
 
     private void parseHeader(final String first)
     {
-        if (fieldCount == 2 && HEADER_WORD.equals(first) && VERSION_WORD.equals(fields[1]))
+        if (fieldCount == 2 && HEADER_WORD.equals(first) && ("v1".equals(fields[1]) || "v2".equals(fields[1])))
         {
-            sawHeader = true;
+            version = "v1".equals(fields[1]) ? 1 : 2;
             return;
         }
         if (HEADER_WORD.equals(first) && fieldCount == 2)
         {
-            throw error("unsupported version '" + fields[1] + "': this replayer reads " + HEADER);
+            throw error("unsupported version '" + fields[1] + "': this replayer reads " + HEADER + " and " + HEADER_V2);
         }
         throw error("expected the header '" + HEADER + "' first, found '" + joinedFields() + "'");
     }
@@ -249,9 +297,15 @@ public final class TraceParser
         {
             throw error("the domain line is repeated (first on line " + domainLine + ")");
         }
-        checkFieldCount("domain", "granule=BYTES start=PFN", 3);
+        final String usage = version == 1 ? "granule=BYTES start=PFN" : "granule=BYTES start=PFN [end=PFN]";
+        if (version == 1 && fieldCount == 4 && fields[3].startsWith("end="))
+        {
+            throw v2Only("end=", "an option");
+        }
+        checkFieldCount("domain", usage, 3, version == 1 ? 3 : 4);
         long parsedGranuleBytes = 0;
         long parsedStartPfn = 0;
+        long parsedEndPfn = Trace.NO_END_PFN;
         boolean sawGranule = false;
         boolean sawStart = false;
         for (int i = 1; i < fieldCount; i++)
@@ -259,12 +313,20 @@ public final class TraceParser
             final String field = fields[i];
             final int equalsAt = field.indexOf('=');
             final String key = equalsAt < 0 ? field : field.substring(0, equalsAt);
-            if (equalsAt < 0 || !("granule".equals(key) || "start".equals(key)))
+            if (equalsAt < 0 || !("granule".equals(key) || "start".equals(key) || (version == 2 && "end".equals(key))))
             {
-                throw error("domain takes granule=BYTES start=PFN, found '" + field + "'");
+                throw error("domain takes " + usage + ", found '" + field + "'");
             }
             final long value = parseNumber(field.substring(equalsAt + 1), key);
-            if ("granule".equals(key))
+            if ("end".equals(key))
+            {
+                if (parsedEndPfn != Trace.NO_END_PFN)
+                {
+                    throw error("domain gives end twice");
+                }
+                parsedEndPfn = clampToLong(value);
+            }
+            else if ("granule".equals(key))
             {
                 if (sawGranule)
                 {
@@ -291,8 +353,13 @@ public final class TraceParser
         {
             throw error("start=0 is not supported: pfn 0 stands for a failed allocation, use start=1 or more");
         }
+        if (parsedEndPfn != Trace.NO_END_PFN && parsedEndPfn < clampToLong(parsedStartPfn))
+        {
+            throw error("end=0x" + Long.toHexString(parsedEndPfn) + " is below start=0x" + Long.toHexString(parsedStartPfn));
+        }
         granuleBytes = parsedGranuleBytes;
         startPfn = clampToLong(parsedStartPfn);
+        endPfn = parsedEndPfn;
         domainLine = lineNumber;
     }
 
@@ -304,7 +371,67 @@ public final class TraceParser
         {
             throw error("reserve HI=0x" + Long.toHexString(hiPfn) + " is below LO=0x" + Long.toHexString(loPfn));
         }
+        int owner = Trace.UNOWNED;
+        if (fieldCount == 4)
+        {
+            if (!fields[3].startsWith("owner="))
+            {
+                throw error("reserve takes LO HI [owner=NAME], found '" + fields[3] + "'");
+            }
+            owner = ownerIndex(fields[3].substring("owner=".length()), true);
+        }
         add(Trace.RESERVE, 0, clampToLong(loPfn), clampToLong(hiPfn), Trace.NO_LINK);
+        alignOrOwners[entries - 1] = owner;
+    }
+
+    private void parseUnreserve()
+    {
+        add(Trace.UNRESERVE, 0, 0, 0, Trace.NO_LINK);
+        alignOrOwners[entries - 1] = ownerIndex(fields[1], false);
+    }
+
+    private int ownerIndex(final String owner, final boolean reserving)
+    {
+        if (owner.isEmpty())
+        {
+            throw error("owner= names no owner: give owner=NAME, or leave it out for an unowned reserve");
+        }
+        final Integer known = ownerIndexes.get(owner);
+        if (known != null)
+        {
+            return known;
+        }
+        if (!reserving)
+        {
+            throw error("unreserve of owner '" + owner + "', which no earlier reserve line names");
+        }
+        owners.add(owner);
+        ownerIndexes.put(owner, owners.size() - 1);
+        return owners.size() - 1;
+    }
+
+    private void parseAllow()
+    {
+        final long loPfn = parseNumber(fields[1], "LO");
+        final long hiPfn = parseNumber(fields[2], "HI");
+        if (Long.compareUnsigned(hiPfn, loPfn) < 0)
+        {
+            throw error("allow HI=0x" + Long.toHexString(hiPfn) + " is below LO=0x" + Long.toHexString(loPfn));
+        }
+        add(Trace.ALLOW, 0, clampToLong(loPfn), clampToLong(hiPfn), Trace.NO_LINK);
+    }
+
+    private void parseAllocAt()
+    {
+        final long id = parseNumber(fields[1], "ID");
+        final long pfn = parseNumber(fields[2], "PFN");
+        final long pages = parseNumber(fields[3], "PAGES");
+        if (pages == 0)
+        {
+            throw error("alloc-at of id " + Long.toUnsignedString(id) + " asks for PAGES=0: at least 1 page");
+        }
+        final int pendingAlloc = (int)pendingAllocByIds.put(id, entries);
+        add(Trace.ALLOC_AT, id, clampToLong(pages), clampToLong(pfn), pendingAlloc);
     }
 
     private void parseAlloc()
@@ -316,9 +443,61 @@ public final class TraceParser
         {
             throw error("alloc of id " + Long.toUnsignedString(id) + " asks for PAGES=0: at least 1 page");
         }
+        long alignPages = Trace.NATURAL_ALIGN;
+        byte fit = Trace.FIT_HIGHEST;
+        boolean sawAlign = false;
+        boolean sawFit = false;
+        for (int i = 4; i < fieldCount; i++)
+        {
+            final String option = fields[i];
+            if (option.startsWith("align="))
+            {
+                if (sawAlign)
+                {
+                    throw error("alloc gives align= twice");
+                }
+                sawAlign = true;
+                final long align = parseNumber(option.substring("align=".length()), "align");
+                if (Long.bitCount(align) != 1)
+                {
+                    throw error("align=" + Long.toUnsignedString(align) + " is not a power of two");
+                }
+                alignPages = align; // 2^63 reads as Trace.ALIGN_2_63
+            }
+            else if (option.startsWith("fit="))
+            {
+                if (sawFit)
+                {
+                    throw error("alloc gives fit= twice");
+                }
+                sawFit = true;
+                fit = parseFit(option.substring("fit=".length()));
+            }
+            else
+            {
+                throw error("alloc takes ID PAGES LIMIT [align=A] [fit=F], found '" + option + "'");
+            }
+        }
         // The entry is added at index `entries`; remember it as the id's pending alloc.
         final int pendingAlloc = (int)pendingAllocByIds.put(id, entries);
         add(Trace.ALLOC, id, clampToLong(pages), clampToLong(limitPfn), pendingAlloc);
+        alignOrOwners[entries - 1] = alignPages;
+        fits[entries - 1] = fit;
+    }
+
+    private byte parseFit(final String word)
+    {
+        switch (word)
+        {
+            case "highest":
+                return Trace.FIT_HIGHEST;
+            case "lowest":
+                return Trace.FIT_LOWEST;
+            case "best":
+                return Trace.FIT_BEST;
+            default:
+                throw error("unknown fit '" + word + "': expected highest, lowest or best");
+        }
     }
 
     private void parseFree()
@@ -340,6 +519,8 @@ public final class TraceParser
         limitOrHiPfns[entries] = limitOrHiPfn;
         links[entries] = link;
         lines[entries] = lineNumber;
+        alignOrOwners[entries] = 0;
+        fits[entries] = Trace.FIT_HIGHEST;
         entries++;
     }
 
@@ -347,7 +528,7 @@ public final class TraceParser
     {
         if (entries >= MAX_ENTRIES)
         {
-            throw error("more than " + MAX_ENTRIES + " reserve, alloc and free lines: split the trace");
+            throw error("more than " + MAX_ENTRIES + " op lines: split the trace");
         }
         final int capacity = (int)Math.min(MAX_ENTRIES, 2L * kinds.length);
         kinds = Arrays.copyOf(kinds, capacity);
@@ -356,6 +537,8 @@ public final class TraceParser
         limitOrHiPfns = Arrays.copyOf(limitOrHiPfns, capacity);
         links = Arrays.copyOf(links, capacity);
         lines = Arrays.copyOf(lines, capacity);
+        alignOrOwners = Arrays.copyOf(alignOrOwners, capacity);
+        fits = Arrays.copyOf(fits, capacity);
     }
 
     /**
@@ -400,18 +583,50 @@ public final class TraceParser
     {
         if (domainLine == 0)
         {
-            throw error(op + " before the domain line: 'domain granule=BYTES start=PFN' must come first");
+            throw error(op + " before the domain line: 'domain granule=BYTES start=PFN" + (version == 1 ? "" : " [end=PFN]") +
+                "' must come first");
         }
     }
 
-    private void checkFieldCount(final String op, final String usage, final int expectedFields)
+    private void checkFieldCount(final String op, final String usage, final int minFields, final int maxFields)
     {
-        if (fieldCount != expectedFields)
+        if (fieldCount < minFields || fieldCount > maxFields)
         {
             final int operands = fieldCount - 1;
             throw error(op + " takes " + usage + ", found " + operands + (operands == 1 ? " field" : " fields") +
-                (fieldCount > expectedFields ? ": '" + joinedFields() + "'" : ""));
+                (fieldCount > maxFields ? ": '" + joinedFields() + "'" : ""));
         }
+    }
+
+    private void checkV2(final String op)
+    {
+        if (version == 1)
+        {
+            throw v2Only(op, "an op");
+        }
+    }
+
+    private TraceFormatException v2Only(final String word, final String what)
+    {
+        return error("'" + word + "' is " + what + " of iova-trace v2, and this file is headed '" + HEADER +
+            "' (v1 is read strictly: head the file '" + HEADER_V2 + "' to use it)");
+    }
+
+    /** @return the first of fields[from..] that looks like an alloc option, or null. */
+    private String firstOption(final int from)
+    {
+        for (int i = from; i < Math.min(fieldCount, fields.length); i++)
+        {
+            if (fields[i].startsWith("align="))
+            {
+                return "align=";
+            }
+            if (fields[i].startsWith("fit="))
+            {
+                return "fit=";
+            }
+        }
+        return null;
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.iova.bench.trace;
 
+import dev.iova.AllocAtOutcome;
+import dev.iova.Fit;
+
 /**
  * Replays a parsed {@link Trace} into a {@link ReplayTarget} and reports a {@link ReplayResult}.
  *
@@ -24,6 +27,23 @@ package dev.iova.bench.trace;
  *       so that a trace written for a smaller or larger aperture still replays. A reserve that
  *       overlaps a live allocation is an error of the trace.</li>
  * </ul>
+ * A v2 trace ({@link Trace#version()} 2) needs a {@link PlacementReplayTarget}; any other
+ * target is refused before the first line, with one sentence naming it. In a v2 replay:
+ * <ul>
+ *   <li>{@code alloc}: {@code target.alloc(pages, limitPfn, alignPages, fit)}, align as given
+ *       or natural; an alignment above the target's last pfn can never be met and counts as a
+ *       failure without a call.</li>
+ *   <li>{@code alloc-at}: {@code target.allocAt(pfn, pages)}; a range that leaves
+ *       {@code [startPfn, lastPfn]} counts as a failure without a call. The result, for the
+ *       digest and the free, is the pfn when placed, 0 otherwise.</li>
+ *   <li>{@code reserve}: clipped and skipped as in v1; one that overlaps a live allocation is
+ *       refused by the target, changes nothing and is counted in
+ *       {@link ReplayResult#reserveFailed()}.</li>
+ *   <li>{@code unreserve}: an owner with no reserve in force (all refused, skipped, or already
+ *       unreserved) is an error of the trace.</li>
+ *   <li>{@code allow}: clipped to the target's bounds; one wholly outside them, or one that
+ *       would leave a live allocation outside the allowed ranges, is an error of the trace.</li>
+ * </ul>
  * Errors of the trace throw {@link TraceFormatException} with the line; the target is then left
  * in the middle of the trace and should be discarded.
  *
@@ -38,6 +58,9 @@ public final class TraceReplayer
      */
     static final long MAX_ALIGNED_PAGES = 1L << 62;
 
+    /** {@link Fit} by the fit codes of {@link Trace}. */
+    private static final Fit[] FITS = {Fit.HIGHEST, Fit.LOWEST, Fit.BEST};
+
     private final Trace trace;
     private final long[] pfnByEntry;
 
@@ -48,6 +71,15 @@ public final class TraceReplayer
     {
         this.trace = trace;
         this.pfnByEntry = new long[trace.entries()];
+    }
+
+    /**
+     * @param entry an {@link Trace#ALLOC} or {@link Trace#ALLOC_AT} entry.
+     * @return its result in the last replay: the first pfn, or 0 when it failed.
+     */
+    public long resultPfn(final int entry)
+    {
+        return pfnByEntry[entry];
     }
 
     /** @return the trace this replayer replays. */
@@ -61,10 +93,21 @@ public final class TraceReplayer
      *
      * @param target an allocator in the state the trace expects: empty.
      * @return the counts, the digest and the time of the replay loop.
-     * @throws TraceFormatException at the first entry that breaks a replay rule.
+     * @throws TraceFormatException at the first entry that breaks a replay rule, or at the
+     *                              header when the trace is v2 and the target cannot replay it.
      */
     public ReplayResult replay(final ReplayTarget target)
     {
+        if (trace.version() >= 2)
+        {
+            if (!(target instanceof PlacementReplayTarget))
+            {
+                throw new TraceFormatException(trace.name(), 1, target.description() +
+                    " cannot replay an iova-trace v2 file (alignment, fit policies, fixed addresses, allowed ranges, owners): " +
+                    "replay it straight into the tree");
+            }
+            return replayV2((PlacementReplayTarget)target);
+        }
         final int entries = trace.entries();
         final byte[] kinds = trace.kinds;
         final long[] pagesOrLoPfns = trace.pagesOrLoPfns;
@@ -123,7 +166,133 @@ public final class TraceReplayer
             throw trace.error(entry, Trace.kindName(kinds[entry]) + " rejected by the allocator: " + ex.getMessage());
         }
         final long elapsedNanos = System.nanoTime() - startNanos;
-        return summarise(reservesSkipped, elapsedNanos);
+        return summarise(reservesSkipped, 0, elapsedNanos);
+    }
+
+    private ReplayResult replayV2(final PlacementReplayTarget target)
+    {
+        final int entries = trace.entries();
+        final byte[] kinds = trace.kinds;
+        final long[] pagesOrLoPfns = trace.pagesOrLoPfns;
+        final long[] limitOrHiPfns = trace.limitOrHiPfns;
+        final long[] alignOrOwners = trace.alignOrOwners;
+        final byte[] fits = trace.fits;
+        final String[] owners = trace.owners;
+        final int[] links = trace.links;
+        final long[] pfnByEntry = this.pfnByEntry;
+        final long startPfn = target.startPfn();
+        final long lastPfn = target.lastPfn();
+        final long domainPages = lastPfn - startPfn + 1;
+        long reservesSkipped = 0;
+        long reserveFailed = 0;
+
+        int entry = 0;
+        final long startNanos = System.nanoTime();
+        try
+        {
+            for (; entry < entries; entry++)
+            {
+                final byte kind = kinds[entry];
+                if (kind == Trace.ALLOC || kind == Trace.ALLOC_AT)
+                {
+                    final int pendingAlloc = links[entry];
+                    if (pendingAlloc != Trace.NO_LINK && pfnByEntry[pendingAlloc] != ReplayTarget.NO_ADDRESS)
+                    {
+                        throw stillBound(entry, pendingAlloc);
+                    }
+                    final long pages = pagesOrLoPfns[entry];
+                    if (kind == Trace.ALLOC)
+                    {
+                        final long limitPfn = limitOrHiPfns[entry];
+                        final long alignPages = alignOrOwners[entry] == Trace.NATURAL_ALIGN ?
+                            (pages > MAX_ALIGNED_PAGES ? Trace.ALIGN_2_63 : roundUpToPowerOfTwo(pages)) : alignOrOwners[entry];
+                        pfnByEntry[entry] = limitPfn < startPfn || pages > domainPages || alignPages < 0 || alignPages > lastPfn ?
+                            ReplayTarget.NO_ADDRESS : target.alloc(pages, limitPfn, alignPages, FITS[fits[entry]]);
+                    }
+                    else
+                    {
+                        final long pfn = limitOrHiPfns[entry];
+                        pfnByEntry[entry] = pfn < startPfn || pfn > lastPfn || pages > lastPfn - pfn + 1 ||
+                            target.allocAt(pfn, pages) != AllocAtOutcome.PLACED ? ReplayTarget.NO_ADDRESS : pfn;
+                    }
+                }
+                else if (kind == Trace.FREE)
+                {
+                    final int alloc = links[entry];
+                    if (alloc == Trace.NO_LINK)
+                    {
+                        throw notBound(entry);
+                    }
+                    final long pfn = pfnByEntry[alloc];
+                    if (pfn != ReplayTarget.NO_ADDRESS)
+                    {
+                        target.free(pfn, pagesOrLoPfns[alloc]);
+                    }
+                }
+                else if (kind == Trace.RESERVE)
+                {
+                    final long loPfn = pagesOrLoPfns[entry];
+                    final long hiPfn = limitOrHiPfns[entry];
+                    if (hiPfn < startPfn || loPfn > lastPfn)
+                    {
+                        reservesSkipped++;
+                    }
+                    else if (!target.reserve(Math.max(loPfn, startPfn), Math.min(hiPfn, lastPfn), ownerOf(owners, alignOrOwners[entry])))
+                    {
+                        reserveFailed++;
+                    }
+                }
+                else if (kind == Trace.UNRESERVE)
+                {
+                    if (target.unreserve(owners[(int)alignOrOwners[entry]]) == 0)
+                    {
+                        throw noReserveInForce(entry);
+                    }
+                }
+                else
+                {
+                    allowClipped(target, entry, startPfn, lastPfn);
+                }
+            }
+        }
+        catch (final TraceFormatException ex)
+        {
+            throw ex;
+        }
+        catch (final IllegalArgumentException | IllegalStateException ex)
+        {
+            throw trace.error(entry, Trace.kindName(kinds[entry]) + " rejected by the allocator: " + ex.getMessage());
+        }
+        final long elapsedNanos = System.nanoTime() - startNanos;
+        return summarise(reservesSkipped, reserveFailed, elapsedNanos);
+    }
+
+    private void allowClipped(final PlacementReplayTarget target, final int entry, final long startPfn, final long lastPfn)
+    {
+        final long loPfn = trace.pagesOrLoPfns[entry];
+        final long hiPfn = trace.limitOrHiPfns[entry];
+        if (hiPfn < startPfn || loPfn > lastPfn)
+        {
+            throw trace.error(entry, "allow [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
+                "] lies wholly outside the domain [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]");
+        }
+        target.allow(Math.max(loPfn, startPfn), Math.min(hiPfn, lastPfn));
+    }
+
+    private static String ownerOf(final String[] owners, final long ownerIndex)
+    {
+        return ownerIndex == Trace.UNOWNED ? null : owners[(int)ownerIndex];
+    }
+
+    private static long roundUpToPowerOfTwo(final long pages)
+    {
+        return pages <= 1 ? 1 : Long.highestOneBit(pages - 1) << 1;
+    }
+
+    private TraceFormatException noReserveInForce(final int entry)
+    {
+        return trace.error(entry, "unreserve of owner '" + trace.owner(entry) +
+            "', which has no reserve in force (all refused or skipped, or already unreserved)");
     }
 
     private static boolean reserveClipped(
@@ -137,7 +306,7 @@ public final class TraceReplayer
         return true;
     }
 
-    private ReplayResult summarise(final long reservesSkipped, final long elapsedNanos)
+    private ReplayResult summarise(final long reservesSkipped, final long reserveFailed, final long elapsedNanos)
     {
         final byte[] kinds = trace.kinds;
         final int[] links = trace.links;
@@ -148,7 +317,7 @@ public final class TraceReplayer
         long freeSkipped = 0;
         for (int entry = 0; entry < kinds.length; entry++)
         {
-            if (kinds[entry] == Trace.ALLOC)
+            if (kinds[entry] == Trace.ALLOC || kinds[entry] == Trace.ALLOC_AT)
             {
                 final long pfn = pfnByEntry[entry];
                 digest = PfnDigest.update(digest, pfn);
@@ -174,7 +343,7 @@ public final class TraceReplayer
             }
         }
         return new ReplayResult(
-            trace.ops(), allocOk, allocFailed, freeSkipped, allocOk - freeDone, reservesSkipped, digest, elapsedNanos);
+            trace.ops(), allocOk, allocFailed, freeSkipped, allocOk - freeDone, reservesSkipped, reserveFailed, digest, elapsedNanos);
     }
 
     private TraceFormatException stillBound(final int entry, final int pendingAlloc)

@@ -67,9 +67,9 @@ class CachedReplayTest
         assertEquals(0, cached.allocFailed());
         assertEquals(
             new ReplayResult(tree.ops(), tree.allocOk(), tree.allocFailed(), tree.freeSkipped(), tree.liveAtEnd(),
-                tree.reservesSkipped(), 0, 0),
+                tree.reservesSkipped(), tree.reserveFailed(), 0, 0),
             new ReplayResult(cached.ops(), cached.allocOk(), cached.allocFailed(), cached.freeSkipped(), cached.liveAtEnd(),
-                cached.reservesSkipped(), 0, 0));
+                cached.reservesSkipped(), cached.reserveFailed(), 0, 0));
         assertNotEquals(tree.pfnDigest(), cached.pfnDigest(), "magazines hand back freed pages, not the highest fit");
     }
 
