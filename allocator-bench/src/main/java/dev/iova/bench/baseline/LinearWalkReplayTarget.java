@@ -14,9 +14,15 @@ public final class LinearWalkReplayTarget implements ReplayTarget
     }
 
     @Override
+    public String whyNotV2()
+    {
+        return "it places only size-aligned ranges at the highest fit";
+    }
+
+    @Override
     public String description()
     {
-        return "the linear-walk baseline, which places only highest fit";
+        return "the linear-walk baseline";
     }
 
     @Override

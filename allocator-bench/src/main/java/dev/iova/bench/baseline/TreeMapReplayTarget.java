@@ -28,9 +28,15 @@ public final class TreeMapReplayTarget implements ReplayTarget
     }
 
     @Override
+    public String whyNotV2()
+    {
+        return "it places only size-aligned ranges at the highest fit";
+    }
+
+    @Override
     public String description()
     {
-        return "the TreeMap baseline, which places only highest fit";
+        return "the TreeMap baseline";
     }
 
     @Override

@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
     name = "gen",
     mixinStandardHelpOptions = true,
     description = "Writes a synthetic iova-trace v1 file of exactly N alloc and free operations. " +
-        "Shapes: network, storage, fragmenting, mixed. The same arguments give the same trace.")
+        "Shapes: network, storage, fragmenting, mixed (iova-trace v1), placement (iova-trace v2). The same arguments give the same trace.")
 final class GenCommand implements Callable<Integer>
 {
     @Spec

@@ -29,14 +29,17 @@ import java.util.concurrent.Callable;
  * range caches: {@link CachedReplayTarget}) and prints what happened, one field per line:
  * {@code ops}, {@code allocOk}, {@code allocFailed}, {@code freeSkipped}, {@code liveAtEnd},
  * {@code nsPerOp}, {@code pfnDigest} ({@code reservesSkipped} too when a reserve fell outside
- * the domain; {@code via} with {@code --cache}, saying that the digest is not a tree digest).
+ * the domain; {@code reserveFailed} for a v2 trace; {@code via} with {@code --cache}, saying that
+ * the digest is not a tree digest). A v2 trace replays only straight into the tree: with
+ * {@code --cache} it is refused in one sentence.
  * {@code --json} adds the same fields as one JSON object on the last line.
  */
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
-    description = "Replays an iova-trace v1 file straight into the tree of a fresh IovaDomain (or, with --cache, " +
-        "through its range caches) and prints ops, allocOk, allocFailed, freeSkipped, liveAtEnd, nsPerOp and pfnDigest.")
+    description = "Replays an iova-trace v1 or v2 file straight into the tree of a fresh IovaDomain (or, v1 only, with --cache, " +
+        "through its range caches) and prints ops, allocOk, allocFailed, freeSkipped, liveAtEnd, nsPerOp and pfnDigest " +
+        "(and reserveFailed for v2).")
 final class ReplayCommand implements Callable<Integer>
 {
     @Spec
@@ -164,6 +167,10 @@ final class ReplayCommand implements Callable<Integer>
         {
             line(out, "reservesSkipped", Long.toString(result.reservesSkipped()));
         }
+        if (trace.version() >= 2)
+        {
+            line(out, "reserveFailed", Long.toString(result.reserveFailed()));
+        }
         line(out, "nsPerOp", nsPerOp);
         line(out, "pfnDigest", result.pfnDigestHex());
         if (cache)
@@ -181,6 +188,7 @@ final class ReplayCommand implements Callable<Integer>
                 ", \"allocFailed\": " + result.allocFailed() +
                 ", \"freeSkipped\": " + result.freeSkipped() +
                 ", \"liveAtEnd\": " + result.liveAtEnd() +
+                (trace.version() >= 2 ? ", \"reserveFailed\": " + result.reserveFailed() : "") +
                 ", \"nsPerOp\": " + nsPerOp +
                 ", \"pfnDigest\": \"" + result.pfnDigestHex() + "\"" +
                 (cache ? ", \"cache\": true" : "") +

@@ -55,9 +55,15 @@ public final class CachedReplayTarget implements ReplayTarget
     }
 
     @Override
+    public String whyNotV2()
+    {
+        return "they place only size-aligned ranges at the highest fit";
+    }
+
+    @Override
     public String description()
     {
-        return "the range caches (--cache), which place only size-aligned ranges, highest fit first";
+        return "the range caches (--cache)";
     }
 
     @Override

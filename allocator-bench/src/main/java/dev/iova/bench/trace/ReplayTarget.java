@@ -26,6 +26,15 @@ public interface ReplayTarget
         return getClass().getSimpleName();
     }
 
+    /**
+     * @return why the target cannot replay an iova-trace v2 file, for the sentence that refuses
+     * one ("it places only size-aligned ranges at the highest fit").
+     */
+    default String whyNotV2()
+    {
+        return "it has no alignment, fit policies, fixed addresses, allowed ranges or owners";
+    }
+
     /** @return the lowest pfn the target hands out. */
     long startPfn();
 

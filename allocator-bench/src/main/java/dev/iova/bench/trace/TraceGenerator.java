@@ -7,13 +7,17 @@ import java.io.Writer;
 import java.util.SplittableRandom;
 
 /**
- * Writes synthetic iova-trace v1 workloads of a {@link TraceShape}.
+ * Writes synthetic iova-trace workloads of a {@link TraceShape}.
  *
- * <p>Every trace has the header, {@code domain granule=4096 start=0x1}, the x86 MSI reserve
+ * <p>Every v1 trace has the header, {@code domain granule=4096 start=0x1}, the x86 MSI reserve
  * {@code 0xfee00 0xfeeff} (and, for {@link TraceShape#MIXED}, PCI windows), then exactly
  * {@code ops} {@code alloc} and {@code free} lines. It is always valid: ids are never reused
  * and only ids that were allocated and not yet freed are freed. Whether an allocation
  * succeeds is up to the allocator; when one fails, its free is skipped by the replay.
+ *
+ * <p>The v2 shape, {@link TraceShape#PLACEMENT}, is described at {@link #placement()}; it has
+ * exactly {@code ops} {@code alloc}, {@code alloc-at} and {@code free} lines, and its
+ * {@code allow}, {@code reserve} and {@code unreserve} lines besides.
  *
  * <p>The same shape, ops and seed always give the same text ({@link SplittableRandom} seeded
  * with {@code seed}), so a trace can be named by its command instead of being shipped.
@@ -81,6 +85,12 @@ public final class TraceGenerator
             throw new IllegalArgumentException("ops=" + ops + " must be at least 0");
         }
         final TraceGenerator generator = new TraceGenerator(ops, seed, out);
+        if (shape == TraceShape.PLACEMENT)
+        {
+            generator.placement(seed);
+            out.flush();
+            return;
+        }
         generator.prologue(shape, seed);
         switch (shape)
         {
@@ -265,6 +275,91 @@ public final class TraceGenerator
                 return random.nextBoolean() ? 1L << random.nextInt(9) : 1 + random.nextInt(256);
             default:
                 return 1L << (4 + random.nextInt(9));
+        }
+    }
+
+    /** Last pfn of the {@link TraceShape#PLACEMENT} domain: 256 MiB of 4 KiB pages. */
+    public static final long PLACEMENT_END_PFN = 0xffffL;
+
+    /** The {@link TraceShape#PLACEMENT} window that is never allowed: reserves there are never refused. */
+    private static final long QUIET_LO_PFN = 0xf000L;
+
+    private static final String[] DEVICES = {"dev0", "dev1", "dev2", "dev3"};
+
+    /**
+     * iova-trace v2 in a domain of {@link #PLACEMENT_END_PFN} pfns. Allowed: {@code [0x10, 0x7fff]}
+     * and {@code [0x9000, 0xefff]} from the start; the gap between them is allowed half-way
+     * through. A software-MSI window is reserved for owner {@code msi} for the whole trace.
+     * Four devices attach and detach (one op in 25): an attach reserves a page of the never-allowed window
+     * {@code [0xf000, 0xffff]} for the device (never refused, so the device's later
+     * {@code unreserve} is always valid) and, one time in two, a range of the busy space, which
+     * is refused when it overlaps a live range (counted in {@code reserveFailed}).
+     * Of the operations, about half allocate with a fit (highest, lowest, best, equally often),
+     * an alignment (natural, 1, or a power of two up to 512) and a limit (the top of the
+     * domain, below the gap, or anywhere); one in ten maps at a fixed pfn (some land on live,
+     * reserved or disallowed pfns and fail); the rest free a live id at random.
+     */
+    private void placement(final long seed) throws IOException
+    {
+        writer.headerV2();
+        writer.comment("allocator-bench gen " + TraceShape.PLACEMENT.shapeName() + " --ops " + ops + " --seed " + seed);
+        writer.comment(TraceShape.PLACEMENT.description());
+        writer.domain(GRANULE_BYTES, START_PFN, PLACEMENT_END_PFN);
+        writer.allow(0x10, 0x7fff, "below the gap");
+        writer.allow(0x9000, QUIET_LO_PFN - 1, "above the gap");
+        writer.reserve(0xa000, 0xa0ff, "msi", "software MSI window");
+
+        final LiveIds live = new LiveIds();
+        final boolean[] attached = new boolean[DEVICES.length];
+        final long[] limitPfns = {PLACEMENT_END_PFN, 0x7fff, 0};
+        for (long op = 0; op < ops; op++)
+        {
+            if (op == ops / 2)
+            {
+                writer.allow(0x8000, 0x8fff, "the gap, allowed from now on");
+            }
+            if (random.nextInt(25) == 0)
+            {
+                final int device = random.nextInt(DEVICES.length);
+                if (attached[device])
+                {
+                    writer.unreserve(DEVICES[device]);
+                }
+                else
+                {
+                    final long quietPfn = QUIET_LO_PFN + random.nextInt(0x1000);
+                    writer.reserve(quietPfn, Math.min(PLACEMENT_END_PFN, quietPfn + random.nextInt(16)), DEVICES[device], null);
+                    if (random.nextBoolean())
+                    {
+                        // Anywhere, or where highest fit puts most ranges: just below the top of the allowed space.
+                        final long loPfn = random.nextBoolean() ? 0x10 + random.nextInt(0xe000) : QUIET_LO_PFN - 0x1000 + random.nextInt(0xf00);
+                        writer.reserve(loPfn, loPfn + random.nextInt(256), DEVICES[device], null);
+                    }
+                }
+                attached[device] = !attached[device];
+            }
+            final int roll = random.nextInt(100);
+            if (live.isEmpty() || roll < 45)
+            {
+                final long pages = random.nextInt(20) == 0 ? 256 + random.nextInt(300) : 1 + random.nextInt(random.nextBoolean() ? 8 : 64);
+                final int alignChoice = random.nextInt(4);
+                final long alignPages = alignChoice == 0 ? Trace.NATURAL_ALIGN : alignChoice == 1 ? 1 : 1L << random.nextInt(10);
+                final long limitChoice = limitPfns[random.nextInt(limitPfns.length)];
+                final long limitPfn = limitChoice != 0 ? limitChoice : 0x10 + random.nextInt((int)PLACEMENT_END_PFN - 0x10);
+                final long id = nextId++;
+                writer.alloc(id, pages, limitPfn, alignPages, (byte)random.nextInt(3));
+                live.add(id);
+            }
+            else if (roll < 55)
+            {
+                final long id = nextId++;
+                writer.allocAt(id, 0x8 + random.nextInt((int)PLACEMENT_END_PFN), 1 + random.nextInt(16));
+                live.add(id);
+            }
+            else
+            {
+                writer.free(live.removeAt(random.nextInt(live.size())));
+            }
         }
     }
 

@@ -102,9 +102,8 @@ public final class TraceReplayer
         {
             if (!(target instanceof PlacementReplayTarget))
             {
-                throw new TraceFormatException(trace.name(), 1, target.description() +
-                    " cannot replay an iova-trace v2 file (alignment, fit policies, fixed addresses, allowed ranges, owners): " +
-                    "replay it straight into the tree");
+                throw new TraceFormatException(trace.name(), 1, target.description() + " cannot replay an iova-trace v2 file, because " +
+                    target.whyNotV2() + ": replay it straight into the tree");
             }
             return replayV2((PlacementReplayTarget)target);
         }

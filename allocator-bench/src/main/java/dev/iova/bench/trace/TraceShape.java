@@ -15,13 +15,32 @@ public enum TraceShape
     FRAGMENTING("1..2-page pins scattered across the 32-bit space, never freed, between 8..1024-page maps"),
 
     /** Four devices with 30-, 32-, 39- and 48-bit limits and reserved PCI windows. */
-    MIXED("devices with 30/32/39/48-bit limits, reserved PCI windows below 1 GiB, 4 GiB and 512 GiB");
+    MIXED("devices with 30/32/39/48-bit limits, reserved PCI windows below 1 GiB, 4 GiB and 512 GiB"),
 
+    /**
+     * iova-trace v2: placement control in a 256 MiB domain, every option of the format in use
+     * (see {@link TraceGenerator}).
+     */
+    PLACEMENT(2, "iova-trace v2 in 256 MiB: mixed alignments, all three fits, fixed maps, allowed ranges, owners attached and detached");
+
+    private final int version;
     private final String description;
 
     TraceShape(final String description)
     {
+        this(1, description);
+    }
+
+    TraceShape(final int version, final String description)
+    {
+        this.version = version;
         this.description = description;
+    }
+
+    /** @return the trace format version the shape writes: 1, or 2 for {@link #PLACEMENT}. */
+    public int version()
+    {
+        return version;
     }
 
     /** @return the name on the command line: the constant in lower case. */

@@ -29,7 +29,7 @@ class CachedReplayTest
 {
     static Stream<Arguments> generatedTraces()
     {
-        return Stream.of(TraceShape.values()).flatMap(shape -> Stream.of(1L, 2L).map(seed -> Arguments.of(shape, seed)));
+        return Stream.of(TraceShape.values()).filter(shape -> shape.version() == 1).flatMap(shape -> Stream.of(1L, 2L).map(seed -> Arguments.of(shape, seed)));
     }
 
     @ParameterizedTest(name = "{0} seed {1}")

@@ -35,7 +35,7 @@ class GeneratedTracesPropertyTest
         long allocs = 0;
         for (int entry = 0; entry < trace.entries(); entry++)
         {
-            allocs += trace.kind(entry) == Trace.ALLOC ? 1 : 0;
+            allocs += trace.kind(entry) == Trace.ALLOC || trace.kind(entry) == Trace.ALLOC_AT ? 1 : 0;
         }
         return allocs;
     }

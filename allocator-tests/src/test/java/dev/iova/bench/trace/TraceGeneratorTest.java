@@ -38,7 +38,7 @@ class TraceGeneratorTest
     }
 
     @ParameterizedTest
-    @EnumSource(TraceShape.class)
+    @EnumSource(value = TraceShape.class, names = "PLACEMENT", mode = EnumSource.Mode.EXCLUDE)
     void shouldStartWithHeaderDomainAndTheMsiReserve(final TraceShape shape)
     {
         final String[] lines = TraceGenerator.generateText(shape, 10, 1).split("\n");
@@ -87,7 +87,26 @@ class TraceGeneratorTest
     {
         assertEquals(TraceShape.FRAGMENTING, TraceShape.byName("Fragmenting"));
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> TraceShape.byName("disk"));
-        assertEquals("unknown shape 'disk': expected one of network, storage, fragmenting, mixed", ex.getMessage());
+        assertEquals("unknown shape 'disk': expected one of network, storage, fragmenting, mixed, placement", ex.getMessage());
+    }
+
+    @Test
+    void placementShapeShouldWriteAV2TraceUsingEveryV2OpAndOption()
+    {
+        final String text = TraceGenerator.generateText(TraceShape.PLACEMENT, 5000, 1);
+        final String[] lines = text.split("\n");
+        assertEquals("iova-trace v2", lines[0]);
+        assertEquals("domain granule=4096 start=0x1 end=0xffff", lines[3]);
+        for (final String used : new String[] {"\nallow ", " owner=dev", "\nunreserve dev", "\nalloc-at ", " align=1\n", " align=512",
+            " fit=lowest", " fit=best", "\nfree "})
+        {
+            assertTrue(text.contains(used), "the placement shape uses '" + used.strip() + "'");
+        }
+        final Trace trace = TraceParser.parseText("placement", text);
+        assertEquals(2, trace.version());
+        final ReplayResult result = replay(TraceShape.PLACEMENT, 5000);
+        assertTrue(result.allocOk() > 1000 && result.allocFailed() > 0 && result.reserveFailed() > 0,
+            "placements, failures and refused reserves all happen: " + result);
     }
 
     private static ReplayResult replay(final TraceShape shape, final int ops)
@@ -113,7 +132,7 @@ class TraceGeneratorTest
         long allocs = 0;
         for (int entry = 0; entry < trace.entries(); entry++)
         {
-            if (trace.kind(entry) == Trace.ALLOC && !freed[entry])
+            if ((trace.kind(entry) == Trace.ALLOC || trace.kind(entry) == Trace.ALLOC_AT) && !freed[entry])
             {
                 allocs++;
             }

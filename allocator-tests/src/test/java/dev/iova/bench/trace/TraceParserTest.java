@@ -99,7 +99,7 @@ class TraceParserTest
         final Trace trace = TraceParser.parseText("t.trace", PROLOGUE + "free 1\n");
 
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> trace.pages(0));
-        assertEquals("entry 0 (line 3) is free, not alloc", ex.getMessage());
+        assertEquals("entry 0 (line 3) is free, not alloc or alloc-at", ex.getMessage());
     }
 
     static Stream<Arguments> malformedTraces()
@@ -108,7 +108,7 @@ class TraceParserTest
             Arguments.of("", 1, "no 'iova-trace v1' header: the trace is empty"),
             Arguments.of("# only a comment\n\n", 2, "no 'iova-trace v1' header: the trace is empty"),
             Arguments.of("domain granule=4096 start=1\n", 1, "expected the header 'iova-trace v1' first, found 'domain granule=4096 start=1'"),
-            Arguments.of("iova-trace v2\n", 1, "unsupported version 'v2': this replayer reads iova-trace v1"),
+            Arguments.of("iova-trace v3\n", 1, "unsupported version 'v3': this replayer reads iova-trace v1 and iova-trace v2"),
             Arguments.of("iova-trace v1 extra\n", 1, "expected the header 'iova-trace v1' first, found 'iova-trace v1 extra'"),
             Arguments.of("iova-trace v1\n", 1, "no domain line: a trace needs 'domain granule=BYTES start=PFN'"),
             Arguments.of("iova-trace v1\nalloc 1 1 0xff\n", 2, "alloc before the domain line: 'domain granule=BYTES start=PFN' must come first"),
@@ -132,7 +132,7 @@ class TraceParserTest
             Arguments.of(PROLOGUE + "mmap 1 2 3\n", 3, "unknown op 'mmap': expected domain, reserve, alloc or free"),
             Arguments.of(PROLOGUE + "ALLOC 1 2 3\n", 3, "unknown op 'ALLOC': expected domain, reserve, alloc or free"),
             Arguments.of(PROLOGUE + "alloc 1 2\n", 3, "alloc takes ID PAGES LIMIT, found 2 fields"),
-            Arguments.of(PROLOGUE + "alloc 1 2 3 4\n", 3, "alloc takes ID PAGES LIMIT, found 4 fields: 'alloc 1 2 3 ...'"),
+            Arguments.of(PROLOGUE + "alloc 1 2 3 4\n", 3, "alloc takes ID PAGES LIMIT, found 4 fields: 'alloc 1 2 3 4'"),
             Arguments.of(PROLOGUE + "alloc 1 2 3 # 4\nfree\n", 4, "free takes ID, found 0 fields"),
             Arguments.of(PROLOGUE + "free 1 2\n", 3, "free takes ID, found 2 fields: 'free 1 2'"),
             Arguments.of(PROLOGUE + "reserve 5\n", 3, "reserve takes LO HI, found 1 field"),
