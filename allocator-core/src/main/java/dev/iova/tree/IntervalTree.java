@@ -128,6 +128,17 @@ public final class IntervalTree
     private long reservedRanges;
     /** The range {@link #find} found. */
     private long foundLoPfn;
+    /**
+     * The fill hint: the last range {@link #alloc(long, long, boolean, long)} placed, at
+     * {@code hintPfn} (0: none), for {@code hintPages} pages below {@code hintLimitPfn}, aligned or
+     * not. Valid while no gap at or above {@code hintPfn} has grown since (a free there, or an
+     * unreserve, clears it): then no request at least as large, aligned alike, with a limit at or
+     * below, can fit above {@code hintPfn} (docs/tree.md, "The fill hint").
+     */
+    private long hintPfn;
+    private long hintPages;
+    private long hintLimitPfn;
+    private boolean hintAligned;
     private long foundHiKind;
 
     /**
@@ -379,6 +390,26 @@ public final class IntervalTree
             return NO_ADDRESS;
         }
         final long alignPages = sizeAligned ? Gaps.sizeAlignment(pages) : 1;
+        final long searchLimitPfn = hintPfn != 0 && pages >= hintPages && sizeAligned == hintAligned && limitPfn <= hintLimitPfn ?
+            Math.min(limitPfn, hintPfn - 1) : limitPfn;
+        if (pages > searchLimitPfn - startPfn + 1)
+        {
+            return NO_ADDRESS;
+        }
+        final long pfn = highestFit(pages, searchLimitPfn, alignPages, sizeAligned, kind);
+        if (pfn != NO_ADDRESS)
+        {
+            hintPfn = pfn;
+            hintPages = pages;
+            hintLimitPfn = limitPfn;
+            hintAligned = sizeAligned;
+        }
+        return pfn;
+    }
+
+    /** The search of {@link #alloc(long, long, boolean, long)}, below {@code limitPfn}: inserts and returns the highest fit. */
+    private long highestFit(final long pages, final long limitPfn, final long alignPages, final boolean sizeAligned, final long kind)
+    {
         final long splitPfn = limitPfn + 1;
         final int leaf = descend(splitPfn);
         final long a = leaves.address(leaf);
@@ -905,6 +936,10 @@ public final class IntervalTree
         if (pages != 0 && (loPfn != pfn || hiPfn - loPfn + 1 != pages) || rangeKind != kind)
         {
             throw badFree(pfn, pages, kind, loPfn, hiPfn, rangeKind);
+        }
+        if (hiPfn >= hintPfn)
+        {
+            hintPfn = 0; // the gap that grows reaches the hint's range or above it
         }
         prepare(0, 1);
         try
@@ -1854,6 +1889,7 @@ public final class IntervalTree
             throw new IllegalStateException("cannot change " + (unreserves + reserves) + " reserved ranges: the domain holds " +
                 (entries - 1) + " ranges and its maximum is " + (maxEntries - 1));
         }
+        hintPfn = 0; // unreserved pfns join gaps anywhere
         prepare(2 * unreserves + reserves, (int)Math.min(3L * unreserves + merges, 1 << 20));
         try
         {
