@@ -6,6 +6,7 @@ import dev.iova.cache.RangeCache;
 import dev.iova.cache.RangeCacheStats;
 import dev.iova.cache.TreeRefill;
 import dev.iova.internal.DomainAccess;
+import dev.iova.tree.Gaps;
 import dev.iova.tree.IntervalTree;
 import dev.iova.tree.LeafDescriptor;
 
@@ -86,6 +87,8 @@ public final class IovaDomain implements AutoCloseable
     private final RangeCache cache;
     private final long maxCachedPages;
     private final RangeCache.Backend treeBackend = new TreeBackend(); // held here: the cache holds it weakly
+    private final ReservationBook book;
+    private final Fit defaultFit;
     private final java.lang.ref.Cleaner.Cleanable cleanable;
     private volatile boolean closed;
 
@@ -102,6 +105,8 @@ public final class IovaDomain implements AutoCloseable
                 "lastPfn=0x" + Long.toHexString(lastPfn) + " is below startPfn=0x" + Long.toHexString(startPfn));
         }
         this.tree = new IntervalTree(startPfn, lastPfn, builder.maxRanges, builder.chunkRanges);
+        this.book = new ReservationBook(startPfn, lastPfn);
+        this.defaultFit = builder.fit;
         if (builder.maxCachedPages > 0)
         {
             this.maxCachedPages = builder.maxCachedPages;
@@ -156,7 +161,7 @@ public final class IovaDomain implements AutoCloseable
 
     /**
      * Allocates {@code pages} contiguous pfns at the highest position that fits, searching
-     * top-down from {@code limitPfn}.
+     * top-down from {@code limitPfn} (or as the domain's {@link Builder#fit(Fit) fit policy} says).
      *
      * @param pages       how many pages, at least 1.
      * @param limitPfn    the highest pfn the range may use (inclusive), at least {@link #startPfn()};
@@ -176,8 +181,108 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
-            return tree.alloc(pages, Math.min(limitPfn, lastPfn), sizeAligned);
+            if (defaultFit == Fit.HIGHEST)
+            {
+                return tree.alloc(pages, Math.min(limitPfn, lastPfn), sizeAligned);
+            }
+            return tree.alloc(pages, Math.min(limitPfn, lastPfn), sizeAligned ? Gaps.sizeAlignment(pages) : 1, fitCode(defaultFit),
+                LeafDescriptor.KIND_ALLOCATED);
         }
+    }
+
+    /**
+     * Allocates {@code pages} contiguous pfns whose first pfn is a multiple of {@code alignPages},
+     * ending at or below {@code limitPfn}, placed by {@code fit}. Highest and lowest fit with no
+     * alignment or the size alignment ({@code pages} rounded up to a power of two) take O(log n)
+     * whatever the fragmentation; other alignments and best fit may visit more of the tree
+     * ({@code docs/tree.md}, "Placement", gives each bound).
+     *
+     * @param pages      how many pages, at least 1.
+     * @param limitPfn   the highest pfn the range may use (inclusive), at least {@link #startPfn()};
+     *                   values above {@link #lastPfn()} mean {@code lastPfn()}.
+     * @param alignPages a power of two: the first pfn is a multiple of it (1: no alignment).
+     * @param fit        where among the candidates.
+     * @return the first pfn of the range, or {@link #NO_ADDRESS} when nothing fits.
+     * @throws IllegalArgumentException when {@code pages < 1}, {@code limitPfn < startPfn()},
+     *                                  {@code alignPages} is not a power of two or {@code fit} is null.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long alloc(final long pages, final long limitPfn, final long alignPages, final Fit fit)
+    {
+        if (pages < 1 || limitPfn < startPfn)
+        {
+            throw badAlloc(pages, limitPfn);
+        }
+        if (alignPages < 1 || Long.bitCount(alignPages) != 1 || fit == null)
+        {
+            throw new IllegalArgumentException(fit == null ? "fit is null: pass Fit.HIGHEST, Fit.LOWEST or Fit.BEST" :
+                "alignPages=" + alignPages + " must be a power of two (1 for no alignment)");
+        }
+        synchronized (lock)
+        {
+            checkOpen();
+            return tree.alloc(pages, Math.min(limitPfn, lastPfn), alignPages, fitCode(fit), LeafDescriptor.KIND_ALLOCATED);
+        }
+    }
+
+    /**
+     * Allocates exactly {@code [pfn, pfn + pages - 1]} when every pfn of it is free and allowed,
+     * in O(log n). Ranges held by the range caches count as free: the caches are flushed and the
+     * request tried again.
+     *
+     * @param pfn   the first pfn.
+     * @param pages how many pages, at least 1.
+     * @return {@link AllocAtOutcome#PLACED}, or the first reason, in the enum's order, why not;
+     *         the domain is then unchanged.
+     * @throws IllegalArgumentException when {@code pages < 1}.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public AllocAtOutcome allocAt(final long pfn, final long pages)
+    {
+        if (pages < 1)
+        {
+            throw new IllegalArgumentException("pages=" + pages + " must be at least 1 (pfn=0x" + Long.toHexString(pfn) + ")");
+        }
+        if (pfn < startPfn || pfn > lastPfn || pages - 1 > lastPfn - pfn)
+        {
+            return AllocAtOutcome.OUTSIDE_DOMAIN;
+        }
+        final long hiPfn = pfn + pages - 1;
+        for (int attempt = 0; ; attempt++)
+        {
+            final int outcome;
+            synchronized (lock)
+            {
+                checkOpen();
+                if (!book.insideAllowed(pfn, hiPfn))
+                {
+                    return AllocAtOutcome.OUTSIDE_ALLOWED;
+                }
+                outcome = tree.allocAt(pfn, hiPfn, LeafDescriptor.KIND_ALLOCATED);
+            }
+            switch (outcome)
+            {
+                case IntervalTree.AT_PLACED:
+                    return AllocAtOutcome.PLACED;
+                case IntervalTree.AT_RESERVED:
+                    return AllocAtOutcome.RESERVED;
+                case IntervalTree.AT_LIVE:
+                    return AllocAtOutcome.LIVE;
+                case IntervalTree.AT_FULL:
+                    return AllocAtOutcome.FULL;
+                default: // only cached ranges in the way: take them back and try once more
+                    if (attempt > 0)
+                    {
+                        return AllocAtOutcome.LIVE; // another thread cached or allocated there in between
+                    }
+                    flushCaches();
+            }
+        }
+    }
+
+    private static int fitCode(final Fit fit)
+    {
+        return fit == Fit.HIGHEST ? IntervalTree.FIT_HIGHEST : fit == Fit.LOWEST ? IntervalTree.FIT_LOWEST : IntervalTree.FIT_BEST;
     }
 
     /**
@@ -394,6 +499,175 @@ public final class IovaDomain implements AutoCloseable
         {
             checkOpen();
             tree.reserve(loPfn, hiPfn);
+            book.addReservation(loPfn, hiPfn, null);
+        }
+    }
+
+    /**
+     * Reserves {@code [loPfn, hiPfn]} for {@code owner}, as iommufd tags reserved ranges with the
+     * device, group or domain that asked for them. Reservations of one owner (or unowned ones)
+     * that overlap or touch merge; reservations of different owners may overlap and coexist:
+     * {@link #unreserve(String)} frees only the pfns no other reservation covers.
+     *
+     * @param loPfn first pfn, at least {@link #startPfn()}.
+     * @param hiPfn last pfn (inclusive), at least {@code loPfn}, at most {@link #lastPfn()}.
+     * @param owner who holds it; {@code null} for an unowned reservation (as {@link #reserve(long, long)}).
+     * @return true when reserved; false, the domain unchanged, when a live allocation overlaps the range.
+     * @throws IllegalArgumentException when the range is empty or leaves the domain.
+     * @throws IllegalStateException    after {@link #close()}, or when the domain holds its maximum of ranges.
+     */
+    public boolean reserve(final long loPfn, final long hiPfn, final String owner)
+    {
+        checkReserveBounds(loPfn, hiPfn);
+        flushCaches();
+        synchronized (lock)
+        {
+            checkOpen();
+            if (tree.overlapsAllocation(loPfn, hiPfn))
+            {
+                return false;
+            }
+            tree.reserve(loPfn, hiPfn);
+            book.addReservation(loPfn, hiPfn, owner);
+            return true;
+        }
+    }
+
+    /**
+     * Removes every reservation of {@code owner}; the pfns that another owner's reservation (or
+     * an unowned one, or the complement of the allowed ranges) still covers stay reserved. All or
+     * nothing.
+     *
+     * @param owner the owner given to {@link #reserve(long, long, String)}.
+     * @return how many of its reservations (after merging) were removed; 0 when it holds none.
+     * @throws IllegalArgumentException when {@code owner} is null.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public int unreserve(final String owner)
+    {
+        if (owner == null)
+        {
+            throw new IllegalArgumentException("owner is null: unowned reservations cannot be removed by owner");
+        }
+        synchronized (lock)
+        {
+            checkOpen();
+            final java.util.TreeMap<Long, Long> ranges = book.reservationsOf(owner);
+            if (ranges == null)
+            {
+                return 0;
+            }
+            editReserved(book.uncovered(ranges, owner, true), java.util.List.of());
+            book.removeOwner(owner);
+            return ranges.size();
+        }
+    }
+
+    /**
+     * Allows {@code [loPfn, hiPfn]} (iommufd's {@code IOMMU_IOAS_ALLOW_IOVAS}): once any range is
+     * allowed, {@link #alloc} and {@link #allocAt} place ranges only wholly inside one allowed
+     * range (allowed ranges that overlap or touch merge). The pfns outside every allowed range
+     * are held in the tree as reserved, so {@link #forEachRange}, {@link #find} and
+     * {@link #reservedRanges()} report them as reserved; {@link #forEachReservation} does not.
+     * The range caches are flushed first.
+     *
+     * @param loPfn first pfn, at least {@link #startPfn()}.
+     * @param hiPfn last pfn (inclusive), at least {@code loPfn}, at most {@link #lastPfn()}.
+     * @throws IllegalArgumentException when the range is empty or leaves the domain.
+     * @throws IllegalStateException    after {@link #close()}, or, the domain unchanged, when this
+     *                                  is the first allowed range and a live allocation lies outside it.
+     */
+    public void allow(final long loPfn, final long hiPfn)
+    {
+        if (hiPfn < loPfn || loPfn < startPfn || hiPfn > lastPfn)
+        {
+            throw new IllegalArgumentException("cannot allow [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
+                "]: " + (hiPfn < loPfn ? "hiPfn is below loPfn" :
+                "outside the domain [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]"));
+        }
+        flushCaches();
+        synchronized (lock)
+        {
+            checkOpen();
+            if (!book.hasAllowed())
+            {
+                final java.util.List<long[]> outside = new java.util.ArrayList<>();
+                if (loPfn > startPfn)
+                {
+                    outside.add(new long[] {startPfn, loPfn - 1});
+                }
+                if (hiPfn < lastPfn)
+                {
+                    outside.add(new long[] {hiPfn + 1, lastPfn});
+                }
+                for (final long[] r : outside)
+                {
+                    if (tree.overlapsAllocation(r[0], r[1]))
+                    {
+                        throw new IllegalStateException("cannot allow only [0x" + Long.toHexString(loPfn) + ", 0x" +
+                            Long.toHexString(hiPfn) + "]: live allocation " + tree.foundRange() + " lies outside it");
+                    }
+                }
+                editReserved(java.util.List.of(), outside);
+            }
+            else
+            {
+                final java.util.TreeMap<Long, Long> added = new java.util.TreeMap<>();
+                book.notYetAllowed(loPfn, hiPfn).forEach(r -> added.put(r[0], r[1]));
+                // Allowed from now on: free what no reservation covers (the complement is not counted).
+                editReserved(book.uncovered(added, null, false), java.util.List.of());
+            }
+            book.addAllowed(loPfn, hiPfn);
+        }
+    }
+
+    private void editReserved(final java.util.List<long[]> unreserve, final java.util.List<long[]> reserve)
+    {
+        final long[] unreserveLo = new long[unreserve.size()];
+        final long[] unreserveHi = new long[unreserve.size()];
+        for (int i = 0; i < unreserveLo.length; i++)
+        {
+            unreserveLo[i] = unreserve.get(i)[0];
+            unreserveHi[i] = unreserve.get(i)[1];
+        }
+        final long[] reserveLo = new long[reserve.size()];
+        final long[] reserveHi = new long[reserve.size()];
+        for (int i = 0; i < reserveLo.length; i++)
+        {
+            reserveLo[i] = reserve.get(i)[0];
+            reserveHi[i] = reserve.get(i)[1];
+        }
+        tree.editReserved(unreserveLo, unreserveHi, unreserveLo.length, reserveLo, reserveHi, reserveLo.length);
+    }
+
+    /**
+     * Calls {@code visitor} for every allowed range (after merging), ascending, with
+     * {@code reserved == false}; nothing when no range was allowed (then every pfn is).
+     *
+     * @param visitor receives each range, under the domain's lock: it must not call back into this domain.
+     */
+    public void forEachAllowed(final RangeVisitor visitor)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            book.forEachAllowed(visitor);
+        }
+    }
+
+    /**
+     * Calls {@code visitor} for every reservation, per owner after merging, ascending by first
+     * pfn (unowned first, then by owner name, on equal first pfns). The complement of the allowed
+     * ranges is not a reservation and is not visited.
+     *
+     * @param visitor receives each reservation, under the domain's lock: it must not call back into this domain.
+     */
+    public void forEachReservation(final ReservationVisitor visitor)
+    {
+        synchronized (lock)
+        {
+            checkOpen();
+            book.forEachReservation(visitor);
         }
     }
 
@@ -453,6 +727,10 @@ public final class IovaDomain implements AutoCloseable
             for (int i = 0; i < merged; i++)
             {
                 tree.reserve(mergedLoPfns[i], mergedHiPfns[i]);
+            }
+            for (int i = 0; i < merged; i++)
+            {
+                book.addReservation(mergedLoPfns[i], mergedHiPfns[i], null);
             }
         }
     }
@@ -535,6 +813,25 @@ public final class IovaDomain implements AutoCloseable
         {
             checkOpen();
             tree.verify();
+            final java.util.Iterator<java.util.Map.Entry<Long, Long>> expected = book.reservedUnion().entrySet().iterator();
+            tree.forEach((loPfn, hiPfn, reserved) ->
+            {
+                if (reserved)
+                {
+                    final java.util.Map.Entry<Long, Long> e = expected.hasNext() ? expected.next() : null;
+                    if (e == null || e.getKey() != loPfn || e.getValue() != hiPfn)
+                    {
+                        throw new IllegalStateException("reserved range [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
+                            "] of the tree is not what the reservations and allowed ranges cover (" +
+                            (e == null ? "nothing more" : "[0x" + Long.toHexString(e.getKey()) + ", 0x" + Long.toHexString(e.getValue()) + "]") + ")");
+                    }
+                }
+            });
+            if (expected.hasNext())
+            {
+                throw new IllegalStateException("the reservations and allowed ranges cover " + expected.next() +
+                    " (first pfn=last pfn), which the tree does not hold as reserved");
+            }
         }
     }
 
@@ -733,6 +1030,7 @@ public final class IovaDomain implements AutoCloseable
         private int magazineRanges = DEFAULT_MAGAZINE_RANGES;
         private int depotMagazines = DEFAULT_DEPOT_MAGAZINES;
         private int cacheStripes;
+        private Fit fit = Fit.HIGHEST;
 
         private Builder()
         {
@@ -876,6 +1174,22 @@ public final class IovaDomain implements AutoCloseable
                 throw new IllegalArgumentException("cacheStripes=" + cacheStripes + " must be a power of two in [1, 1024]");
             }
             this.cacheStripes = cacheStripes;
+            return this;
+        }
+
+        /**
+         * @param fit where {@link IovaDomain#alloc(long, long, boolean)} places ranges; default
+         *            {@link Fit#HIGHEST}. The range caches ({@link IovaDomain#allocFast}) and the calls
+         *            that name a fit ({@link IovaDomain#alloc(long, long, long, Fit)}) do not use it.
+         * @return this builder.
+         */
+        public Builder fit(final Fit fit)
+        {
+            if (fit == null)
+            {
+                throw new IllegalArgumentException("fit is null: pass Fit.HIGHEST, Fit.LOWEST or Fit.BEST");
+            }
+            this.fit = fit;
             return this;
         }
 

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 class GarbageFreeTreeTest
 {
     private static final int PAIRS = 200_000;
+    private static final Fit[] FITS = Fit.values();
 
     @Test
     void allocAndFreeAllocateNothingOnTheHeap()
@@ -57,6 +58,38 @@ class GarbageFreeTreeTest
                 }
             });
             assertEquals(0, bytes, "heap bytes allocated by " + PAIRS + " failing requests");
+        }
+    }
+
+    @Test
+    void placementPathsAllocateNothingOnTheHeap()
+    {
+        try (IovaDomain domain = IovaDomain.builder().maxCachedPages(0).build())
+        {
+            final long[] pfns = new long[1000];
+            for (int i = 0; i < pfns.length; i++)
+            {
+                pfns[i] = domain.alloc(1 + (i % 7), 0xfffffL, (i & 1) == 0);
+            }
+            final Runnable placements = () ->
+            {
+                for (int i = 0; i < PAIRS / 4; i++)
+                {
+                    final int slot = i % pfns.length;
+                    final long pages = 1 + (slot % 7);
+                    domain.free(pfns[slot], pages);
+                    final Fit fit = FITS[i % 3]; // Fit.values() would clone an array per call
+                    pfns[slot] = domain.alloc(pages, 0xfffffL, 1L << (i % 10), fit);
+                    if (domain.allocAt(pfns[slot], pages) != AllocAtOutcome.LIVE)
+                    {
+                        throw new AssertionError("allocAt over a live range did not say LIVE");
+                    }
+                }
+            };
+            placements.run(); // warm up and let every chunk exist
+            final long bytes = HeapAllocationProbe.bytesAllocatedBy(placements);
+            assertEquals(0, bytes, "heap bytes allocated by " + PAIRS / 4 + " aligned, lowest- and best-fit pairs and allocAt conflicts");
+            domain.verify();
         }
     }
 

@@ -85,6 +85,22 @@ public final class Gaps
     }
 
     /**
+     * The lowest first pfn for {@code pages} pages inside {@code [gapLoPfn, gapHiPfn]}, aligned to
+     * {@code alignPages}.
+     *
+     * @param gapLoPfn   first free pfn.
+     * @param gapHiPfn   last free pfn (inclusive).
+     * @param pages      request length, at least 1.
+     * @param alignPages a power of two; 1 for no alignment.
+     * @return the first pfn, or {@link #NO_FIT}.
+     */
+    public static long lowestFit(final long gapLoPfn, final long gapHiPfn, final long pages, final long alignPages)
+    {
+        final long startPfn = alignUp(gapLoPfn, alignPages);
+        return startPfn >= gapLoPfn && startPfn <= gapHiPfn - pages + 1 ? startPfn : NO_FIT;
+    }
+
+    /**
      * @param pages at least 1 and at most 2^62.
      * @return the alignment of a size-aligned request: {@code pages} rounded up to a power of two.
      */

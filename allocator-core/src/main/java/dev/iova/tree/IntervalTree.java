@@ -128,6 +128,17 @@ public final class IntervalTree
     private long reservedRanges;
     /** The range {@link #find} found. */
     private long foundLoPfn;
+    /**
+     * The fill hint: the last range {@link #alloc(long, long, boolean, long)} placed, at
+     * {@code hintPfn} (0: none), for {@code hintPages} pages below {@code hintLimitPfn}, aligned or
+     * not. Valid while no gap at or above {@code hintPfn} has grown since (a free there, or an
+     * unreserve, clears it): then no request at least as large, aligned alike, with a limit at or
+     * below, can fit above {@code hintPfn} (docs/tree.md, "The fill hint").
+     */
+    private long hintPfn;
+    private long hintPages;
+    private long hintLimitPfn;
+    private boolean hintAligned;
     private long foundHiKind;
 
     /**
@@ -379,6 +390,26 @@ public final class IntervalTree
             return NO_ADDRESS;
         }
         final long alignPages = sizeAligned ? Gaps.sizeAlignment(pages) : 1;
+        final long searchLimitPfn = hintPfn != 0 && pages >= hintPages && sizeAligned == hintAligned && limitPfn <= hintLimitPfn ?
+            Math.min(limitPfn, hintPfn - 1) : limitPfn;
+        if (pages > searchLimitPfn - startPfn + 1)
+        {
+            return NO_ADDRESS;
+        }
+        final long pfn = highestFit(pages, searchLimitPfn, alignPages, sizeAligned, kind);
+        if (pfn != NO_ADDRESS)
+        {
+            hintPfn = pfn;
+            hintPages = pages;
+            hintLimitPfn = limitPfn;
+            hintAligned = sizeAligned;
+        }
+        return pfn;
+    }
+
+    /** The search of {@link #alloc(long, long, boolean, long)}, below {@code limitPfn}: inserts and returns the highest fit. */
+    private long highestFit(final long pages, final long limitPfn, final long alignPages, final boolean sizeAligned, final long kind)
+    {
         final long splitPfn = limitPfn + 1;
         final int leaf = descend(splitPfn);
         final long a = leaves.address(leaf);
@@ -906,6 +937,10 @@ public final class IntervalTree
         {
             throw badFree(pfn, pages, kind, loPfn, hiPfn, rangeKind);
         }
+        if (hiPfn >= hintPfn)
+        {
+            hintPfn = 0; // the gap that grows reaches the hint's range or above it
+        }
         prepare(0, 1);
         try
         {
@@ -1232,6 +1267,12 @@ public final class IntervalTree
     public boolean find(final long pfn)
     {
         recover();
+        return locate(pfn);
+    }
+
+    /** {@link #find} inside an update: no {@link #recover()}. */
+    private boolean locate(final long pfn)
+    {
         if (pfn > lastPfn)
         {
             return false;
@@ -1338,6 +1379,22 @@ public final class IntervalTree
             throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
                 "]: it overlaps live allocation [0x" + Long.toHexString(foundLoPfn) + ", 0x" + Long.toHexString(foundHiPfn()) + "]");
         }
+    }
+
+    /**
+     * @return whether an allocation (the caches' included) overlaps {@code [loPfn, hiPfn]}; if so,
+     *         {@link #foundRange()} names the first.
+     */
+    public boolean overlapsAllocation(final long loPfn, final long hiPfn)
+    {
+        recover();
+        return findOverlapping(loPfn, hiPfn, false);
+    }
+
+    /** @return the range the last search found, as {@code [0xlo, 0xhi]}. */
+    public String foundRange()
+    {
+        return "[0x" + Long.toHexString(foundLoPfn) + ", 0x" + Long.toHexString(foundHiPfn()) + "]";
     }
 
     /** Finds a reserved range (not the anchor) that overlaps or touches {@code [loPfn, hiPfn]}, as {@link #findOverlapping}. */
@@ -1461,6 +1518,434 @@ public final class IntervalTree
         leaves.reserve(count);
         inners.reserve(count * (innerLevels + 1) + 1);
         ensureRoom(1, mostMerged);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Placement beyond highest size-aligned fit: any alignment, lowest and best fit, fixed addresses
+    // ---------------------------------------------------------------------------------------------
+
+    /** Fit policy: the highest candidate. */
+    public static final int FIT_HIGHEST = 0;
+    /** Fit policy: the lowest candidate. */
+    public static final int FIT_LOWEST = 1;
+    /** Fit policy: the candidate in the shortest free run that holds one (ties: the highest run), highest in it. */
+    public static final int FIT_BEST = 2;
+
+    /** {@link #allocAt}: the range is placed. */
+    public static final int AT_PLACED = 0;
+    /** {@link #allocAt}: a reserved range overlaps the request. */
+    public static final int AT_RESERVED = 1;
+    /** {@link #allocAt}: a live allocation overlaps the request (and no reserved range does). */
+    public static final int AT_LIVE = 2;
+    /** {@link #allocAt}: only ranges held by the range caches overlap the request. */
+    public static final int AT_CACHED = 3;
+    /** {@link #allocAt}: the tree already holds its maximum number of ranges. */
+    public static final int AT_FULL = 4;
+
+    /**
+     * Allocates {@code pages} pages whose first pfn is a multiple of {@code alignPages}, ending at
+     * or below {@code limitPfn}, placed by {@code fit} (trace-format v2's definitions). Highest fit
+     * with no alignment or the size alignment takes the exact path of {@link #alloc(long, long, boolean, long)};
+     * the others search in pfn order, entering only subtrees whose maxima allow a fit (docs/tree.md,
+     * "Placement", states the bound of each).
+     *
+     * @param pages      at least 1.
+     * @param limitPfn   highest pfn the range may use (inclusive), in {@code [startPfn, lastPfn]}.
+     * @param alignPages a power of two.
+     * @param fit        {@link #FIT_HIGHEST}, {@link #FIT_LOWEST} or {@link #FIT_BEST}.
+     * @param kind       {@link LeafDescriptor#KIND_ALLOCATED} or {@link LeafDescriptor#KIND_CACHED}.
+     * @return the first pfn, or {@link #NO_ADDRESS} when nothing fits or the tree is full.
+     */
+    public long alloc(final long pages, final long limitPfn, final long alignPages, final int fit, final long kind)
+    {
+        recover();
+        if (pages > limitPfn - startPfn + 1 || entries >= maxEntries)
+        {
+            return NO_ADDRESS;
+        }
+        if (fit == FIT_HIGHEST && (alignPages == 1 || alignPages == Gaps.sizeAlignment(pages)))
+        {
+            return alloc(pages, limitPfn, alignPages != 1, kind);
+        }
+        final long pfn = fit == FIT_BEST ? searchBest(pages, alignPages, limitPfn) : searchInOrder(pages, alignPages, limitPfn, fit == FIT_LOWEST);
+        return pfn == Gaps.NO_FIT ? NO_ADDRESS : insertInGap(pfn, pages, kind);
+    }
+
+    /**
+     * Whether a subtree with these maxima may hold a gap that fits {@code pages} aligned to
+     * {@code alignPages}: necessary always, and sufficient when the alignment is 1 or the size
+     * alignment (a fit at a multiple of {@code align} puts a size-aligned request of
+     * {@code min(pages, align)} pages there too).
+     */
+    private static boolean mayFit(final long maxGapPages, final long maxFitPages, final long pages, final long alignPages)
+    {
+        return maxGapPages >= pages && maxFitPages >= Math.min(pages, alignPages);
+    }
+
+    /**
+     * The highest (or, ascending, the lowest) candidate: a depth-first walk in pfn order over the
+     * children that {@link #mayFit} and start low enough, backtracking when a leaf holds none.
+     */
+    private long searchInOrder(final long pages, final long alignPages, final long limitPfn, final boolean ascending)
+    {
+        final long lastStartPfn = limitPfn - pages + 1;
+        if (innerLevels == 0)
+        {
+            return scanLeaf(leaves.address(root), pages, alignPages, limitPfn, ascending);
+        }
+        int level = 0;
+        pathNode[0] = root;
+        pathIdx[0] = ascending ? 0 : count(inners.address(root)) - 1;
+        while (true)
+        {
+            final long inner = inners.address(pathNode[level]);
+            final int count = count(inner);
+            int c = pathIdx[level];
+            while (c >= 0 && c < count)
+            {
+                if (sep(inner, c) > lastStartPfn)
+                {
+                    if (ascending)
+                    {
+                        return Gaps.NO_FIT; // this child and everything after it start too high
+                    }
+                }
+                else if (mayFit(maxGap(inner, c), maxFit(inner, c), pages, alignPages))
+                {
+                    break;
+                }
+                c += ascending ? 1 : -1;
+            }
+            if (c < 0 || c >= count)
+            {
+                if (level == 0)
+                {
+                    return Gaps.NO_FIT;
+                }
+                level--;
+                pathIdx[level] += ascending ? 1 : -1;
+                continue;
+            }
+            pathIdx[level] = c;
+            final int child = child(inner, c);
+            if (level == innerLevels - 1)
+            {
+                final long pfn = scanLeaf(leaves.address(child), pages, alignPages, limitPfn, ascending);
+                if (pfn != Gaps.NO_FIT)
+                {
+                    return pfn;
+                }
+                pathIdx[level] = c + (ascending ? 1 : -1);
+            }
+            else
+            {
+                level++;
+                pathNode[level] = child;
+                pathIdx[level] = ascending ? 0 : count(inners.address(child)) - 1;
+            }
+        }
+    }
+
+    /** The highest (ascending: lowest) candidate among one leaf's gaps clipped to the limit, or {@link Gaps#NO_FIT}. */
+    private static long scanLeaf(final long a, final long pages, final long alignPages, final long limitPfn, final boolean ascending)
+    {
+        final int count = count(a);
+        if (ascending)
+        {
+            for (int j = 0; j < count; j++)
+            {
+                final long gapLoPfn = gapLo(a, j);
+                if (gapLoPfn > limitPfn)
+                {
+                    return Gaps.NO_FIT;
+                }
+                final long pfn = Gaps.lowestFit(gapLoPfn, Math.min(lo(a, j) - 1, limitPfn), pages, alignPages);
+                if (pfn != Gaps.NO_FIT)
+                {
+                    return pfn;
+                }
+            }
+        }
+        else
+        {
+            for (int j = count - 1; j >= 0; j--)
+            {
+                final long gapLoPfn = gapLo(a, j);
+                if (gapLoPfn <= limitPfn)
+                {
+                    final long pfn = Gaps.highestFit(gapLoPfn, Math.min(lo(a, j) - 1, limitPfn), pages, alignPages);
+                    if (pfn != Gaps.NO_FIT)
+                    {
+                        return pfn;
+                    }
+                }
+            }
+        }
+        return Gaps.NO_FIT;
+    }
+
+    /**
+     * Best fit: walks, from the limit down, every subtree whose maxima allow a fit, keeping the
+     * shortest free run (clipped to the limit) that holds a candidate; a run of exactly
+     * {@code pages} pfns ends the walk, since none can be shorter and ties go to the highest run.
+     */
+    private long searchBest(final long pages, final long alignPages, final long limitPfn)
+    {
+        final long lastStartPfn = limitPfn - pages + 1;
+        long bestRunPages = Long.MAX_VALUE;
+        long bestPfn = Gaps.NO_FIT;
+        if (innerLevels == 0)
+        {
+            return bestInLeaf(leaves.address(root), pages, alignPages, limitPfn, bestRunPages, Gaps.NO_FIT);
+        }
+        int level = 0;
+        pathNode[0] = root;
+        pathIdx[0] = count(inners.address(root)) - 1;
+        while (true)
+        {
+            final long inner = inners.address(pathNode[level]);
+            int c = pathIdx[level];
+            while (c >= 0 && (sep(inner, c) > lastStartPfn || !mayFit(maxGap(inner, c), maxFit(inner, c), pages, alignPages)))
+            {
+                c--;
+            }
+            if (c < 0)
+            {
+                if (level == 0)
+                {
+                    return bestPfn;
+                }
+                level--;
+                pathIdx[level]--;
+                continue;
+            }
+            pathIdx[level] = c;
+            final int child = child(inner, c);
+            if (level == innerLevels - 1)
+            {
+                final long pfn = bestInLeaf(leaves.address(child), pages, alignPages, limitPfn, bestRunPages, bestPfn);
+                if (pfn != bestPfn)
+                {
+                    bestPfn = pfn;
+                    bestRunPages = bestRunPages(leaves.address(child), pfn, limitPfn);
+                    if (bestRunPages == pages)
+                    {
+                        return bestPfn;
+                    }
+                }
+                pathIdx[level] = c - 1;
+            }
+            else
+            {
+                level++;
+                pathNode[level] = child;
+                pathIdx[level] = count(inners.address(child)) - 1;
+            }
+        }
+    }
+
+    /** The best candidate of one leaf, from the top, if its run is shorter than {@code bestRunPages}; else {@code bestPfn}. */
+    private static long bestInLeaf(
+        final long a, final long pages, final long alignPages, final long limitPfn, long bestRunPages, long bestPfn)
+    {
+        for (int j = count(a) - 1; j >= 0; j--)
+        {
+            final long gapLoPfn = gapLo(a, j);
+            final long gapHiPfn = Math.min(lo(a, j) - 1, limitPfn);
+            final long runPages = gapHiPfn - gapLoPfn + 1;
+            if (runPages >= pages && runPages < bestRunPages)
+            {
+                final long pfn = Gaps.highestFit(gapLoPfn, gapHiPfn, pages, alignPages);
+                if (pfn != Gaps.NO_FIT)
+                {
+                    bestRunPages = runPages;
+                    bestPfn = pfn;
+                    if (runPages == pages)
+                    {
+                        return pfn;
+                    }
+                }
+            }
+        }
+        return bestPfn;
+    }
+
+    /** The length, clipped to the limit, of the gap of leaf {@code a} that holds {@code pfn}. */
+    private static long bestRunPages(final long a, final long pfn, final long limitPfn)
+    {
+        int j = count(a) - 1;
+        while (j > 0 && gapLo(a, j) > pfn)
+        {
+            j--;
+        }
+        return Math.min(lo(a, j) - 1, limitPfn) - gapLo(a, j) + 1;
+    }
+
+    /** Inserts {@code [pfn, pfn + pages - 1]}, known to lie inside one gap, as a range of {@code kind}. */
+    private long insertInGap(final long pfn, final long pages, final long kind)
+    {
+        final int leaf = descend(pfn);
+        final long a = leaves.address(leaf);
+        int k = count(a);
+        while (k > 0 && lo(a, k - 1) > pfn)
+        {
+            k--;
+        }
+        return insertAllocated(leaf, k, pfn, pages, kind);
+    }
+
+    /**
+     * Allocates exactly {@code [loPfn, hiPfn]} if it is free: one descent, O(log n); a conflict is
+     * reported by the kind of range in the way, O(log n + ranges overlapping).
+     *
+     * @param loPfn first pfn, at least {@code startPfn}.
+     * @param hiPfn last pfn (inclusive), at most {@code lastPfn}.
+     * @param kind  {@link LeafDescriptor#KIND_ALLOCATED} or {@link LeafDescriptor#KIND_CACHED}.
+     * @return {@link #AT_PLACED}, {@link #AT_RESERVED}, {@link #AT_LIVE}, {@link #AT_CACHED} or {@link #AT_FULL}.
+     */
+    public int allocAt(final long loPfn, final long hiPfn, final long kind)
+    {
+        recover();
+        final int leaf = descend(loPfn);
+        final long a = leaves.address(leaf);
+        int k = count(a);
+        while (k > 0 && lo(a, k - 1) > loPfn)
+        {
+            k--;
+        }
+        final boolean free = (k == 0 ? UnsafeApi.getLong(a + GAP_LO) <= loPfn : hi(a, k - 1) < loPfn) && k < count(a) && hiPfn < lo(a, k);
+        if (free)
+        {
+            if (entries >= maxEntries)
+            {
+                return AT_FULL;
+            }
+            insertAllocated(leaf, k, loPfn, hiPfn - loPfn + 1, kind);
+            return AT_PLACED;
+        }
+        if (findOverlapping(loPfn, hiPfn, true))
+        {
+            return AT_RESERVED;
+        }
+        long fromPfn = loPfn;
+        while (fromPfn <= hiPfn && findOverlapping(fromPfn, hiPfn, false))
+        {
+            if ((foundHiKind & LeafDescriptor.KIND_MASK) == LeafDescriptor.KIND_ALLOCATED)
+            {
+                return AT_LIVE;
+            }
+            fromPfn = foundHiPfn() + 1;
+        }
+        return AT_CACHED;
+    }
+
+    /**
+     * Unreserves the {@code unreserve} ranges, then reserves the {@code reserve} ranges, as one
+     * update: all of it or, on any {@link Throwable}, none of it. Each unreserved range must lie
+     * inside one reserved range (reserved ranges never touch, so a run of reserved pfns is one
+     * range); its pfns become free, and what remains of the reserved range around it stays.
+     *
+     * @param unreserveLoPfns first pfns of the ranges to unreserve, ascending, disjoint.
+     * @param unreserveHiPfns their last pfns (inclusive).
+     * @param unreserves      how many.
+     * @param reserveLoPfns   first pfns of the ranges to reserve.
+     * @param reserveHiPfns   their last pfns (inclusive).
+     * @param reserves        how many.
+     * @throws IllegalArgumentException when a range to unreserve is not wholly reserved, or one to
+     *                                  reserve overlaps an allocation or leaves the domain.
+     * @throws IllegalStateException    when the tree would exceed its maximum number of ranges.
+     */
+    public void editReserved(
+        final long[] unreserveLoPfns, final long[] unreserveHiPfns, final int unreserves,
+        final long[] reserveLoPfns, final long[] reserveHiPfns, final int reserves)
+    {
+        recover();
+        for (int i = 0; i < unreserves; i++)
+        {
+            final long loPfn = unreserveLoPfns[i];
+            final long hiPfn = unreserveHiPfns[i];
+            if (hiPfn < loPfn || !find(loPfn) || foundKind() != LeafDescriptor.KIND_RESERVED || foundHiPfn() < hiPfn || loPfn > lastPfn)
+            {
+                throw new IllegalArgumentException("cannot unreserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
+                    "]: it is not inside one reserved range");
+            }
+        }
+        long merges = 0;
+        for (int i = 0; i < reserves; i++)
+        {
+            final long loPfn = reserveLoPfns[i];
+            final long hiPfn = reserveHiPfns[i];
+            if (hiPfn < loPfn || loPfn < startPfn || hiPfn > lastPfn)
+            {
+                throw new IllegalArgumentException("cannot reserve [0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) +
+                    "] in a domain of [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]");
+            }
+            checkNoAllocationOverlaps(loPfn, hiPfn);
+            merges += countReservedTouching(loPfn, hiPfn);
+        }
+        // Worst case: every unreserve splits a range in two, no reserve merges.
+        if (entries + unreserves + reserves > maxEntries)
+        {
+            throw new IllegalStateException("cannot change " + (unreserves + reserves) + " reserved ranges: the domain holds " +
+                (entries - 1) + " ranges and its maximum is " + (maxEntries - 1));
+        }
+        hintPfn = 0; // unreserved pfns join gaps anywhere
+        prepare(2 * unreserves + reserves, (int)Math.min(3L * unreserves + merges, 1 << 20));
+        try
+        {
+            for (int i = 0; i < unreserves; i++)
+            {
+                unreserveInside(unreserveLoPfns[i], unreserveHiPfns[i]);
+            }
+            for (int i = 0; i < reserves; i++)
+            {
+                reserveMerging(reserveLoPfns[i], reserveHiPfns[i]);
+            }
+            commit();
+        }
+        catch (final Throwable t)
+        {
+            rollback();
+            throw t;
+        }
+    }
+
+    /** Frees {@code [loPfn, hiPfn]} out of the reserved range around it, keeping the parts of that range on either side. */
+    private void unreserveInside(final long loPfn, final long hiPfn)
+    {
+        locate(loPfn);
+        final long rangeLoPfn = foundLoPfn;
+        final long rangeHiPfn = foundHiPfn();
+        final int leaf = descend(rangeLoPfn);
+        final long a = leaves.address(leaf);
+        int j = count(a) - 1;
+        while (lo(a, j) != rangeLoPfn)
+        {
+            j--;
+        }
+        removeAt(leaf, a, j);
+        reservedRanges--;
+        if (rangeLoPfn < loPfn)
+        {
+            insertReservedInGap(rangeLoPfn, loPfn - 1);
+        }
+        if (hiPfn < rangeHiPfn)
+        {
+            insertReservedInGap(hiPfn + 1, rangeHiPfn);
+        }
+    }
+
+    private void insertReservedInGap(final long loPfn, final long hiPfn)
+    {
+        final int leaf = descend(loPfn);
+        final long a = leaves.address(leaf);
+        int k = count(a);
+        while (k > 0 && lo(a, k - 1) > loPfn)
+        {
+            k--;
+        }
+        insertAt(leaf, k, loPfn, hiPfn | LeafDescriptor.KIND_RESERVED);
+        reservedRanges++;
     }
 
     // ---------------------------------------------------------------------------------------------

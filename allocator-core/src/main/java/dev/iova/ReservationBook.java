@@ -1,0 +1,203 @@
+package dev.iova;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Who reserved what, and which ranges are allowed: the bookkeeping behind a domain's owned
+ * reservations and allowed ranges (control-plane state, on the heap; none of it is on an
+ * allocation path). The tree holds the union of all reservations and of the complement of the
+ * allowed ranges as its reserved ranges; this book says which owner holds which part, so that a
+ * reservation can be removed by owner without freeing what another owner still covers.
+ *
+ * <p>Every set is a map from first pfn to last pfn (inclusive) of disjoint, non-touching ranges.
+ * Guarded by the domain's lock.
+ */
+final class ReservationBook
+{
+    private final long startPfn;
+    private final long lastPfn;
+    private final TreeMap<String, TreeMap<Long, Long>> owned = new TreeMap<>();
+    private final TreeMap<Long, Long> unowned = new TreeMap<>();
+    private final TreeMap<Long, Long> allowed = new TreeMap<>();
+
+    ReservationBook(final long startPfn, final long lastPfn)
+    {
+        this.startPfn = startPfn;
+        this.lastPfn = lastPfn;
+    }
+
+    boolean hasAllowed()
+    {
+        return !allowed.isEmpty();
+    }
+
+    /** @return whether {@code [loPfn, hiPfn]} lies inside one allowed range (always true when none exists). */
+    boolean insideAllowed(final long loPfn, final long hiPfn)
+    {
+        if (allowed.isEmpty())
+        {
+            return true;
+        }
+        final Map.Entry<Long, Long> e = allowed.floorEntry(loPfn);
+        return e != null && e.getValue() >= hiPfn;
+    }
+
+    /** Records a reservation the tree has taken. */
+    void addReservation(final long loPfn, final long hiPfn, final String owner)
+    {
+        addMerging(owner == null ? unowned : owned.computeIfAbsent(owner, o -> new TreeMap<>()), loPfn, hiPfn);
+    }
+
+    /** @return the merged reservations of {@code owner}, or {@code null} when it has none. */
+    TreeMap<Long, Long> reservationsOf(final String owner)
+    {
+        return owned.get(owner);
+    }
+
+    void removeOwner(final String owner)
+    {
+        owned.remove(owner);
+    }
+
+    /**
+     * The parts of {@code ranges} that nothing else covers: not another owner's reservation (the
+     * owner {@code except} left out), not an unowned one, not outside the allowed ranges (when
+     * {@code countDisallowed}). These are the pfns that become free when {@code ranges} go.
+     */
+    List<long[]> uncovered(final TreeMap<Long, Long> ranges, final String except, final boolean countDisallowed)
+    {
+        final TreeMap<Long, Long> cover = new TreeMap<>();
+        for (final Map.Entry<String, TreeMap<Long, Long>> e : owned.entrySet())
+        {
+            if (!e.getKey().equals(except))
+            {
+                e.getValue().forEach((lo, hi) -> addMerging(cover, lo, hi));
+            }
+        }
+        unowned.forEach((lo, hi) -> addMerging(cover, lo, hi));
+        if (countDisallowed)
+        {
+            disallowed().forEach(r -> addMerging(cover, r[0], r[1]));
+        }
+        final List<long[]> result = new ArrayList<>();
+        ranges.forEach((lo, hi) -> subtract(lo, hi, cover, result));
+        return result;
+    }
+
+    /** @return the complement of the allowed ranges inside the domain, ascending; empty when no range is allowed. */
+    List<long[]> disallowed()
+    {
+        final List<long[]> result = new ArrayList<>();
+        if (allowed.isEmpty())
+        {
+            return result;
+        }
+        long next = startPfn;
+        for (final Map.Entry<Long, Long> e : allowed.entrySet())
+        {
+            if (e.getKey() > next)
+            {
+                result.add(new long[] {next, e.getKey() - 1});
+            }
+            next = e.getValue() + 1;
+        }
+        if (next <= lastPfn)
+        {
+            result.add(new long[] {next, lastPfn});
+        }
+        return result;
+    }
+
+    /** @return the parts of {@code [loPfn, hiPfn]} not yet allowed, ascending. */
+    List<long[]> notYetAllowed(final long loPfn, final long hiPfn)
+    {
+        final List<long[]> result = new ArrayList<>();
+        subtract(loPfn, hiPfn, allowed, result);
+        return result;
+    }
+
+    void addAllowed(final long loPfn, final long hiPfn)
+    {
+        addMerging(allowed, loPfn, hiPfn);
+    }
+
+    /** Visits the allowed ranges, ascending. */
+    void forEachAllowed(final RangeVisitor visitor)
+    {
+        allowed.forEach((lo, hi) -> visitor.visit(lo, hi, false));
+    }
+
+    /** Visits every reservation, ascending by first pfn, then unowned before owned, then by owner. */
+    void forEachReservation(final ReservationVisitor visitor)
+    {
+        final List<Object[]> all = new ArrayList<>();
+        unowned.forEach((lo, hi) -> all.add(new Object[] {lo, hi, null}));
+        owned.forEach((owner, ranges) -> ranges.forEach((lo, hi) -> all.add(new Object[] {lo, hi, owner})));
+        all.sort(Comparator.<Object[]>comparingLong(r -> (Long)r[0])
+            .thenComparing(r -> (String)r[2], Comparator.nullsFirst(Comparator.naturalOrder())));
+        for (final Object[] r : all)
+        {
+            visitor.visit((Long)r[0], (Long)r[1], (String)r[2]);
+        }
+    }
+
+    /**
+     * The union of every reservation and of the complement of the allowed ranges, merged:
+     * exactly what the tree must hold as reserved ranges.
+     */
+    TreeMap<Long, Long> reservedUnion()
+    {
+        final TreeMap<Long, Long> union = new TreeMap<>();
+        owned.values().forEach(m -> m.forEach((lo, hi) -> addMerging(union, lo, hi)));
+        unowned.forEach((lo, hi) -> addMerging(union, lo, hi));
+        disallowed().forEach(r -> addMerging(union, r[0], r[1]));
+        return union;
+    }
+
+    /** Adds {@code [loPfn, hiPfn]} to a set, merging what it overlaps or touches. */
+    static void addMerging(final TreeMap<Long, Long> set, final long loPfn, final long hiPfn)
+    {
+        long lo = loPfn;
+        long hi = hiPfn;
+        Map.Entry<Long, Long> e = set.floorEntry(lo);
+        if (e != null && e.getValue() >= lo - 1)
+        {
+            lo = e.getKey();
+            hi = Math.max(hi, e.getValue());
+            set.remove(e.getKey());
+        }
+        while ((e = set.ceilingEntry(lo)) != null && e.getKey() <= hi + 1)
+        {
+            hi = Math.max(hi, e.getValue());
+            set.remove(e.getKey());
+        }
+        set.put(lo, hi);
+    }
+
+    /** Appends to {@code out} the parts of {@code [loPfn, hiPfn]} outside {@code cover}, ascending. */
+    private static void subtract(final long loPfn, final long hiPfn, final TreeMap<Long, Long> cover, final List<long[]> out)
+    {
+        long next = loPfn;
+        final Map.Entry<Long, Long> below = cover.floorEntry(loPfn);
+        if (below != null && below.getValue() >= next)
+        {
+            next = below.getValue() + 1;
+        }
+        for (final Map.Entry<Long, Long> e : cover.subMap(loPfn, false, hiPfn, true).entrySet())
+        {
+            if (e.getKey() > next)
+            {
+                out.add(new long[] {next, e.getKey() - 1});
+            }
+            next = Math.max(next, e.getValue() + 1);
+        }
+        if (next <= hiPfn)
+        {
+            out.add(new long[] {next, hiPfn});
+        }
+    }
+}
