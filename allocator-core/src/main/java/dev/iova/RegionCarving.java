@@ -1,5 +1,6 @@
 package dev.iova;
 
+import dev.iova.region.RegionPolicy;
 import dev.iova.region.ReservedRegion;
 import dev.iova.region.ReservedRegionList;
 
@@ -20,12 +21,14 @@ import java.util.Objects;
  *       costs a whole page.</li>
  *   <li><b>Clipping.</b> Parts below {@link IovaDomain#startPfn()} or above
  *       {@link IovaDomain#lastPfn()} are ignored; a region wholly outside is dropped.</li>
- *   <li><b>Every type.</b> Direct, direct-relaxable, reserved, MSI and software-MSI regions are
- *       all reserved: the domain's allocator must never hand them out. What else happens per
- *       type (identity maps for direct regions, doorbell pages inside the software-MSI window)
- *       is the DMA layer's business. Linux's {@code iova_reserve_iommu_regions} skips the
- *       software-MSI window because its DMA layer allocates doorbell pages from the IOVA space
- *       itself; ours maps them inside the window instead, so the window stays reserved.</li>
+ *   <li><b>Types, by policy.</b> {@link #carve(IovaDomain, ReservedRegionList, RegionPolicy)}
+ *       reserves the types the consumer's {@link RegionPolicy} excludes: the DMA layer's
+ *       (every type but software MSI, whose window that layer manages) or VFIO's and iommufd's
+ *       (every type but direct-relaxable). {@link #carve(IovaDomain, ReservedRegionList)}
+ *       reserves every type, direct-relaxable and software MSI included: the union of both
+ *       policies, for a domain that must never hand out any of them (our {@code DmaDomain} maps
+ *       doorbell pages inside the software-MSI window, so it keeps the window reserved). What
+ *       else happens per type (identity maps, doorbells) is the DMA layer's business.</li>
  *   <li><b>All or nothing, idempotent.</b> The pfn ranges, merged where they overlap or touch,
  *       go to {@link IovaDomain#reserveAll(long[], long[])}: when any of them overlaps a live
  *       allocation, nothing is reserved. Reserved ranges merge in the domain, so carving the
@@ -52,8 +55,26 @@ public final class RegionCarving
      */
     public static int carve(final IovaDomain domain, final ReservedRegionList regions)
     {
+        return carve(domain, regions, null);
+    }
+
+    /**
+     * Reserves, in {@code domain}, every pfn that any byte of any region the policy excludes
+     * touches, within the domain's {@code [startPfn, lastPfn]}.
+     *
+     * @param domain  the domain to carve.
+     * @param regions the regions.
+     * @param policy  the consumer's policy: {@link RegionPolicy#DMA_LAYER} or {@link RegionPolicy#VFIO};
+     *                null carves every type.
+     * @return how many pfn ranges were reserved, after clipping and merging.
+     * @throws IllegalArgumentException when a region overlaps a live allocation; the domain is
+     *                                  then unchanged.
+     * @throws IllegalStateException    when the domain is closed.
+     */
+    public static int carve(final IovaDomain domain, final ReservedRegionList regions, final RegionPolicy policy)
+    {
         Objects.requireNonNull(domain, "domain");
-        final List<IovaRange> pfnRanges = pfnRanges(domain, regions);
+        final List<IovaRange> pfnRanges = pfnRanges(domain, regions, policy);
         final long[] loPfns = new long[pfnRanges.size()];
         final long[] hiPfns = new long[pfnRanges.size()];
         for (int i = 0; i < loPfns.length; i++)
@@ -68,7 +89,7 @@ public final class RegionCarving
         catch (final IllegalArgumentException ex)
         {
             throw new IllegalArgumentException("cannot carve " + regions.size() + " reserved regions into " + domain +
-                ", nothing was reserved: " + ex.getMessage(), ex);
+                (policy == null ? "" : " under the " + policy.word() + " policy") + ", nothing was reserved: " + ex.getMessage(), ex);
         }
         return loPfns.length;
     }
@@ -84,6 +105,21 @@ public final class RegionCarving
      */
     public static List<IovaRange> pfnRanges(final IovaDomain domain, final ReservedRegionList regions)
     {
+        return pfnRanges(domain, regions, null);
+    }
+
+    /**
+     * The pfn ranges {@link #carve(IovaDomain, ReservedRegionList, RegionPolicy)} would reserve,
+     * without touching the domain: the regions the policy excludes, rounded outward, clipped,
+     * sorted, and merged where they overlap or touch whatever their types.
+     *
+     * @param domain  the domain whose granule and bounds apply.
+     * @param regions the regions.
+     * @param policy  the consumer's policy; null takes every type.
+     * @return the pfn ranges, ascending, none overlapping or touching, each marked reserved.
+     */
+    public static List<IovaRange> pfnRanges(final IovaDomain domain, final ReservedRegionList regions, final RegionPolicy policy)
+    {
         final int granuleShift = domain.granuleShift();
         final long startPfn = domain.startPfn();
         final long lastPfn = domain.lastPfn();
@@ -95,6 +131,10 @@ public final class RegionCarving
         int count = 0;
         for (final ReservedRegion region : regions.regions())
         {
+            if (policy != null && !policy.excludes(region.type()))
+            {
+                continue;
+            }
             final long loPfn = region.startByte() >>> granuleShift;
             final long hiPfn = region.endByte() >>> granuleShift;
             if (Long.compareUnsigned(hiPfn, startPfn) < 0 || Long.compareUnsigned(loPfn, lastPfn) > 0)

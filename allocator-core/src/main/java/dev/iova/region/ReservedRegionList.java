@@ -26,8 +26,11 @@ import java.util.Objects;
  * none touching another. Adding the same regions in any order therefore gives an equal list.
  *
  * <h2>Usable ranges ({@code vfio_iommu_resv_exclude})</h2>
- * {@link #usableRanges(long, long)} is the aperture minus every region except
- * {@link RegionType#DIRECT_RELAXABLE} ones, as VFIO reports it to user space;
+ * {@link #usableRanges(RegionPolicy, long, long)} is the aperture minus every region the
+ * consumer's {@link RegionPolicy} excludes: under {@link RegionPolicy#VFIO} (and
+ * {@link #usableRanges(long, long)}) every region except {@link RegionType#DIRECT_RELAXABLE}
+ * ones, as VFIO reports it to user space; under {@link RegionPolicy#DMA_LAYER} every region
+ * except {@link RegionType#SW_MSI} ones;
  * {@link #fromUsableRanges(Collection, long, long)} goes the other way.
  *
  * <p>Building a list costs O(n log n) in its length; lists are expected to hold tens of regions,
@@ -158,9 +161,9 @@ public final class ReservedRegionList
     }
 
     /**
-     * The usable ranges of an aperture, as VFIO reports them: the aperture minus every region
-     * except {@link RegionType#DIRECT_RELAXABLE} ones. Regions partly or wholly outside the
-     * aperture only remove what lies inside it.
+     * The usable ranges of an aperture under {@link RegionPolicy#VFIO}, as VFIO reports them: the
+     * aperture minus every region except {@link RegionType#DIRECT_RELAXABLE} ones. Same as
+     * {@code usableRanges(RegionPolicy.VFIO, apertureStartByte, apertureEndByte)}.
      *
      * @param apertureStartByte first byte of the aperture (unsigned).
      * @param apertureEndByte   last byte of the aperture (inclusive, unsigned).
@@ -170,12 +173,30 @@ public final class ReservedRegionList
      */
     public List<ByteRange> usableRanges(final long apertureStartByte, final long apertureEndByte)
     {
+        return usableRanges(RegionPolicy.VFIO, apertureStartByte, apertureEndByte);
+    }
+
+    /**
+     * The usable ranges of an aperture for one consumer: the aperture minus every region the
+     * policy excludes ({@link RegionPolicy#excludes}). Regions partly or wholly outside the
+     * aperture only remove what lies inside it.
+     *
+     * @param policy            whose rule: the DMA layer's or VFIO's.
+     * @param apertureStartByte first byte of the aperture (unsigned).
+     * @param apertureEndByte   last byte of the aperture (inclusive, unsigned).
+     * @return the usable ranges, sorted, none overlapping or touching; empty when regions cover
+     *         the whole aperture.
+     * @throws IllegalArgumentException when {@code apertureEndByte} is below {@code apertureStartByte}.
+     */
+    public List<ByteRange> usableRanges(final RegionPolicy policy, final long apertureStartByte, final long apertureEndByte)
+    {
+        Objects.requireNonNull(policy, "policy");
         checkAperture(apertureStartByte, apertureEndByte);
         final List<ByteRange> usable = new ArrayList<>();
         long cursorByte = apertureStartByte;
         for (final ReservedRegion region : regions)
         {
-            if (region.type() == RegionType.DIRECT_RELAXABLE || Long.compareUnsigned(region.endByte(), cursorByte) < 0)
+            if (!policy.excludes(region.type()) || Long.compareUnsigned(region.endByte(), cursorByte) < 0)
             {
                 continue;
             }

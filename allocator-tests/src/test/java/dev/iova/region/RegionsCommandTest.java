@@ -53,7 +53,7 @@ class RegionsCommandTest
             "  0x000000007b800000 0x000000007fffffff direct-relaxable",
             "  0x00000000bdf6e000 0x00000000bdf8efff direct",
             "  0x00000000fee00000 0x00000000feefffff msi",
-            "usable ranges (5) within aperture 0x0000000000000000 0x0000ffffffffffff:",
+            "usable ranges (5) within aperture 0x0000000000000000 0x0000ffffffffffff, policy vfio (every type but direct-relaxable reserved):",
             "  0x0000000000000000 0x00000000000e7fff",
             "  0x00000000000e9000 0x00000000000f3fff",
             "  0x00000000000f5000 0x00000000bdf6dfff",
@@ -73,10 +73,39 @@ class RegionsCommandTest
             + "{\"start\": \"0x0000000008000000\", \"end\": \"0x00000000080fffff\", \"type\": \"sw-msi\"}, "
             + "{\"start\": \"0x0000000040000000\", \"end\": \"0x000000005fffffff\", \"type\": \"reserved\"}, "
             + "{\"start\": \"0x0000008000000000\", \"end\": \"0x000000bfffffffff\", \"type\": \"reserved\"}], "
-            + "\"usable\": ["
+            + "\"policy\": \"vfio\", \"usable\": ["
             + "{\"start\": \"0x0000000000000000\", \"end\": \"0x0000000007ffffff\"}, "
             + "{\"start\": \"0x0000000008100000\", \"end\": \"0x000000003fffffff\"}, "
             + "{\"start\": \"0x0000000060000000\", \"end\": \"0x00000000ffffffff\"}]}", run.lastLine());
+    }
+
+    @Test
+    void dmaPolicyKeepsDirectRelaxableOutAndLetsTheSoftwareMsiWindowIn()
+    {
+        final Run vfio = run(sample("x86-host/iommu_groups").toString(), "--group", "1", "--policy", "vfio", "--json");
+        final Run dma = run(sample("x86-host/iommu_groups").toString(), "--group", "1", "--policy", "dma", "--json");
+
+        assertEquals(0, dma.exitCode(), dma.err());
+        assertTrue(vfio.lastLine().contains("\"policy\": \"vfio\", \"usable\": [{\"start\": \"0x0000000000000000\", \"end\": \"0x00000000fedfffff\"}"),
+            vfio.lastLine());
+        assertTrue(dma.lastLine().endsWith("\"policy\": \"dma\", \"usable\": ["
+            + "{\"start\": \"0x0000000000000000\", \"end\": \"0x000000007b7fffff\"}, "
+            + "{\"start\": \"0x0000000080000000\", \"end\": \"0x00000000fedfffff\"}, "
+            + "{\"start\": \"0x00000000fef00000\", \"end\": \"0x0000ffffffffffff\"}]}"), dma.lastLine());
+
+        final Run arm = run(sample("arm-host/iommu_groups").toString(), "--msi", "sw", "--aperture", "0x0:0xffffffff", "--policy", "DMA");
+        assertTrue(arm.out().contains("policy dma (every type but sw-msi reserved, direct ones identity-mapped):"), arm.out());
+        assertTrue(arm.out().contains("  0x0000000000000000 0x000000003fffffff"), "the sw-msi window is usable to the DMA layer: " + arm.out());
+    }
+
+    @Test
+    void unknownPolicyIsRefusedInOneSentence()
+    {
+        final Run run = run(sample("x86-host/iommu_groups").toString(), "--policy", "kvm");
+
+        assertEquals(1, run.exitCode());
+        assertEquals("regions: policy 'kvm' is neither dma (the DMA layer's) nor vfio (VFIO's and iommufd's).",
+            run.err().strip());
     }
 
     @Test
@@ -97,7 +126,7 @@ class RegionsCommandTest
         assertEquals("{\"regions\": ["
             + "{\"start\": \"0x000000007b800000\", \"end\": \"0x000000007fffffff\", \"type\": \"direct-relaxable\"}, "
             + "{\"start\": \"0x00000000fee00000\", \"end\": \"0x00000000feefffff\", \"type\": \"msi\"}], "
-            + "\"usable\": ["
+            + "\"policy\": \"vfio\", \"usable\": ["
             + "{\"start\": \"0x0000000000000000\", \"end\": \"0x00000000fedfffff\"}, "
             + "{\"start\": \"0x00000000fef00000\", \"end\": \"0x0000ffffffffffff\"}]}", run.lastLine());
     }
@@ -109,7 +138,7 @@ class RegionsCommandTest
             "--aperture", "0xfee00000:0xfeefffff", "--json");
 
         assertEquals(
-            "{\"regions\": [{\"start\": \"0x00000000fee00000\", \"end\": \"0x00000000feefffff\", \"type\": \"msi\"}], \"usable\": []}",
+            "{\"regions\": [{\"start\": \"0x00000000fee00000\", \"end\": \"0x00000000feefffff\", \"type\": \"msi\"}], \"policy\": \"vfio\", \"usable\": []}",
             run.lastLine());
     }
 

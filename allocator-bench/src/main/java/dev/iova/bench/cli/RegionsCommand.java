@@ -2,6 +2,7 @@ package dev.iova.bench.cli;
 
 import dev.iova.region.ByteRange;
 import dev.iova.region.MsiKind;
+import dev.iova.region.RegionPolicy;
 import dev.iova.region.ReservedRegion;
 import dev.iova.region.ReservedRegionList;
 import dev.iova.region.SysfsRegionReader;
@@ -20,9 +21,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code regions PATH [--group N] [--aperture LO:HI] [--msi hw|sw] [--json]}: reads Linux's
- * {@code reserved_regions} files and prints the merged regions and the usable ranges of an
- * aperture, as VFIO would report them.
+ * {@code regions PATH [--group N] [--aperture LO:HI] [--msi hw|sw] [--policy vfio|dma] [--json]}:
+ * reads Linux's {@code reserved_regions} files and prints the merged regions and the usable
+ * ranges of an aperture under a consumer's {@link RegionPolicy}: VFIO's (the default, every
+ * type but direct-relaxable) or the DMA layer's (every type but software MSI). The output says
+ * which.
  *
  * <p>PATH is a {@code reserved_regions} file, a group's directory, or an {@code iommu_groups}
  * directory (every group merged, or the one {@code --group} names): on a Linux host with an
@@ -75,12 +78,20 @@ public final class RegionsCommand implements Callable<Integer>
         description = "What a sysfs 'msi' line is: hw (hardware doorbell, x86) or sw (software-managed window, Arm SMMU). Default: ${DEFAULT-VALUE}.")
     private String msi;
 
+    @Option(
+        names = "--policy",
+        paramLabel = "vfio|dma",
+        defaultValue = "vfio",
+        description = "Whose usable ranges: vfio (VFIO and iommufd: every type but direct-relaxable is reserved) or dma " +
+            "(the DMA layer: every type but sw-msi). Default: ${DEFAULT-VALUE}.")
+    private String policy;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     private boolean help;
 
     @Option(
         names = "--json",
-        description = "Print one JSON object: {\"regions\": [...], \"usable\": [...]}.")
+        description = "Print one JSON object: {\"regions\": [...], \"policy\": \"vfio\", \"usable\": [...]}.")
     private boolean json;
 
     /** Creates the command; picocli fills in the options. */
@@ -103,14 +114,15 @@ public final class RegionsCommand implements Callable<Integer>
             final ByteRange apertureRange = parseAperture(aperture);
             final SysfsRegionReader reader = new SysfsRegionReader(parseMsiKind(msi));
             final ReservedRegionList regions = group == null ? reader.read(path) : reader.readGroup(path, parseGroup(group));
-            final List<ByteRange> usable = regions.usableRanges(apertureRange.startByte(), apertureRange.endByte());
+            final RegionPolicy regionPolicy = RegionPolicy.byWord(policy);
+            final List<ByteRange> usable = regions.usableRanges(regionPolicy, apertureRange.startByte(), apertureRange.endByte());
             if (json)
             {
-                out.println(toJson(regions, usable));
+                out.println(toJson(regions, regionPolicy, usable));
             }
             else
             {
-                printText(out, regions, apertureRange, usable);
+                printText(out, regions, apertureRange, regionPolicy, usable);
             }
             out.flush();
             return EXIT_OK;
@@ -185,10 +197,11 @@ public final class RegionsCommand implements Callable<Integer>
 
     /**
      * @param regions the merged regions.
+     * @param policy  whose usable ranges they are.
      * @param usable  the usable ranges.
-     * @return one line of JSON: {@code {"regions": [{"start", "end", "type"}...], "usable": [{"start", "end"}...]}}.
+     * @return one line of JSON: {@code {"regions": [{"start", "end", "type"}...], "policy": "vfio", "usable": [{"start", "end"}...]}}.
      */
-    static String toJson(final ReservedRegionList regions, final List<ByteRange> usable)
+    static String toJson(final ReservedRegionList regions, final RegionPolicy policy, final List<ByteRange> usable)
     {
         final StringBuilder json = new StringBuilder(64 + 80 * (regions.size() + usable.size()));
         json.append("{\"regions\": [");
@@ -200,7 +213,7 @@ public final class RegionsCommand implements Callable<Integer>
                 .append("\", \"end\": \"").append(hex16(region.endByte()))
                 .append("\", \"type\": \"").append(region.type().sysfsWord()).append("\"}");
         }
-        json.append("], \"usable\": [");
+        json.append("], \"policy\": \"").append(policy.word()).append("\", \"usable\": [");
         for (int i = 0; i < usable.size(); i++)
         {
             final ByteRange range = usable.get(i);
@@ -212,7 +225,8 @@ public final class RegionsCommand implements Callable<Integer>
     }
 
     private void printText(
-        final PrintWriter out, final ReservedRegionList regions, final ByteRange apertureRange, final List<ByteRange> usable)
+        final PrintWriter out, final ReservedRegionList regions, final ByteRange apertureRange, final RegionPolicy policy,
+        final List<ByteRange> usable)
     {
         out.println("reserved regions (" + regions.size() + ") from " + path + (group == null ? "" : ", group " + group) + ":");
         for (final ReservedRegion region : regions.regions())
@@ -220,7 +234,8 @@ public final class RegionsCommand implements Callable<Integer>
             out.println("  " + region.toSysfsLine());
         }
         out.println("usable ranges (" + usable.size() + ") within aperture " +
-            hex16(apertureRange.startByte()) + " " + hex16(apertureRange.endByte()) + ":");
+            hex16(apertureRange.startByte()) + " " + hex16(apertureRange.endByte()) + ", policy " + policy.word() + " (" +
+            policy.summary() + "):");
         for (final ByteRange range : usable)
         {
             out.println("  " + hex16(range.startByte()) + " " + hex16(range.endByte()));
