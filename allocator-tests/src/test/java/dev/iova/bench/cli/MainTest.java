@@ -191,10 +191,36 @@ class MainTest
     }
 
     @Test
+    void genPlacementShouldWriteAV2TraceThatReplaysWithReserveFailed()
+    {
+        final Path out = tempDir.resolve("placement.trace");
+
+        run("gen", "placement", "--ops", "3000", "--seed", "2", "--out", out.toString()).assertSucceeded();
+        final Run replay = run("replay", out.toString(), "--verify", "--json");
+
+        replay.assertSucceeded();
+        assertTrue(replay.outLines().contains("ops             3000"), replay.out);
+        assertTrue(replay.outLines().stream().anyMatch(line -> line.matches("reserveFailed +[1-9][0-9]*")), replay.out);
+        assertTrue(replay.outLines().get(replay.outLines().size() - 1).matches(".*\"reserveFailed\": [1-9][0-9]*, .*"), replay.out);
+    }
+
+    @Test
+    void replayOfAV2TraceThroughTheCachesShouldFailInOneSentence() throws IOException
+    {
+        final Path trace = write("v2.trace", "iova-trace v2\ndomain granule=4096 start=1 end=0xffff\nalloc 1 2 0xffff fit=best\n");
+
+        final Run run = run("replay", "--cache", trace.toString());
+
+        run.assertFailed(1, trace + ":1: the range caches (--cache) cannot replay an iova-trace v2 file, because they place " +
+            "only size-aligned ranges at the highest fit: replay it straight into the tree");
+        assertEquals("", run.out);
+    }
+
+    @Test
     void genOfAnUnknownShapeShouldNameTheShapes()
     {
         run("gen", "disk", "--ops", "10").assertFailed(2, "allocator-bench gen: Invalid value for positional parameter at index 0 " +
-            "(SHAPE): unknown shape 'disk': expected one of network, storage, fragmenting, mixed (see --help)");
+            "(SHAPE): unknown shape 'disk': expected one of network, storage, fragmenting, mixed, placement (see --help)");
     }
 
     @Test
