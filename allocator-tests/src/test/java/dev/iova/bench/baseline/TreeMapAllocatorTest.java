@@ -141,7 +141,7 @@ class TreeMapAllocatorTest
     }
 
     @ParameterizedTest
-    @EnumSource(TraceShape.class)
+    @EnumSource(value = TraceShape.class, names = "PLACEMENT", mode = EnumSource.Mode.EXCLUDE) // v2: the baseline refuses it
     void shouldReplayGeneratedTracesWithTheTreesDigest(final TraceShape shape)
     {
         final Trace trace = TraceParser.parseText(shape.shapeName(), TraceGenerator.generateText(shape, 10_000, 1));
