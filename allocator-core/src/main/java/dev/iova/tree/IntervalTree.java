@@ -319,16 +319,27 @@ public final class IntervalTree
     /** Sets {@link #summaryGap} and {@link #summaryFit} to an inner node's maxima over its children. */
     private void summarizeInner(final long inner)
     {
+        // Two accumulators per maximum halve the chain of dependent comparisons.
         final int count = count(inner);
-        long bestGap = 0;
-        long bestFit = 0;
-        for (int i = 0; i < count; i++)
+        long gap0 = 0;
+        long gap1 = 0;
+        long fit0 = 0;
+        long fit1 = 0;
+        int i = 0;
+        for (; i + 1 < count; i += 2)
         {
-            bestGap = Math.max(bestGap, maxGap(inner, i));
-            bestFit = Math.max(bestFit, maxFit(inner, i));
+            gap0 = Math.max(gap0, maxGap(inner, i));
+            gap1 = Math.max(gap1, maxGap(inner, i + 1));
+            fit0 = Math.max(fit0, maxFit(inner, i));
+            fit1 = Math.max(fit1, maxFit(inner, i + 1));
         }
-        summaryGap = bestGap;
-        summaryFit = bestFit;
+        if (i < count)
+        {
+            gap0 = Math.max(gap0, maxGap(inner, i));
+            fit0 = Math.max(fit0, maxFit(inner, i));
+        }
+        summaryGap = Math.max(gap0, gap1);
+        summaryFit = Math.max(fit0, fit1);
     }
 
     /**
@@ -885,20 +896,21 @@ public final class IntervalTree
             final int p = idxs[level - 1];
             final long nodeGap = maxGap(parent, p);
             final long nodeFit = maxFit(parent, p);
-            gap = gap >= nodeGap ? gap : oldGap < nodeGap ? nodeGap : maxOf(inner, MAX_GAP);
-            fit = fit >= nodeFit ? fit : oldFit < nodeFit ? nodeFit : maxOf(inner, MAX_FIT);
+            final long newGap = gap >= nodeGap ? gap : oldGap < nodeGap ? nodeGap : -1;
+            final long newFit = fit >= nodeFit ? fit : oldFit < nodeFit ? nodeFit : -1;
+            if ((newGap | newFit) >= 0)
+            {
+                gap = newGap;
+                fit = newFit;
+            }
+            else
+            {
+                // The child that held a maximum shrank: one pass over the node finds both maxima.
+                summarizeInner(inner);
+                gap = newGap >= 0 ? newGap : summaryGap;
+                fit = newFit >= 0 ? newFit : summaryFit;
+            }
         }
-    }
-
-    /** @return the largest of an inner node's per-child values at {@code offset} ({@link #MAX_GAP} or {@link #MAX_FIT}). */
-    private static long maxOf(final long inner, final long offset)
-    {
-        long best = 0;
-        for (int i = 0, count = count(inner); i < count; i++)
-        {
-            best = Math.max(best, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
-        }
-        return best;
     }
 
     // ---------------------------------------------------------------------------------------------
