@@ -5,10 +5,10 @@ package dev.iova.tree;
  * each child's subtree knows about its free gaps.
  *
  * <pre>
- *   0       4       8                  72                     200                    328                    456    512
- *   +-------+-------+------------------+----------------------+----------------------+----------------------+------+
- *   | count | (pad) |  child[0..15]    |  sepPfn[0..15]       |  maxGapPages[0..15]  |  maxFitPages[0..15]  | pad  |
- *   +-------+-------+------------------+----------------------+----------------------+----------------------+------+
+ *   0       4       8                  72                     200                    328                    456              488   512
+ *   +-------+-------+------------------+----------------------+----------------------+----------------------+----------------+-----+
+ *   | count | (pad) |  child[0..15]    |  sepPfn[0..15]       |  maxGapPages[0..15]  |  maxFitPages[0..15]  | gapClasses[16] | pad |
+ *   +-------+-------+------------------+----------------------+----------------------+----------------------+----------------+-----+
  * </pre>
  *
  * <ul>
@@ -21,6 +21,10 @@ package dev.iova.tree;
  *   <li>{@code maxGapPages[i]}: the longest gap in child {@code i}'s subtree (unaligned requests).</li>
  *   <li>{@code maxFitPages[i]}: the largest size-aligned request that fits in one gap of child
  *       {@code i}'s subtree ({@link Gaps#alignedFitPages(long, long)}).</li>
+ *   <li>{@code gapClasses[i]}: 16 bits, one per gap-length class ({@link #gapLengthClass}), set for
+ *       every class a gap of child {@code i}'s subtree has; a bit may stay set after the last such
+ *       gap went (it is cleared when the subtree is next summarised), never the other way. Best fit
+ *       skips subtrees with no gap of a length it still wants.</li>
  * </ul>
  *
  * <p>512 bytes, eight cache lines; a search reads the separators, then one maxima array, each a
@@ -46,11 +50,47 @@ public final class InnerDescriptor
     /** Offset of the children's largest size-aligned fits, {@link #CAPACITY} longs. */
     public static final int MAX_FIT_PAGES_OFFSET = MAX_GAP_PAGES_OFFSET + CAPACITY * Long.BYTES;
 
-    /** Bytes per inner node, a power of two (the last 56 are unused). */
+    /** Offset of the children's gap-length classes, {@link #CAPACITY} shorts. */
+    public static final int GAP_CLASSES_OFFSET = MAX_FIT_PAGES_OFFSET + CAPACITY * Long.BYTES;
+
+    /** Bytes per inner node, a power of two (the last 24 are unused). */
     public static final int INNER_LENGTH = 512;
 
     private InnerDescriptor()
     {
+    }
+
+    /**
+     * The class bit of a gap of {@code gapPages} pages: lengths 1 to 8 have a class each (bits 0 to
+     * 7), then 9 to 15 (bit 8), and one class per power of two from 16 (bit 9) to 512 (bit 14);
+     * 1,024 pages and more share bit 15. An empty gap has none.
+     *
+     * @param gapPages a gap's length.
+     * @return one bit, or 0 for an empty gap.
+     */
+    public static int gapLengthClass(final long gapPages)
+    {
+        if (gapPages <= 8)
+        {
+            return gapPages <= 0 ? 0 : 1 << (gapPages - 1);
+        }
+        return gapPages < 16 ? 1 << 8 : 1 << Math.min(15, 68 - Long.numberOfLeadingZeros(gapPages));
+    }
+
+    /**
+     * @param fromPages shortest length wanted, at least 1.
+     * @param toPages   longest length wanted.
+     * @return the class bits of every length in {@code [fromPages, toPages]}; 0 when empty.
+     */
+    public static int gapLengthClasses(final long fromPages, final long toPages)
+    {
+        if (toPages < fromPages)
+        {
+            return 0;
+        }
+        final int low = Integer.numberOfTrailingZeros(gapLengthClass(fromPages));
+        final int high = Integer.numberOfTrailingZeros(gapLengthClass(toPages));
+        return (0xffff >>> (15 - high)) & ~((1 << low) - 1);
     }
 
     /** @return the offset of child {@code i}'s index. */

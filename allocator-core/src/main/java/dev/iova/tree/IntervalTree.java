@@ -78,6 +78,7 @@ public final class IntervalTree
     private static final long SEP = InnerDescriptor.SEP_PFN_OFFSET;
     private static final long MAX_GAP = InnerDescriptor.MAX_GAP_PAGES_OFFSET;
     private static final long MAX_FIT = InnerDescriptor.MAX_FIT_PAGES_OFFSET;
+    private static final long CLASSES = InnerDescriptor.GAP_CLASSES_OFFSET;
 
     private final SlabStore leaves;
     private final SlabStore inners;
@@ -87,6 +88,8 @@ public final class IntervalTree
     /** Root-to-leaf path of the last descent: the inner node and the child index taken at each level. */
     private final int[] pathNode = new int[MAX_LEVELS];
     private final int[] pathIdx = new int[MAX_LEVELS];
+    /** Best fit's walk: the first pfn after the last range of the node on the path at each level. */
+    private final long[] pathEnd = new long[MAX_LEVELS];
     /** A second path, to the leaf after the one a removal emptied the end of. */
     private final int[] nextNode = new int[MAX_LEVELS];
     private final int[] nextIdx = new int[MAX_LEVELS];
@@ -95,6 +98,7 @@ public final class IntervalTree
     private final long[] scratchB = new long[INNER_CAPACITY + 1];
     private final long[] scratchC = new long[INNER_CAPACITY + 1];
     private final long[] scratchD = new long[INNER_CAPACITY + 1];
+    private final int[] scratchE = new int[INNER_CAPACITY + 1];
     /**
      * The undo journal of the update in progress: images of the leaves it wrote (off-heap) and
      * the old value of every 8-byte word it wrote in inner nodes and elsewhere, so that a
@@ -123,6 +127,7 @@ public final class IntervalTree
     /** Out-parameters of the summarise methods. */
     private long summaryGap;
     private long summaryFit;
+    private int summaryClasses;
     private long entries;
     private long allocatedRanges;
     private long reservedRanges;
@@ -241,13 +246,20 @@ public final class IntervalTree
         return UnsafeApi.getLong(inner + MAX_FIT + ((long)i << 3));
     }
 
-    private void setSlot(final long inner, final int i, final int child, final long sepPfn, final long gap, final long fit)
+    /** @return child {@code i}'s gap-length classes ({@link InnerDescriptor#gapLengthClass}), a superset of its gaps'. */
+    private static int gapClasses(final long inner, final int i)
+    {
+        return UnsafeApi.getShort(inner + CLASSES + ((long)i << 1)) & 0xffff;
+    }
+
+    private void setSlot(
+        final long inner, final int i, final int child, final long sepPfn, final long gap, final long fit, final int classes)
     {
         final long childAddress = inner + CHILD + ((long)i << 2);
         logWord(childAddress & ~7L);
         UnsafeApi.putInt(childAddress, child);
         setSep(inner, i, sepPfn);
-        setMaxima(inner, i, gap, fit);
+        setMaxima(inner, i, gap, fit, classes);
     }
 
     private void setSep(final long inner, final int i, final long sepPfn)
@@ -257,19 +269,22 @@ public final class IntervalTree
         UnsafeApi.putLong(address, sepPfn);
     }
 
-    private void setMaxima(final long inner, final int i, final long gap, final long fit)
+    private void setMaxima(final long inner, final int i, final long gap, final long fit, final int classes)
     {
         final long gapAddress = inner + MAX_GAP + ((long)i << 3);
         final long fitAddress = inner + MAX_FIT + ((long)i << 3);
+        final long classesAddress = inner + CLASSES + ((long)i << 1);
         logWord(gapAddress);
         logWord(fitAddress);
+        logWord(classesAddress & ~7L);
         UnsafeApi.putLong(gapAddress, gap);
         UnsafeApi.putLong(fitAddress, fit);
+        UnsafeApi.putShort(classesAddress, (short)classes);
     }
 
     private void copySlot(final long from, final int i, final long to, final int j)
     {
-        setSlot(to, j, child(from, i), sep(from, i), maxGap(from, i), maxFit(from, i));
+        setSlot(to, j, child(from, i), sep(from, i), maxGap(from, i), maxFit(from, i), gapClasses(from, i));
     }
 
     private void setInnerCount(final long inner, final int count)
@@ -288,12 +303,15 @@ public final class IntervalTree
         long gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
         long bestGap = 0;
         long bestGapLoPfn = 0;
+        int classes = 0;
         for (int i = 0; i < count; i++)
         {
             final long loPfn = lo(leaf, i);
-            if (loPfn - gapLoPfn > bestGap)
+            final long gapPages = loPfn - gapLoPfn;
+            classes |= InnerDescriptor.gapLengthClass(gapPages);
+            if (gapPages > bestGap)
             {
-                bestGap = loPfn - gapLoPfn;
+                bestGap = gapPages;
                 bestGapLoPfn = gapLoPfn;
             }
             gapLoPfn = hi(leaf, i) + 1;
@@ -314,21 +332,37 @@ public final class IntervalTree
         }
         summaryGap = bestGap;
         summaryFit = bestFit;
+        summaryClasses = classes;
     }
 
-    /** Sets {@link #summaryGap} and {@link #summaryFit} to an inner node's maxima over its children. */
+    /** Sets {@link #summaryGap}, {@link #summaryFit} and {@link #summaryClasses} to an inner node's, over its children. */
     private void summarizeInner(final long inner)
     {
+        // Two accumulators per maximum halve the chain of dependent comparisons.
         final int count = count(inner);
-        long bestGap = 0;
-        long bestFit = 0;
-        for (int i = 0; i < count; i++)
+        long gap0 = 0;
+        long gap1 = 0;
+        long fit0 = 0;
+        long fit1 = 0;
+        int classes = 0;
+        int i = 0;
+        for (; i + 1 < count; i += 2)
         {
-            bestGap = Math.max(bestGap, maxGap(inner, i));
-            bestFit = Math.max(bestFit, maxFit(inner, i));
+            gap0 = Math.max(gap0, maxGap(inner, i));
+            gap1 = Math.max(gap1, maxGap(inner, i + 1));
+            fit0 = Math.max(fit0, maxFit(inner, i));
+            fit1 = Math.max(fit1, maxFit(inner, i + 1));
+            classes |= gapClasses(inner, i) | gapClasses(inner, i + 1);
         }
-        summaryGap = bestGap;
-        summaryFit = bestFit;
+        if (i < count)
+        {
+            gap0 = Math.max(gap0, maxGap(inner, i));
+            fit0 = Math.max(fit0, maxFit(inner, i));
+            classes |= gapClasses(inner, i);
+        }
+        summaryGap = Math.max(gap0, gap1);
+        summaryFit = Math.max(fit0, fit1);
+        summaryClasses = classes;
     }
 
     /**
@@ -674,7 +708,18 @@ public final class IntervalTree
                     Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= maxFit(parent, idx))
                 {
                     summarizeLeaf(a);
-                    repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
+                    repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
+                }
+                else
+                {
+                    // The maxima stand; the two shorter gaps may add length classes.
+                    final int slotClasses = gapClasses(parent, idx);
+                    final int classes = slotClasses | InnerDescriptor.gapLengthClass(loPfn - splitGapLoPfn) |
+                        InnerDescriptor.gapLengthClass(splitGapHiPfn - (hiKind & PFN_MASK));
+                    if (classes != slotClasses)
+                    {
+                        repairUp(pathNode, pathIdx, innerLevels - 1, maxGap(parent, idx), maxFit(parent, idx), classes);
+                    }
                 }
             }
             return;
@@ -769,8 +814,9 @@ public final class IntervalTree
         summarizeLeaf(a);
         final long leftGap = summaryGap;
         final long leftFit = summaryFit;
+        final int leftClasses = summaryClasses;
         summarizeLeaf(b);
-        addSibling(innerLevels - 1, leftGap, leftFit, right, rightSep, summaryGap, summaryFit);
+        addSibling(innerLevels - 1, leftGap, leftFit, leftClasses, right, rightSep, summaryGap, summaryFit, summaryClasses);
     }
 
     /**
@@ -779,7 +825,8 @@ public final class IntervalTree
      * the old one splits.
      */
     private void addSibling(
-        int level, long leftGap, long leftFit, int sibling, long siblingSep, long siblingGap, long siblingFit)
+        int level, long leftGap, long leftFit, int leftClasses, int sibling, long siblingSep, long siblingGap, long siblingFit,
+        int siblingClasses)
     {
         while (level >= 0)
         {
@@ -793,11 +840,11 @@ public final class IntervalTree
                 {
                     copySlot(inner, i - 1, inner, i);
                 }
-                setMaxima(inner, idx, leftGap, leftFit);
-                setSlot(inner, idx + 1, sibling, siblingSep, siblingGap, siblingFit);
+                setMaxima(inner, idx, leftGap, leftFit, leftClasses);
+                setSlot(inner, idx + 1, sibling, siblingSep, siblingGap, siblingFit, siblingClasses);
                 setInnerCount(inner, count + 1);
                 summarizeInner(inner);
-                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit, summaryClasses);
                 return;
             }
             // Split this node too: 17 children, 9 stay, 8 move to a new right sibling.
@@ -805,6 +852,7 @@ public final class IntervalTree
             final long[] seps = scratchB;
             final long[] gaps = scratchC;
             final long[] fits = scratchD;
+            final int[] classes = scratchE;
             for (int i = 0, s = 0; i <= INNER_CAPACITY; i++)
             {
                 if (i == idx + 1)
@@ -813,6 +861,7 @@ public final class IntervalTree
                     seps[i] = siblingSep;
                     gaps[i] = siblingGap;
                     fits[i] = siblingFit;
+                    classes[i] = siblingClasses;
                 }
                 else
                 {
@@ -820,6 +869,7 @@ public final class IntervalTree
                     seps[i] = sep(inner, s);
                     gaps[i] = i == idx ? leftGap : maxGap(inner, s);
                     fits[i] = i == idx ? leftFit : maxFit(inner, s);
+                    classes[i] = i == idx ? leftClasses : gapClasses(inner, s);
                     s++;
                 }
             }
@@ -829,30 +879,32 @@ public final class IntervalTree
             logWord(b); // its first word links the free list until now
             for (int i = 0; i < leftCount; i++)
             {
-                setSlot(inner, i, (int)children[i], seps[i], gaps[i], fits[i]);
+                setSlot(inner, i, (int)children[i], seps[i], gaps[i], fits[i], classes[i]);
             }
             for (int i = leftCount; i <= INNER_CAPACITY; i++)
             {
-                setSlot(b, i - leftCount, (int)children[i], seps[i], gaps[i], fits[i]);
+                setSlot(b, i - leftCount, (int)children[i], seps[i], gaps[i], fits[i], classes[i]);
             }
             setInnerCount(inner, leftCount);
             setInnerCount(b, INNER_CAPACITY + 1 - leftCount);
             summarizeInner(inner);
             leftGap = summaryGap;
             leftFit = summaryFit;
+            leftClasses = summaryClasses;
             summarizeInner(b);
             sibling = right;
             siblingSep = seps[leftCount];
             siblingGap = summaryGap;
             siblingFit = summaryFit;
+            siblingClasses = summaryClasses;
             level--;
         }
         // The root split: a new root above the two halves.
         final int newRoot = inners.allocate();
         final long r = inners.address(newRoot);
         logWord(r); // its first word links the free list until now
-        setSlot(r, 0, root, startPfn, leftGap, leftFit);
-        setSlot(r, 1, sibling, siblingSep, siblingGap, siblingFit);
+        setSlot(r, 0, root, startPfn, leftGap, leftFit, leftClasses);
+        setSlot(r, 1, sibling, siblingSep, siblingGap, siblingFit, siblingClasses);
         setInnerCount(r, 2);
         root = newRoot;
         innerLevels++;
@@ -862,7 +914,7 @@ public final class IntervalTree
      * Stores a child's new maxima in its slot at {@code level} of a path, then its node's maxima
      * one level up, and so on, until a slot already holds what it would get.
      */
-    private void repairUp(final int[] nodes, final int[] idxs, final int fromLevel, long gap, long fit)
+    private void repairUp(final int[] nodes, final int[] idxs, final int fromLevel, long gap, long fit, int classes)
     {
         for (int level = fromLevel; level >= 0; level--)
         {
@@ -870,11 +922,12 @@ public final class IntervalTree
             final int c = idxs[level];
             final long oldGap = maxGap(inner, c);
             final long oldFit = maxFit(inner, c);
-            if (oldGap == gap && oldFit == fit)
+            final int oldClasses = gapClasses(inner, c);
+            if (oldGap == gap && oldFit == fit && oldClasses == classes)
             {
                 return;
             }
-            setMaxima(inner, c, gap, fit);
+            setMaxima(inner, c, gap, fit, classes);
             if (level == 0)
             {
                 return; // the root's own maxima are kept nowhere
@@ -885,20 +938,25 @@ public final class IntervalTree
             final int p = idxs[level - 1];
             final long nodeGap = maxGap(parent, p);
             final long nodeFit = maxFit(parent, p);
-            gap = gap >= nodeGap ? gap : oldGap < nodeGap ? nodeGap : maxOf(inner, MAX_GAP);
-            fit = fit >= nodeFit ? fit : oldFit < nodeFit ? nodeFit : maxOf(inner, MAX_FIT);
+            final long newGap = gap >= nodeGap ? gap : oldGap < nodeGap ? nodeGap : -1;
+            final long newFit = fit >= nodeFit ? fit : oldFit < nodeFit ? nodeFit : -1;
+            // Classes only gained: the node's are its old ones plus those; some lost: rescan.
+            final int newClasses = (oldClasses & ~classes) == 0 ? gapClasses(parent, p) | classes : -1;
+            if ((newGap | newFit | newClasses) >= 0)
+            {
+                gap = newGap;
+                fit = newFit;
+                classes = newClasses;
+            }
+            else
+            {
+                // A child lost what the node's summary holds: one pass over the node finds all three.
+                summarizeInner(inner);
+                gap = newGap >= 0 ? newGap : summaryGap;
+                fit = newFit >= 0 ? newFit : summaryFit;
+                classes = newClasses >= 0 ? newClasses : summaryClasses;
+            }
         }
-    }
-
-    /** @return the largest of an inner node's per-child values at {@code offset} ({@link #MAX_GAP} or {@link #MAX_FIT}). */
-    private static long maxOf(final long inner, final long offset)
-    {
-        long best = 0;
-        for (int i = 0, count = count(inner); i < count; i++)
-        {
-            best = Math.max(best, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
-        }
-        return best;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1004,7 +1062,7 @@ public final class IntervalTree
         {
             // Gap j moved to the next leaf: this leaf's maxima may shrink.
             summarizeLeaf(a);
-            repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit);
+            repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
         }
         else
         {
@@ -1014,7 +1072,8 @@ public final class IntervalTree
             final long mergedHiPfn = lo(a, j) - 1;
             final long gap = Math.max(maxGap(parent, idx), mergedHiPfn - freedGapLoPfn + 1);
             final long fit = Math.max(maxFit(parent, idx), Gaps.alignedFitPages(freedGapLoPfn, mergedHiPfn));
-            repairUp(pathNode, pathIdx, innerLevels - 1, gap, fit);
+            final int classes = gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(mergedHiPfn - freedGapLoPfn + 1);
+            repairUp(pathNode, pathIdx, innerLevels - 1, gap, fit, classes);
         }
     }
 
@@ -1057,7 +1116,8 @@ public final class IntervalTree
         final int idx = nextIdx[innerLevels - 1];
         final long gapHiPfn = lo(next, 0) - 1;
         repairUp(nextNode, nextIdx, innerLevels - 1, Math.max(maxGap(parent, idx), gapHiPfn - gapLoPfn + 1),
-            Math.max(maxFit(parent, idx), Gaps.alignedFitPages(gapLoPfn, gapHiPfn)));
+            Math.max(maxFit(parent, idx), Gaps.alignedFitPages(gapLoPfn, gapHiPfn)),
+            gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(gapHiPfn - gapLoPfn + 1));
     }
 
     /** The path's leaf fell below {@link #LEAF_MIN}: merge it with a sibling or even the two out. */
@@ -1070,7 +1130,7 @@ public final class IntervalTree
         if (parentCount == 1)
         {
             summarizeLeaf(leaves.address(child(parent, idx)));
-            repairUp(pathNode, pathIdx, level, summaryGap, summaryFit);
+            repairUp(pathNode, pathIdx, level, summaryGap, summaryFit, summaryClasses);
             return;
         }
         final int leftIdx = idx + 1 < parentCount ? idx : idx - 1;
@@ -1089,7 +1149,7 @@ public final class IntervalTree
             }
             setCount(l, leftCount + rightCount);
             summarizeLeaf(l);
-            setMaxima(parent, leftIdx, summaryGap, summaryFit);
+            setMaxima(parent, leftIdx, summaryGap, summaryFit, summaryClasses);
             removeSlot(parent, leftIdx + 1);
             leaves.release(rightLeaf);
             rebalanceInner(level);
@@ -1143,13 +1203,13 @@ public final class IntervalTree
         UnsafeApi.putLong(r + GAP_LO, rightSep);
         setSep(parent, leftIdx + 1, rightSep);
         summarizeLeaf(l);
-        setMaxima(parent, leftIdx, summaryGap, summaryFit);
+        setMaxima(parent, leftIdx, summaryGap, summaryFit, summaryClasses);
         summarizeLeaf(r);
-        setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
+        setMaxima(parent, leftIdx + 1, summaryGap, summaryFit, summaryClasses);
         if (level > 0)
         {
             summarizeInner(parent);
-            repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+            repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit, summaryClasses);
         }
     }
 
@@ -1185,7 +1245,7 @@ public final class IntervalTree
             if (count >= INNER_MIN)
             {
                 summarizeInner(inner);
-                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit, summaryClasses);
                 return;
             }
             final long parent = inners.address(pathNode[level - 1]);
@@ -1194,7 +1254,7 @@ public final class IntervalTree
             if (parentCount == 1)
             {
                 summarizeInner(inner);
-                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit);
+                repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit, summaryClasses);
                 return;
             }
             final int leftIdx = idx + 1 < parentCount ? idx : idx - 1;
@@ -1211,7 +1271,7 @@ public final class IntervalTree
                 }
                 setInnerCount(l, leftCount + rightCount);
                 summarizeInner(l);
-                setMaxima(parent, leftIdx, summaryGap, summaryFit);
+                setMaxima(parent, leftIdx, summaryGap, summaryFit, summaryClasses);
                 removeSlot(parent, leftIdx + 1);
                 logWord(r);
                 inners.release(rightNode);
@@ -1248,11 +1308,11 @@ public final class IntervalTree
             setInnerCount(l, newLeft);
             setSep(parent, leftIdx + 1, sep(r, 0));
             summarizeInner(l);
-            setMaxima(parent, leftIdx, summaryGap, summaryFit);
+            setMaxima(parent, leftIdx, summaryGap, summaryFit, summaryClasses);
             summarizeInner(r);
-            setMaxima(parent, leftIdx + 1, summaryGap, summaryFit);
+            setMaxima(parent, leftIdx + 1, summaryGap, summaryFit, summaryClasses);
             summarizeInner(parent);
-            repairUp(pathNode, pathIdx, level - 2, summaryGap, summaryFit);
+            repairUp(pathNode, pathIdx, level - 2, summaryGap, summaryFit, summaryClasses);
             return;
         }
     }
@@ -1685,9 +1745,11 @@ public final class IntervalTree
     }
 
     /**
-     * Best fit: walks, from the limit down, every subtree whose maxima allow a fit, keeping the
-     * shortest free run (clipped to the limit) that holds a candidate; a run of exactly
-     * {@code pages} pfns ends the walk, since none can be shorter and ties go to the highest run.
+     * Best fit: walks, from the limit down, the subtrees whose maxima allow a fit and that may
+     * hold a run shorter than the best so far (their gap-length classes say so, or they reach
+     * above the limit, where runs are clipped), keeping the shortest free run (clipped to the
+     * limit) that holds a candidate; a run of exactly {@code pages} pfns ends the walk, since none
+     * can be shorter and ties go to the highest run.
      */
     private long searchBest(final long pages, final long alignPages, final long limitPfn)
     {
@@ -1698,16 +1760,28 @@ public final class IntervalTree
         {
             return bestInLeaf(leaves.address(root), pages, alignPages, limitPfn, bestRunPages, Gaps.NO_FIT);
         }
+        int wanted = InnerDescriptor.gapLengthClasses(pages, Long.MAX_VALUE);
         int level = 0;
         pathNode[0] = root;
         pathIdx[0] = count(inners.address(root)) - 1;
+        pathEnd[0] = Long.MAX_VALUE;
         while (true)
         {
             final long inner = inners.address(pathNode[level]);
+            final int count = count(inner);
             int c = pathIdx[level];
-            while (c >= 0 && (sep(inner, c) > lastStartPfn || !mayFit(maxGap(inner, c), maxFit(inner, c), pages, alignPages)))
+            long childEnd = 0;
+            for (; c >= 0; c--)
             {
-                c--;
+                if (sep(inner, c) <= lastStartPfn && mayFit(maxGap(inner, c), maxFit(inner, c), pages, alignPages))
+                {
+                    // The child's gaps end two pfns below childEnd at most: clipped only if that passes the limit.
+                    childEnd = c + 1 < count ? sep(inner, c + 1) : pathEnd[level];
+                    if (childEnd > limitPfn + 2 || (gapClasses(inner, c) & wanted) != 0)
+                    {
+                        break;
+                    }
+                }
             }
             if (c < 0)
             {
@@ -1732,6 +1806,7 @@ public final class IntervalTree
                     {
                         return bestPfn;
                     }
+                    wanted = InnerDescriptor.gapLengthClasses(pages, bestRunPages - 1);
                 }
                 pathIdx[level] = c - 1;
             }
@@ -1740,6 +1815,7 @@ public final class IntervalTree
                 level++;
                 pathNode[level] = child;
                 pathIdx[level] = count(inners.address(child)) - 1;
+                pathEnd[level] = childEnd;
             }
         }
     }
@@ -2141,8 +2217,9 @@ public final class IntervalTree
         private long innerCount;
         private long gap;
         private long fit;
+        private int classes;
 
-        /** Checks a subtree and sets {@link #gap}/{@link #fit} to its maxima. */
+        /** Checks a subtree and sets {@link #gap}/{@link #fit} to its maxima, {@link #classes} to its gaps' length classes. */
         void checkInner(final int node, final int level)
         {
             innerCount++;
@@ -2154,6 +2231,7 @@ public final class IntervalTree
             }
             long bestGap = 0;
             long bestFit = 0;
+            int allClasses = 0;
             for (int i = 0; i < count; i++)
             {
                 if (sep(inner, i) != previousHiPfn + 1)
@@ -2174,11 +2252,19 @@ public final class IntervalTree
                     throw new IllegalStateException("tree is broken: maxima of child " + i + " of inner node " + node + " are " +
                         maxGap(inner, i) + "/" + maxFit(inner, i) + ", its subtree has " + gap + "/" + fit);
                 }
+                if ((gapClasses(inner, i) & classes) != classes)
+                {
+                    throw new IllegalStateException("tree is broken: gap-length classes of child " + i + " of inner node " + node +
+                        " are 0x" + Integer.toHexString(gapClasses(inner, i)) + ", its subtree has gaps of classes 0x" +
+                        Integer.toHexString(classes));
+                }
                 bestGap = Math.max(bestGap, gap);
                 bestFit = Math.max(bestFit, fit);
+                allClasses |= gapClasses(inner, i); // what the parent's slot must cover: a superset is allowed
             }
             gap = bestGap;
             fit = bestFit;
+            classes = allClasses;
         }
 
         void checkLeaf(final int leaf)
@@ -2197,6 +2283,7 @@ public final class IntervalTree
             }
             long bestGap = 0;
             long bestFit = 0;
+            int leafClasses = 0;
             for (int i = 0; i < count; i++)
             {
                 final long loPfn = lo(a, i);
@@ -2217,6 +2304,7 @@ public final class IntervalTree
                 }
                 bestGap = Math.max(bestGap, loPfn - previousHiPfn - 1);
                 bestFit = Math.max(bestFit, Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
+                leafClasses |= InnerDescriptor.gapLengthClass(loPfn - previousHiPfn - 1);
                 if (kind == LeafDescriptor.KIND_RESERVED)
                 {
                     reserved++;
@@ -2232,6 +2320,7 @@ public final class IntervalTree
             }
             gap = bestGap;
             fit = bestFit;
+            classes = leafClasses;
         }
     }
 }
