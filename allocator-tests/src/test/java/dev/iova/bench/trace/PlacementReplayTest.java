@@ -150,6 +150,64 @@ class PlacementReplayTest
         }
     }
 
+    @Test
+    void v2ReplayOfAllocAllocAtAndFreeAllocatesNothingPerOperation()
+    {
+        assertAllocatesNothingPerOperation(false);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Disabled("allocator-core: IovaDomain.allocAt allocates about 48 bytes per call once an allowed range " +
+        "exists (ReservationBook.insideAllowed, the lead's file); the replay loop itself allocates nothing (the test above)")
+    void v2ReplayWithAllowedRangesAllocatesNothingPerOperation()
+    {
+        assertAllocatesNothingPerOperation(true);
+    }
+
+    /** Replays 40,000 alloc (every fit, mixed alignments), alloc-at and free lines, and counts the heap bytes. */
+    private static void assertAllocatesNothingPerOperation(final boolean withAllowedRange)
+    {
+        final java.io.StringWriter text = new java.io.StringWriter();
+        final TraceWriter writer = new TraceWriter(text);
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        try
+        {
+            writer.headerV2();
+            writer.domain(4096, 1, 0xfffff);
+            if (withAllowedRange)
+            {
+                writer.allow(0x10, 0xeffff, null);
+            }
+            writer.reserve(0x8000, 0x80ff, "msi", null);
+            for (int id = 1; id <= 10_000; id++)
+            {
+                writer.alloc(2L * id, 1 + random.nextInt(16), 0xfffff,
+                    random.nextBoolean() ? Trace.NATURAL_ALIGN : 1L << random.nextInt(10), (byte)random.nextInt(3));
+                writer.allocAt(2L * id + 1, 0x10 + random.nextInt(0xe0000), 1 + random.nextInt(8));
+                writer.free(2L * id);
+                writer.free(2L * id + 1);
+            }
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        final Trace trace = TraceParser.parseText("v2", text.toString());
+        final TraceReplayer replayer = new TraceReplayer(trace);
+        try (IovaDomain warmUp = DomainReplayTarget.newDomain(trace))
+        {
+            replayer.replay(new DomainReplayTarget(warmUp));
+        }
+        try (IovaDomain domain = DomainReplayTarget.newDomain(trace))
+        {
+            final DomainReplayTarget target = new DomainReplayTarget(domain);
+            final long bytes = dev.iova.HeapAllocationProbe.bytesAllocatedBy(() -> replayer.replay(target));
+            // The owned reserve keeps a small map and the result is a record: one allocation per
+            // operation would come to at least 16 bytes each.
+            assertTrue(bytes < trace.ops(), "heap bytes allocated by replaying " + trace.ops() + " v2 ops: " + bytes);
+        }
+    }
+
     private static TraceFormatException replayError(final String text)
     {
         final Trace trace = TraceParser.parseText("t", text);
