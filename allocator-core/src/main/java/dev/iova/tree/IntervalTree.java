@@ -276,10 +276,13 @@ public final class IntervalTree
         final long classesAddress = inner + CLASSES + ((long)i << 1);
         logWord(gapAddress);
         logWord(fitAddress);
-        logWord(classesAddress & ~7L);
         UnsafeApi.putLong(gapAddress, gap);
         UnsafeApi.putLong(fitAddress, fit);
-        UnsafeApi.putShort(classesAddress, (short)classes);
+        if ((UnsafeApi.getShort(classesAddress) & 0xffff) != classes) // mostly unchanged: no journal entry then
+        {
+            logWord(classesAddress & ~7L);
+            UnsafeApi.putShort(classesAddress, (short)classes);
+        }
     }
 
     private void copySlot(final long from, final int i, final long to, final int j)
