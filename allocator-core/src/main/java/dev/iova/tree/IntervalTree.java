@@ -274,12 +274,22 @@ public final class IntervalTree
         final long gapAddress = inner + MAX_GAP + ((long)i << 3);
         final long fitAddress = inner + MAX_FIT + ((long)i << 3);
         final long classesAddress = inner + CLASSES + ((long)i << 1);
-        logWord(gapAddress);
-        logWord(fitAddress);
-        logWord(classesAddress & ~7L);
-        UnsafeApi.putLong(gapAddress, gap);
-        UnsafeApi.putLong(fitAddress, fit);
-        UnsafeApi.putShort(classesAddress, (short)classes);
+        // Journal and write only what changes: a repair mostly changes one of the three.
+        if (UnsafeApi.getLong(gapAddress) != gap)
+        {
+            logWord(gapAddress);
+            UnsafeApi.putLong(gapAddress, gap);
+        }
+        if (UnsafeApi.getLong(fitAddress) != fit)
+        {
+            logWord(fitAddress);
+            UnsafeApi.putLong(fitAddress, fit);
+        }
+        if ((UnsafeApi.getShort(classesAddress) & 0xffff) != classes)
+        {
+            logWord(classesAddress & ~7L);
+            UnsafeApi.putShort(classesAddress, (short)classes);
+        }
     }
 
     private void copySlot(final long from, final int i, final long to, final int j)
