@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The targets of the benchmark issue (#7), in one place: what each promises, which results of
+ * The targets of the benchmark issue (#7) and of placement control (issue 14), in one place: what each promises, which results of
  * which suite it reads, and its threshold. The report judges every run against them.
  *
  * <p>How the words of the issue became figures:
@@ -35,6 +35,7 @@ public final class Targets
     private static final String SCALE = "TreeAtScaleBenchmark";
     private static final String FRAGMENTED = "FragmentedSpaceBenchmark";
     private static final String MAP_UNMAP = "MapUnmapBenchmark";
+    private static final String PLACEMENT = "PlacementBenchmark";
 
     /** Every target, in the order the report lists them. */
     public static final List<Target> ALL = List.of(
@@ -70,10 +71,24 @@ public final class Targets
         new Target.Ratio("... cross-thread unmap within 1.5x of same-thread unmap (pair rate)", false, 1.5,
             Target.Select.of("same thread", MAP_UNMAP, "sameThread1Thread", "thrpt"),
             Target.Select.of("cross-thread", MAP_UNMAP, "crossThread", "thrpt").slowestOf("crossThreadMap", "crossThreadUnmap"), null),
+        placementAtScale("highest"),
+        placementAtScale("aligned512"),
+        placementAtScale("lowest"),
+        placementAtScale("best"),
+        placementAtScale("fixed"),
         new Target.AllocationFree("`gc.alloc.rate.norm` below 1 B/op on every hot path of ours (baselines excluded)", 1, BASELINES));
 
     private Targets()
     {
+    }
+
+    /** Issue 14: one placement's alloc+free pair is O(log n) in practice, its cost at 1M live ranges at most 2x at 1K. */
+    private static Target placementAtScale(final String placement)
+    {
+        return new Target.Ratio("placement " + placement + ": alloc+free pair at 1 million live ranges at most 2x the pair at 1 thousand",
+            false, 2,
+            Target.Select.of("1M", PLACEMENT, "allocFreePair", "avgt", "placement=" + placement, "liveRanges=1000000"),
+            Target.Select.of("1K", PLACEMENT, "allocFreePair", "avgt", "placement=" + placement, "liveRanges=1000"), null);
     }
 
     /** A ratio read from the first suite of two that the run has. */
