@@ -87,7 +87,7 @@ public final class IovaDomain implements AutoCloseable
     private final RangeCache cache;
     private final long maxCachedPages;
     private final RangeCache.Backend treeBackend = new TreeBackend(); // held here: the cache holds it weakly
-    private final ReservationBook book;
+    private ReservationBook book; // replaced, never changed, under the lock
     private final Fit defaultFit;
     private final java.lang.ref.Cleaner.Cleanable cleanable;
     private volatile boolean closed;
@@ -498,8 +498,9 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
+            final ReservationBook next = book.withReservation(loPfn, hiPfn, null);
             tree.reserve(loPfn, hiPfn);
-            book.addReservation(loPfn, hiPfn, null);
+            book = next; // no call between the tree's commit and this write: nothing can come between them
         }
     }
 
@@ -527,8 +528,9 @@ public final class IovaDomain implements AutoCloseable
             {
                 return false;
             }
+            final ReservationBook next = book.withReservation(loPfn, hiPfn, owner);
             tree.reserve(loPfn, hiPfn);
-            book.addReservation(loPfn, hiPfn, owner);
+            book = next;
             return true;
         }
     }
@@ -557,8 +559,9 @@ public final class IovaDomain implements AutoCloseable
             {
                 return 0;
             }
+            final ReservationBook next = book.withoutOwner(owner);
             editReserved(book.uncovered(ranges, owner, true), java.util.List.of());
-            book.removeOwner(owner);
+            book = next;
             return ranges.size();
         }
     }
@@ -589,6 +592,7 @@ public final class IovaDomain implements AutoCloseable
         synchronized (lock)
         {
             checkOpen();
+            final ReservationBook next = book.withAllowed(loPfn, hiPfn);
             if (!book.hasAllowed())
             {
                 final java.util.List<long[]> outside = new java.util.ArrayList<>();
@@ -617,7 +621,7 @@ public final class IovaDomain implements AutoCloseable
                 // Allowed from now on: free what no reservation covers (the complement is not counted).
                 editReserved(book.uncovered(added, null, false), java.util.List.of());
             }
-            book.addAllowed(loPfn, hiPfn);
+            book = next;
         }
     }
 
@@ -724,14 +728,14 @@ public final class IovaDomain implements AutoCloseable
                 tree.checkNoAllocationOverlaps(mergedLoPfns[i], mergedHiPfns[i]);
             }
             tree.checkCapacityToReserve(mergedLoPfns, mergedHiPfns, merged);
+            ReservationBook next = book;
             for (int i = 0; i < merged; i++)
             {
-                tree.reserve(mergedLoPfns[i], mergedHiPfns[i]);
+                next = next.withReservation(mergedLoPfns[i], mergedHiPfns[i], null);
             }
-            for (int i = 0; i < merged; i++)
-            {
-                book.addReservation(mergedLoPfns[i], mergedHiPfns[i], null);
-            }
+            // One journaled update for all of them: a Throwable anywhere leaves none reserved.
+            tree.editReserved(new long[0], new long[0], 0, mergedLoPfns, mergedHiPfns, merged);
+            book = next;
         }
     }
 

@@ -14,7 +14,10 @@ import java.util.TreeMap;
  * reservation can be removed by owner without freeing what another owner still covers.
  *
  * <p>Every set is a map from first pfn to last pfn (inclusive) of disjoint, non-touching ranges.
- * Guarded by the domain's lock.
+ * A book does not change once the domain holds it: a change makes a new book, before the tree
+ * changes, and the domain swaps it in with one field write after the tree's update has committed,
+ * so that no {@link Throwable} (a {@link StackOverflowError} in a map's method included) can leave
+ * the book and the tree disagreeing. Guarded by the domain's lock.
  */
 final class ReservationBook
 {
@@ -28,6 +31,39 @@ final class ReservationBook
     {
         this.startPfn = startPfn;
         this.lastPfn = lastPfn;
+    }
+
+    private ReservationBook copy()
+    {
+        final ReservationBook copy = new ReservationBook(startPfn, lastPfn);
+        owned.forEach((owner, ranges) -> copy.owned.put(owner, new TreeMap<>(ranges)));
+        copy.unowned.putAll(unowned);
+        copy.allowed.putAll(allowed);
+        return copy;
+    }
+
+    /** @return a new book with {@code [loPfn, hiPfn]} reserved for {@code owner} (null: unowned) as well. */
+    ReservationBook withReservation(final long loPfn, final long hiPfn, final String owner)
+    {
+        final ReservationBook next = copy();
+        addMerging(owner == null ? next.unowned : next.owned.computeIfAbsent(owner, o -> new TreeMap<>()), loPfn, hiPfn);
+        return next;
+    }
+
+    /** @return a new book without {@code owner}'s reservations. */
+    ReservationBook withoutOwner(final String owner)
+    {
+        final ReservationBook next = copy();
+        next.owned.remove(owner);
+        return next;
+    }
+
+    /** @return a new book with {@code [loPfn, hiPfn]} allowed as well. */
+    ReservationBook withAllowed(final long loPfn, final long hiPfn)
+    {
+        final ReservationBook next = copy();
+        addMerging(next.allowed, loPfn, hiPfn);
+        return next;
     }
 
     boolean hasAllowed()
@@ -46,21 +82,10 @@ final class ReservationBook
         return e != null && e.getValue() >= hiPfn;
     }
 
-    /** Records a reservation the tree has taken. */
-    void addReservation(final long loPfn, final long hiPfn, final String owner)
-    {
-        addMerging(owner == null ? unowned : owned.computeIfAbsent(owner, o -> new TreeMap<>()), loPfn, hiPfn);
-    }
-
     /** @return the merged reservations of {@code owner}, or {@code null} when it has none. */
     TreeMap<Long, Long> reservationsOf(final String owner)
     {
         return owned.get(owner);
-    }
-
-    void removeOwner(final String owner)
-    {
-        owned.remove(owner);
     }
 
     /**
@@ -118,11 +143,6 @@ final class ReservationBook
         final List<long[]> result = new ArrayList<>();
         subtract(loPfn, hiPfn, allowed, result);
         return result;
-    }
-
-    void addAllowed(final long loPfn, final long hiPfn)
-    {
-        addMerging(allowed, loPfn, hiPfn);
     }
 
     /** Visits the allowed ranges, ascending. */

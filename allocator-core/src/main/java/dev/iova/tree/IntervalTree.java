@@ -1957,6 +1957,7 @@ public final class IntervalTree
             }
         }
         long merges = 0;
+        long newRanges = unreserves; // an unreserve inside a range splits it in two at worst
         for (int i = 0; i < reserves; i++)
         {
             final long loPfn = reserveLoPfns[i];
@@ -1967,10 +1968,11 @@ public final class IntervalTree
                     "] in a domain of [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]");
             }
             checkNoAllocationOverlaps(loPfn, hiPfn);
-            merges += countReservedTouching(loPfn, hiPfn);
+            final int touching = countReservedTouching(loPfn, hiPfn);
+            merges += touching;
+            newRanges += touching == 0 ? 1 : 0; // one that merges takes no new range
         }
-        // Worst case: every unreserve splits a range in two, no reserve merges.
-        if (entries + unreserves + reserves > maxEntries)
+        if (entries + newRanges > maxEntries)
         {
             throw new IllegalStateException("cannot change " + (unreserves + reserves) + " reserved ranges: the domain holds " +
                 (entries - 1) + " ranges and its maximum is " + (maxEntries - 1));

@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,6 +16,7 @@ import dev.iova.AllocAtOutcome;
 import dev.iova.Fit;
 import dev.iova.IovaDomain;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -133,6 +138,187 @@ class PlacementFaultInjectionTest
             domain.verify();
             assertTrue(failures.get() > 20, "too few faults injected: " + failures.get());
             assertTrue(live.size() > 200, "the domain stayed small: " + live.size() + " live ranges");
+        }
+    }
+
+    @Test
+    void stackOverflowAtAnyDepthChangesNothingOrEverything() throws InterruptedException
+    {
+        final OverflowRun run = new OverflowRun();
+        final Thread thread = new Thread(null, run, "small-stack-placement", 256 * 1024);
+        thread.start();
+        thread.join();
+        if (run.failure != null)
+        {
+            throw new AssertionError(run.failure);
+        }
+        assertTrue(run.overflows > 20, "too few overflows inside the library: " + run.overflows);
+    }
+
+    /**
+     * Recurses to the stack's end, then at each depth on the way back runs one placement call: a
+     * call that threw must have changed nothing, one that returned must have done all of its work.
+     * The live ranges and every owner's reservations are compared with what the returned calls did.
+     */
+    private static final class OverflowRun implements Runnable
+    {
+        private static final long LAST = 0xffff;
+        private static final String[] OWNERS = {"owner0", "owner1", "owner2"};
+        private final IovaDomain domain = IovaDomain.builder().lastPfn(LAST).chunkRanges(64).maxCachedPages(0).build();
+        private final List<long[]> live = new ArrayList<>();
+        private final Map<String, BitSet> reserved = new TreeMap<>();
+        private final SplittableRandom random = new SplittableRandom(11);
+        private int overflows;
+        private Throwable failure;
+
+        @Override
+        public void run()
+        {
+            try
+            {
+                for (int i = 0; i < 3000; i++)
+                {
+                    final long pages = 1 + i % 3;
+                    live.add(new long[] {domain.alloc(pages, LAST, 1, Fit.LOWEST), pages});
+                }
+                for (int round = 0; round < 30; round++)
+                {
+                    recurse(0);
+                    applyDone();
+                    domain.verify(); // the reservations agree with the tree's reserved ranges
+                    final List<String> expected = new ArrayList<>();
+                    live.forEach(r -> expected.add(r[0] + "+" + r[1]));
+                    final List<String> actual = new ArrayList<>();
+                    domain.forEachRange((lo, hi, isReserved) ->
+                    {
+                        if (!isReserved)
+                        {
+                            actual.add(lo + "+" + (hi - lo + 1));
+                        }
+                    });
+                    Collections.sort(expected);
+                    Collections.sort(actual);
+                    assertEquals(expected, actual, "round " + round + ": live ranges");
+                    final List<String> expectedReserved = new ArrayList<>();
+                    reserved.forEach((owner, pfns) ->
+                    {
+                        for (int lo = pfns.nextSetBit(0); lo >= 0; lo = pfns.nextSetBit(pfns.nextClearBit(lo)))
+                        {
+                            expectedReserved.add(owner + " " + lo + "-" + (pfns.nextClearBit(lo) - 1));
+                        }
+                    });
+                    final List<String> actualReserved = new ArrayList<>();
+                    domain.forEachReservation((lo, hi, owner) -> actualReserved.add(owner + " " + lo + "-" + hi));
+                    Collections.sort(expectedReserved);
+                    Collections.sort(actualReserved);
+                    assertEquals(expectedReserved, actualReserved, "round " + round + ": reservations");
+                }
+            }
+            catch (final Throwable t)
+            {
+                failure = t;
+            }
+            finally
+            {
+                domain.close();
+            }
+        }
+
+        private void recurse(final int depth)
+        {
+            try
+            {
+                recurse(depth + 1);
+            }
+            catch (final StackOverflowError deeper)
+            {
+                step();
+            }
+        }
+
+        // What the calls that returned did, written with array stores only (no call that could
+        // overflow between the library's return and the record); applied to the model per round.
+        private final int[] doneKind = new int[1 << 16];
+        private final long[] doneA = new long[1 << 16];
+        private final long[] doneB = new long[1 << 16];
+        private final int[] doneOwner = new int[1 << 16];
+        private int done;
+
+        private void applyDone()
+        {
+            for (int i = 0; i < done; i++)
+            {
+                final long a = doneA[i];
+                final long b = doneB[i];
+                switch (doneKind[i])
+                {
+                    case 0 -> live.add(new long[] {a, b});
+                    case 1 -> live.removeIf(r -> r[0] == a);
+                    case 2 -> reserved.computeIfAbsent("owner" + doneOwner[i], o -> new BitSet()).set((int)a, (int)b + 1);
+                    default -> reserved.remove("owner" + doneOwner[i]);
+                }
+            }
+            done = 0;
+        }
+
+        private void step()
+        {
+            final int op = random.nextInt(10);
+            final int ownerIndex = random.nextInt(3);
+            final String owner = OWNERS[ownerIndex];
+            final long lo = 1 + random.nextLong(LAST - 40);
+            final long hi = lo + random.nextInt(32);
+            final long pages = 1 + random.nextInt(3);
+            final int which = live.isEmpty() ? -1 : random.nextInt(live.size());
+            final long[] range = which >= 0 ? live.get(which) : null;
+            try
+            {
+                if (op < 3)
+                {
+                    final long pfn = domain.alloc(pages, LAST, 1L << (op & 1), op == 0 ? Fit.LOWEST : Fit.BEST);
+                    if (pfn != IovaDomain.NO_ADDRESS)
+                    {
+                        doneKind[done] = 0;
+                        doneA[done] = pfn;
+                        doneB[done++] = pages;
+                    }
+                }
+                else if (op < 5)
+                {
+                    if (domain.allocAt(lo, pages) == AllocAtOutcome.PLACED)
+                    {
+                        doneKind[done] = 0;
+                        doneA[done] = lo;
+                        doneB[done++] = pages;
+                    }
+                }
+                else if (op < 7 && range != null)
+                {
+                    domain.free(range[0], range[1]);
+                    doneKind[done] = 1;
+                    doneA[done++] = range[0];
+                }
+                else if (op < 9)
+                {
+                    if (domain.reserve(lo, hi, owner))
+                    {
+                        doneKind[done] = 2;
+                        doneA[done] = lo;
+                        doneB[done] = hi;
+                        doneOwner[done++] = ownerIndex;
+                    }
+                }
+                else if (domain.unreserve(owner) > 0)
+                {
+                    doneKind[done] = 3;
+                    doneOwner[done++] = ownerIndex;
+                }
+            }
+            catch (final StackOverflowError e)
+            {
+                overflows++;
+                throw e;
+            }
         }
     }
 }
