@@ -103,10 +103,9 @@ public final class PlacementModel
      */
     public long alloc(final long pages, final long limitPfn, final long alignPages, final Fit fit)
     {
-        Objects.requireNonNull(fit, "fit");
-        if (pages < 1 || limitPfn < startPfn)
+        if (fit == null || pages < 1 || limitPfn < startPfn)
         {
-            throw new IllegalArgumentException("pages=" + pages + ", limitPfn=0x" + Long.toHexString(limitPfn));
+            throw new IllegalArgumentException("pages=" + pages + ", limitPfn=0x" + Long.toHexString(limitPfn) + ", fit=" + fit);
         }
         if (alignPages < 1 || Long.bitCount(alignPages) != 1)
         {

@@ -228,6 +228,18 @@ class PlacementPropertyTest
             final long loPfn = pfnInside(op.pickA());
             final long hiPfn = Math.min(geometry.lastPfn(), loPfn + op.pickB() % Math.max(1, geometry.spacePages() / 8));
             final String owner = OWNERS[op.owner()];
+            if (owner == null && (op.pickB() & 1) == 1)
+            {
+                // v1's unowned reserve: throws where the owned one returns false
+                call("reserve(0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + ")", d -> {
+                    d.reserve(loPfn, hiPfn);
+                    return "done";
+                }, m -> {
+                    m.reserve(loPfn, hiPfn);
+                    return "done";
+                });
+                return;
+            }
             final Object result = call("reserve(0x" + Long.toHexString(loPfn) + ", 0x" + Long.toHexString(hiPfn) + ", " + owner + ")",
                 d -> d.reserve(loPfn, hiPfn, owner), m -> m.reserve(loPfn, hiPfn, owner));
             Statistics.label("outcomes").collect("reserve " + result);
@@ -295,7 +307,7 @@ class PlacementPropertyTest
         private void misuse(final Op op)
         {
             final long pfn = pfnInside(op.pickA());
-            switch ((int)(op.pickB() % 6))
+            switch ((int)(op.pickB() % 8))
             {
                 case 0 -> call("alloc(.., align=3)", d -> d.alloc(1, geometry.lastPfn(), 3, op.fit()),
                     m -> m.alloc(1, geometry.lastPfn(), 3, op.fit()));
@@ -306,6 +318,21 @@ class PlacementPropertyTest
                     m -> m.reserve(pfn + 1, pfn, OWNERS[op.owner()]));
                 case 4 -> call("reserve(past lastPfn)", d -> d.reserve(pfn, geometry.lastPfn() + 1, "dev0"),
                     m -> m.reserve(pfn, geometry.lastPfn() + 1, "dev0"));
+                case 6 -> call("alloc(.., fit=null)", d -> d.alloc(1, geometry.lastPfn(), 1, null),
+                    m -> m.alloc(1, geometry.lastPfn(), 1, null));
+                case 7 -> call("free(0x" + Long.toHexString(pfn) + ", 1) of a pfn no allocation starts at", d -> {
+                    if (model.isFree(pfn))
+                    {
+                        d.free(pfn, 1);
+                    }
+                    return "not free";
+                }, m -> {
+                    if (m.isFree(pfn))
+                    {
+                        m.free(pfn, 1);
+                    }
+                    return "not free";
+                });
                 default -> call("allow(below startPfn)", d -> {
                     d.allow(geometry.startPfn() - 1, pfn);
                     return "done";
