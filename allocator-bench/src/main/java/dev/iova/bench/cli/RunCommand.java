@@ -26,8 +26,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,8 +128,8 @@ final class RunCommand implements Callable<Integer>
                     .distinct().collect(Collectors.joining(", ")));
         }
         final BenchmarkPlan plan = BenchmarkPlan.of(selected, profile, paramValues);
-        final String command = commandLine();
-        final Path dir = out != null ? out : defaultFolder(label != null ? label : RunMetadata.capture(command).hostLabel());
+        final String command = CliFolders.commandLine(spec);
+        final Path dir = out != null ? out : CliFolders.defaultFolder("", label != null ? label : RunMetadata.capture(command).hostLabel());
         final List<String> earlier = jsonFilesIn(dir);
         if (!earlier.isEmpty())
         {
@@ -244,18 +242,6 @@ final class RunCommand implements Callable<Integer>
         });
     }
 
-    /** @return results/&lt;date&gt;-&lt;label&gt;, or with -2, -3, ... when a run of that name exists. */
-    static Path defaultFolder(final String label)
-    {
-        final String stem = LocalDate.now(ZoneOffset.UTC) + "-" + label;
-        Path dir = Path.of("results", stem);
-        for (int n = 2; Files.exists(dir); n++)
-        {
-            dir = Path.of("results", stem + "-" + n);
-        }
-        return dir;
-    }
-
     private static List<String> jsonFilesIn(final Path dir) throws IOException
     {
         if (!Files.isDirectory(dir))
@@ -266,17 +252,6 @@ final class RunCommand implements Callable<Integer>
         {
             return files.map(f -> f.getFileName().toString()).filter(name -> name.endsWith(".json")).sorted().toList();
         }
-    }
-
-    private String commandLine()
-    {
-        final List<String> args = spec.root().commandLine().getParseResult().originalArgs();
-        return "java -jar allocator-bench.jar " + args.stream().map(RunCommand::shellQuote).collect(Collectors.joining(" "));
-    }
-
-    private static String shellQuote(final String arg)
-    {
-        return arg.matches("[A-Za-z0-9._/=:,@%+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
     }
 
     /** Reads --profile with {@link Profile#parse(String)}, whose message names the profiles there are. */
