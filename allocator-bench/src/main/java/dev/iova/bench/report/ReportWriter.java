@@ -120,7 +120,7 @@ public final class ReportWriter
      * @param outcomes targets judged.
      * @return "6 hold (4 also at the CI bounds), 3 missed, 1 not measured".
      */
-    static String summary(final List<Target.Outcome> outcomes)
+    public static String summary(final List<Target.Outcome> outcomes)
     {
         final long holds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS).count();
         final long holdsAtBounds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS && o.atBounds()).count();
