@@ -43,6 +43,15 @@ final class Charts
     /** Pixels per character of the axis labels' bold font, a little over what XChart's default measures. */
     private static final int PIXELS_PER_CHARACTER = 9;
 
+    /** Pixels of chart height per character of the longest upright label: XChart sets them in more than it measures. */
+    private static final int UPRIGHT_PIXELS_PER_CHARACTER = 12;
+
+    /**
+     * How far above the largest score the value axis may reach for error bars: a one-fork run's
+     * interval can be a hundred times its score, and an axis scaled to it flattens every bar.
+     */
+    static final double ERROR_BAR_HEADROOM = 2.0;
+
     static
     {
         System.setProperty("java.awt.headless", "true");
@@ -84,9 +93,10 @@ final class Charts
         // their length, so that the bars keep their height and XChart drops no label for overlap.
         final int characters = categories.stream().mapToInt(label -> label.length() + 3).sum();
         final boolean upright = characters * PIXELS_PER_CHARACTER > WIDTH * 0.9;
-        final int height = HEIGHT + (upright ? longest * PIXELS_PER_CHARACTER : 0);
+        final int height = HEIGHT + (upright ? longest * UPRIGHT_PIXELS_PER_CHARACTER : 0);
+        final boolean clipped = !logY && clipErrorBars(series);
         final CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(height)
-            .title(logY ? title + ", log scale, no error bars" : title)
+            .title(logY ? title + ", log scale, no error bars" : clipped ? title + ", error bars clipped" : title)
             .xAxisTitle("").yAxisTitle(logY ? yTitle + " (log scale)" : yTitle).build();
         style(chart.getStyler(), series);
         chart.getStyler().setXAxisLabelRotation(upright ? 90 : 0);
@@ -98,6 +108,10 @@ final class Charts
         else
         {
             chart.getStyler().setYAxisMin(0.0);
+            if (clipped)
+            {
+                chart.getStyler().setYAxisMax(ERROR_BAR_HEADROOM * positiveScores(series).max().orElse(1));
+            }
         }
         for (final Series one : series)
         {
@@ -152,6 +166,11 @@ final class Charts
         else
         {
             chart.getStyler().setYAxisMin(0.0);
+            if (clipErrorBars(series))
+            {
+                chart.setTitle(title + ", error bars clipped");
+                chart.getStyler().setYAxisMax(ERROR_BAR_HEADROOM * positiveScores(series).max().orElse(1));
+            }
         }
         final boolean integerX = series.stream().flatMap(one -> one.x().stream())
             .allMatch(x -> ((Number)x).doubleValue() == Math.rint(((Number)x).doubleValue()));
@@ -240,6 +259,24 @@ final class Charts
         final boolean row = characters * PIXELS_PER_CHARACTER < WIDTH * 0.9;
         styler.setLegendPosition(row ? Styler.LegendPosition.OutsideS : Styler.LegendPosition.OutsideE);
         styler.setLegendLayout(row ? Styler.LegendLayout.Horizontal : Styler.LegendLayout.Vertical);
+    }
+
+    /** @return whether an error bar reaches beyond {@value #ERROR_BAR_HEADROOM} times the largest score. */
+    static boolean clipErrorBars(final List<Series> series)
+    {
+        final double top = positiveScores(series).max().orElse(Double.NaN);
+        for (final Series one : series)
+        {
+            for (int i = 0; i < one.values().length; i++)
+            {
+                if (Double.isFinite(one.values()[i]) && Double.isFinite(one.errors()[i]) &&
+                    one.values()[i] + one.errors()[i] > ERROR_BAR_HEADROOM * top)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** @return whether the positive scores of the series span {@value #LOG_SPREAD}x or more. */

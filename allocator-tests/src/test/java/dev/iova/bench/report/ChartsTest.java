@@ -34,4 +34,13 @@ class ChartsTest
         assertFalse(Charts.logScale(List.of(new Charts.Series("s", x, new double[] {0, 300}, new double[2]))),
             "a zero is not a spread: it cannot be drawn on a log axis");
     }
+
+    @Test
+    void errorBarsBeyondTwiceTheLargestScoreAreClipped()
+    {
+        final List<String> x = List.of("a", "b");
+        assertFalse(Charts.clipErrorBars(List.of(new Charts.Series("s", x, new double[] {100, 480}, new double[] {50, 480}))));
+        assertTrue(Charts.clipErrorBars(List.of(new Charts.Series("s", x, new double[] {100, 480}, new double[] {50, 11_000}))),
+            "a one-fork run's interval of 11,000 ns around 480 ns");
+    }
 }
