@@ -173,7 +173,7 @@ class ReportWriterTest
         final Fixtures.Cli cli = Fixtures.cli("report", dir.toString(), "--format", "gif");
 
         assertEquals(2, cli.exitCode());
-        assertTrue(cli.err().contains("chart format 'gif' is none of png, svg"), cli.err());
+        assertTrue(cli.err().contains("--format gif is none of png, svg, bencher, github-action-benchmark"), cli.err());
         assertFalse(Files.exists(dir.resolve("report.md")));
     }
 
