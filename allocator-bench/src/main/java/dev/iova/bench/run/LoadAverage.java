@@ -21,10 +21,11 @@ public final class LoadAverage
 
     /**
      * @param systemLoadAverage what {@link java.lang.management.OperatingSystemMXBean#getSystemLoadAverage()} returned.
-     * @return it, or null when it is negative (not available).
+     * @return it to two decimals, as the kernel keeps it ({@code /proc/loadavg}; the bean's double
+     *         carries binary noise such as 10.271484375), or null when it is negative (not available).
      */
     static Double known(final double systemLoadAverage)
     {
-        return systemLoadAverage >= 0 ? systemLoadAverage : null;
+        return systemLoadAverage >= 0 ? Math.round(systemLoadAverage * 100) / 100.0 : null;
     }
 }

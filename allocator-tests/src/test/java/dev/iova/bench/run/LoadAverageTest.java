@@ -34,5 +34,6 @@ class LoadAverageTest
     {
         assertNull(LoadAverage.known(-1));
         assertEquals(0.22, LoadAverage.known(0.22));
+        assertEquals(10.27, LoadAverage.known(10.271484375), "two decimals, as the kernel keeps it");
     }
 }
