@@ -7,10 +7,10 @@ package dev.iova;
  */
 final class AgronaAccess
 {
-    /** The JVM option that Agrona 2.x needs. */
-    static final String REQUIRED_OPTION = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED";
-
     private static final String PACKAGE = "jdk.internal.misc";
+
+    /** What a JVM option exports the package to when Agrona sits on the class path. */
+    private static final String UNNAMED_TARGET = "ALL-UNNAMED";
 
     private AgronaAccess()
     {
@@ -21,17 +21,22 @@ final class AgronaAccess
      */
     static void ensureAvailable()
     {
-        if (!isAvailable())
+        // Naming the class does not initialise it, so this cannot trip the error we look for.
+        final Module agrona = org.agrona.concurrent.UnsafeBuffer.class.getModule();
+        if (!Object.class.getModule().isExported(PACKAGE, agrona))
         {
             throw new IllegalStateException("The IOVA allocator stores its ranges off-heap with Agrona, which needs the JVM option " +
-                REQUIRED_OPTION + " (or Add-Exports: java.base/" + PACKAGE + " in an executable jar's manifest).");
+                requiredOption(agrona) + " (or Add-Exports: java.base/" + PACKAGE + " in an executable jar's manifest).");
         }
     }
 
-    static boolean isAvailable()
+    /**
+     * @param agrona the module Agrona's classes were loaded in.
+     * @return the {@code --add-exports} option that works where Agrona sits: {@code =org.agrona} on the
+     *         module path (its automatic module), {@code =ALL-UNNAMED} on the class path.
+     */
+    static String requiredOption(final Module agrona)
     {
-        // Naming the class does not initialise it, so this cannot trip the error we look for.
-        final Module agrona = org.agrona.concurrent.UnsafeBuffer.class.getModule();
-        return Object.class.getModule().isExported(PACKAGE, agrona);
+        return "--add-exports java.base/" + PACKAGE + "=" + (agrona.isNamed() ? agrona.getName() : UNNAMED_TARGET);
     }
 }

@@ -12,6 +12,7 @@ import dev.iova.bench.gate.GateSummaryWriter;
 import dev.iova.bench.gate.GitRevisionBuilder;
 import dev.iova.bench.gate.JmhForkRunner;
 import dev.iova.bench.gate.JmhSamplesReader;
+import dev.iova.bench.gate.RunEnvironment;
 import dev.iova.bench.gate.UnusableBaselineException;
 import org.openjdk.jmh.runner.options.TimeValue;
 import picocli.CommandLine.Command;
@@ -27,19 +28,15 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -85,6 +82,10 @@ final class GateCommand implements Callable<Integer>
 
     @Option(names = "--exact-only", description = "Two runs: run the exact gates only, not the timing (runs from different machines).")
     private boolean exactOnly;
+
+    @Option(names = "--allow-different-machines",
+        description = "Two runs: judge timing even when their CPU model, cores, JDK or JVM arguments differ (the summary says so at its top).")
+    private boolean allowDifferentMachines;
 
     @Option(names = "--ab", paramLabel = "REV", description = "A/B mode: build git revision REV as the baseline, the working tree's jar is the candidate.")
     private String abRevision;
@@ -173,11 +174,14 @@ final class GateCommand implements Callable<Integer>
     private Path acceptedFile;
 
     @Option(names = "--out", paramLabel = "DIR",
-        description = "Where gate.md, gate.json and the chart go (default: the candidate's folder; A/B: results/gate-<date>-<rev>).")
+        description = "Where gate.md, gate.json and the chart go (default: results/gate-<date>-<candidate folder's name>; A/B: results/gate-<date>-<rev>).")
     private Path out;
 
     @Option(names = "--json", description = "Print the JSON summary instead of the Markdown one.")
     private boolean json;
+
+    /** The A/B gate's folder, once chosen. */
+    private Path abOutDir;
 
     @Override
     public Integer call()
@@ -191,7 +195,7 @@ final class GateCommand implements Callable<Integer>
         {
             final Path root = repositoryRoot();
             final AcceptedTradeoffs accepted = accepted(root);
-            final GateResult result;
+            GateResult result;
             final Path outDir;
             if (abMode)
             {
@@ -201,10 +205,10 @@ final class GateCommand implements Callable<Integer>
                 {
                     checkFresh(root, jar);
                 }
-                outDir = out != null ? out : defaultFolder(abRevision != null ? abRevision : "jars");
+                outDir = abOutDir();
                 final AbGate.Request request = new AbGate.Request(abRevision, baselineJar, jar,
                     defaultCandidate ? "the working tree (" + Path.of("").toAbsolutePath().relativize(jar) + ")" : jar.toString(),
-                    suites, modes, paramValues(), abSettings(), settings, accepted, outDir, dryRun, commandLine());
+                    suites, modes, paramValues(), abSettings(), settings, accepted, outDir, dryRun, CliFolders.commandLine(spec));
                 final JmhForkRunner forks = new JmhForkRunner(jmhLockWaitMinutes * 60, notice ->
                 {
                     stdout.println(notice);
@@ -220,11 +224,25 @@ final class GateCommand implements Callable<Integer>
             {
                 final List<BenchmarkSamples> baselineSamples = JmhSamplesReader.read(baseline);
                 final List<BenchmarkSamples> candidateSamples = JmhSamplesReader.read(candidate);
+                // Paired runs come from one A/B job, whose sides may be given different JVM arguments on purpose.
+                final List<String> differences = RunEnvironment.of(baseline).differences(RunEnvironment.of(candidate), !paired);
+                final String machines = "the baseline and the candidate were measured on different machines (" +
+                    String.join("; ", differences) + ")";
+                if (!differences.isEmpty() && !exactOnly && !allowDifferentMachines)
+                {
+                    return refuse(err, machines + ", so their timings cannot be compared: give --exact-only for the exact gates, " +
+                        "or --allow-different-machines to judge timing anyway");
+                }
                 result = GateJudge.judge(baseline.toString(), baselineSamples, candidate.toString(), candidateSamples, paired,
                     paired ? "paired (fork i of both runs is pair i)" : "two runs (unpaired): forks of each run resampled on their own",
                     !exactOnly, settings, accepted);
-                outDir = out != null ? out : Files.isDirectory(candidate) ? candidate :
-                    Optional.ofNullable(candidate.toAbsolutePath().getParent()).orElse(Path.of("."));
+                if (!differences.isEmpty())
+                {
+                    final String sentence = "Timing " + (exactOnly ? "not judged: " : "judged although (--allow-different-machines) ") +
+                        machines + ".";
+                    result = result.withCaution(Character.toUpperCase(sentence.charAt(0)) + sentence.substring(1));
+                }
+                outDir = out != null ? out : CliFolders.defaultFolder("gate-", folderLabel(candidate));
                 GateSummaryWriter.write(outDir, result);
             }
             stdout.print(json ? GateSummaryWriter.json(result) + "\n" : GateSummaryWriter.markdown(result));
@@ -237,6 +255,15 @@ final class GateCommand implements Callable<Integer>
             if (skipUnusableBaseline)
             {
                 stdout.println("allocator-bench gate: timing gate skipped: " + ex.getMessage());
+                try
+                {
+                    stdout.println("gate summary: " + GateSummaryWriter.writeSkipped(abOutDir(), ex.getMessage()));
+                }
+                catch (final IOException writeFailure)
+                {
+                    return refuse(err, "the timing gate was skipped (" + ex.getMessage() + ") and its gate.md cannot be written: " +
+                        Main.reasonOf(writeFailure));
+                }
                 stdout.flush();
                 return GateResult.PASS;
             }
@@ -287,6 +314,10 @@ final class GateCommand implements Callable<Integer>
         if (!abMode && (candidateJar != null || dryRun || !candidateJvmArgs.isEmpty() || !baselineJvmArgs.isEmpty()))
         {
             throw usage("--candidate-jar, --dry-run and the --*-jvm-arg options belong to the A/B form (--ab REV)");
+        }
+        if (abMode && allowDifferentMachines)
+        {
+            throw usage("--allow-different-machines is for two runs; the A/B gate runs both sides on this machine");
         }
         if (abMode && exactOnly)
         {
@@ -450,29 +481,26 @@ final class GateCommand implements Callable<Integer>
         return Path.of("").toAbsolutePath();
     }
 
-    /** @return results/gate-&lt;date&gt;-&lt;label&gt;, with -2, -3, ... when it exists. */
-    static Path defaultFolder(final String label)
+    /** @return where the A/B gate writes: {@code --out}, or results/gate-&lt;date&gt;-&lt;rev&gt;, chosen once per command. */
+    private Path abOutDir()
     {
-        final String stem = "gate-" + LocalDate.now(ZoneOffset.UTC) + "-" + label.replaceAll("[^A-Za-z0-9._-]", "-");
-        Path dir = Path.of("results", stem);
-        for (int n = 2; Files.exists(dir); n++)
+        if (abOutDir == null)
         {
-            dir = Path.of("results", stem + "-" + n);
+            abOutDir = out != null ? out : CliFolders.defaultFolder("gate-", abRevision != null ? abRevision : "jars");
         }
-        return dir;
+        return abOutDir;
+    }
+
+    /** @return the name of the candidate's run folder (or of the folder holding its JSON file), for the gate's folder. */
+    private static String folderLabel(final Path run)
+    {
+        final Path absolute = run.toAbsolutePath().normalize();
+        final Path folder = Files.isDirectory(absolute) ? absolute : absolute.getParent();
+        return folder != null && folder.getFileName() != null ? folder.getFileName().toString() : "run";
     }
 
     private ParameterException usage(final String message)
     {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private String commandLine()
-    {
-        final List<String> args = spec.root().commandLine().getParseResult() != null ?
-            spec.root().commandLine().getParseResult().originalArgs() : List.of();
-        return "java -jar allocator-bench.jar " + args.stream()
-            .map(a -> a.matches("[A-Za-z0-9._/=:,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'")
-            .collect(Collectors.joining(" "));
     }
 }

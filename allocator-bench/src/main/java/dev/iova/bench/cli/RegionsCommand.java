@@ -1,5 +1,8 @@
 package dev.iova.bench.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.iova.region.ByteRange;
 import dev.iova.region.MsiKind;
 import dev.iova.region.RegionPolicy;
@@ -48,6 +51,8 @@ public final class RegionsCommand implements Callable<Integer>
 
     /** The aperture used when none is given: a 48-bit address space, what most IOMMUs translate. */
     public static final String DEFAULT_APERTURE = "0x0:0xffffffffffff";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Spec
     private CommandSpec spec;
@@ -203,25 +208,20 @@ public final class RegionsCommand implements Callable<Integer>
      */
     static String toJson(final ReservedRegionList regions, final RegionPolicy policy, final List<ByteRange> usable)
     {
-        final StringBuilder json = new StringBuilder(64 + 80 * (regions.size() + usable.size()));
-        json.append("{\"regions\": [");
-        for (int i = 0; i < regions.size(); i++)
+        final ObjectNode root = JSON.createObjectNode();
+        final ArrayNode regionsNode = root.putArray("regions");
+        for (final ReservedRegion region : regions.regions())
         {
-            final ReservedRegion region = regions.regions().get(i);
-            json.append(i == 0 ? "" : ", ")
-                .append("{\"start\": \"").append(hex16(region.startByte()))
-                .append("\", \"end\": \"").append(hex16(region.endByte()))
-                .append("\", \"type\": \"").append(region.type().sysfsWord()).append("\"}");
+            regionsNode.addObject().put("start", hex16(region.startByte())).put("end", hex16(region.endByte()))
+                .put("type", region.type().sysfsWord());
         }
-        json.append("], \"policy\": \"").append(policy.word()).append("\", \"usable\": [");
-        for (int i = 0; i < usable.size(); i++)
+        root.put("policy", policy.word());
+        final ArrayNode usableNode = root.putArray("usable");
+        for (final ByteRange range : usable)
         {
-            final ByteRange range = usable.get(i);
-            json.append(i == 0 ? "" : ", ")
-                .append("{\"start\": \"").append(hex16(range.startByte()))
-                .append("\", \"end\": \"").append(hex16(range.endByte())).append("\"}");
+            usableNode.addObject().put("start", hex16(range.startByte())).put("end", hex16(range.endByte()));
         }
-        return json.append("]}").toString();
+        return root.toString();
     }
 
     private void printText(

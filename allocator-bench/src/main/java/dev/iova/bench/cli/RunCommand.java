@@ -4,6 +4,8 @@ import dev.iova.bench.report.Format;
 import dev.iova.bench.report.ReportException;
 import dev.iova.bench.report.ReportWriter;
 import dev.iova.bench.report.RunResults;
+import dev.iova.bench.report.Target;
+import dev.iova.bench.report.Targets;
 import dev.iova.bench.results.RunMetadata;
 import dev.iova.bench.run.BenchmarkPlan;
 import dev.iova.bench.run.BenchmarkRun;
@@ -26,8 +28,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,6 +97,9 @@ final class RunCommand implements Callable<Integer>
     @Option(names = "--no-report", description = "Do not write report.md at the end (run `report DIR` later).")
     private boolean noReport;
 
+    @Option(names = "--jmh-output", description = "Print JMH's own output on the console too (it always goes to the run folder's jmh-output.txt).")
+    private boolean jmhOutput;
+
     @Override
     public Integer call() throws IOException, RunnerException
     {
@@ -130,8 +133,8 @@ final class RunCommand implements Callable<Integer>
                     .distinct().collect(Collectors.joining(", ")));
         }
         final BenchmarkPlan plan = BenchmarkPlan.of(selected, profile, paramValues);
-        final String command = commandLine();
-        final Path dir = out != null ? out : defaultFolder(label != null ? label : RunMetadata.capture(command).hostLabel());
+        final String command = CliFolders.commandLine(spec);
+        final Path dir = out != null ? out : CliFolders.defaultFolder("", label != null ? label : RunMetadata.capture(command).hostLabel());
         final List<String> earlier = jsonFilesIn(dir);
         if (!earlier.isEmpty())
         {
@@ -145,7 +148,14 @@ final class RunCommand implements Callable<Integer>
             profile.label(), profile.describe());
         stdout.printf(Locale.ROOT, "estimated time: %s (%.1f s of start-up per fork assumed; slow trial set-ups add more)%n",
             Format.duration(plan.estimatedSeconds()), BenchmarkPlan.FORK_OVERHEAD_SECONDS);
-        stdout.println("into: " + dir);
+        stdout.println("into: " + dir + " (JMH's output: " + dir.resolve(BenchmarkRun.OUTPUT_FILE) + ")");
+        for (final Map.Entry<String, List<PlannedBenchmark>> suite : plan.bySuite().entrySet())
+        {
+            final List<PlannedBenchmark> benchmarks = suite.getValue();
+            stdout.printf(Locale.ROOT, "  %-40s %3d %s, about %s%n", suite.getKey().substring(suite.getKey().lastIndexOf('.') + 1),
+                benchmarks.size(), benchmarks.size() == 1 ? "benchmark " : "benchmarks",
+                Format.duration(benchmarks.stream().mapToDouble(PlannedBenchmark::estimatedSeconds).sum()));
+        }
         if (dryRun)
         {
             for (final PlannedBenchmark benchmark : plan.benchmarks())
@@ -157,7 +167,8 @@ final class RunCommand implements Callable<Integer>
         }
         stdout.flush();
 
-        final BenchmarkRun.Outcome outcome = BenchmarkRun.execute(plan, profile, include, paramValues, command, dir, System.out);
+        final BenchmarkRun.Outcome outcome = BenchmarkRun.execute(plan, profile, include, paramValues, command, dir, System.out,
+            jmhOutput);
         System.out.flush();
         stdout.printf(Locale.ROOT, "%nrun finished in %s (estimated %s): %s, metadata.json and %s in %s%n",
             Format.duration(outcome.elapsedSeconds()), Format.duration(plan.estimatedSeconds()),
@@ -167,7 +178,9 @@ final class RunCommand implements Callable<Integer>
         {
             try
             {
-                stdout.println("report: " + ReportWriter.write(RunResults.load(dir)));
+                final RunResults results = RunResults.load(dir);
+                stdout.println("report: " + ReportWriter.write(results));
+                printTargets(stdout, Targets.evaluate(results.results()));
             }
             catch (final ReportException ex)
             {
@@ -184,6 +197,26 @@ final class RunCommand implements Callable<Integer>
             return ExitCode.SOFTWARE;
         }
         return ExitCode.OK;
+    }
+
+    /**
+     * The targets' verdicts, one line each, after the run; a quick profile's are indicative only.
+     */
+    private void printTargets(final PrintWriter stdout, final List<Target.Outcome> outcomes)
+    {
+        if (outcomes.stream().allMatch(o -> o.verdict() == Target.Verdict.NOT_MEASURED))
+        {
+            return;
+        }
+        stdout.println();
+        stdout.println(profile == Profile.FULL ? "targets (profile full):" :
+            "targets (profile " + profile.label() + ", " + profile.describe() + ": indicative only; publication uses --profile full):");
+        for (final Target.Outcome outcome : outcomes)
+        {
+            stdout.printf(Locale.ROOT, "  %-12s %s: %s (%s)%n", outcome.verdict().label(), outcome.target().name(),
+                outcome.value(), outcome.threshold());
+        }
+        stdout.println("  " + ReportWriter.summary(outcomes));
     }
 
     /** {@code --trace FILE}: the trace suite's {@code shape} parameter names the file, by its absolute path (forks run elsewhere). */
@@ -244,18 +277,6 @@ final class RunCommand implements Callable<Integer>
         });
     }
 
-    /** @return results/&lt;date&gt;-&lt;label&gt;, or with -2, -3, ... when a run of that name exists. */
-    static Path defaultFolder(final String label)
-    {
-        final String stem = LocalDate.now(ZoneOffset.UTC) + "-" + label;
-        Path dir = Path.of("results", stem);
-        for (int n = 2; Files.exists(dir); n++)
-        {
-            dir = Path.of("results", stem + "-" + n);
-        }
-        return dir;
-    }
-
     private static List<String> jsonFilesIn(final Path dir) throws IOException
     {
         if (!Files.isDirectory(dir))
@@ -266,17 +287,6 @@ final class RunCommand implements Callable<Integer>
         {
             return files.map(f -> f.getFileName().toString()).filter(name -> name.endsWith(".json")).sorted().toList();
         }
-    }
-
-    private String commandLine()
-    {
-        final List<String> args = spec.root().commandLine().getParseResult().originalArgs();
-        return "java -jar allocator-bench.jar " + args.stream().map(RunCommand::shellQuote).collect(Collectors.joining(" "));
-    }
-
-    private static String shellQuote(final String arg)
-    {
-        return arg.matches("[A-Za-z0-9._/=:,@%+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
     }
 
     /** Reads --profile with {@link Profile#parse(String)}, whose message names the profiles there are. */

@@ -1,7 +1,8 @@
 package dev.iova.bench.cli;
 
 import dev.iova.IovaDomain;
-import dev.iova.bench.results.Json;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.iova.bench.results.RunMetadata;
 import dev.iova.bench.trace.DomainReplayTarget;
 import dev.iova.bench.trace.ReplayResult;
@@ -26,7 +27,9 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -46,6 +49,8 @@ import java.util.concurrent.Callable;
         "the tree (verifying every invariant) and writes the results with the machine and JDK into results/.")
 final class WorkloadsCommand implements Callable<Integer>
 {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
     @Spec
     private CommandSpec spec;
 
@@ -79,7 +84,7 @@ final class WorkloadsCommand implements Callable<Integer>
 
         stdout.printf(Locale.ROOT, "%-12s %8s %8s %8s %8s %8s %10s %10s  %-16s%n",
             "workload", "ops", "allocOk", "failed", "skipped", "live", "best ns/op", "median", "pfnDigest");
-        final List<String> rows = new ArrayList<>();
+        final List<Map<String, Object>> rows = new ArrayList<>();
         for (final TraceShape shape : TraceShape.values())
         {
             final String name = shape.name().toLowerCase(Locale.ROOT);
@@ -108,17 +113,28 @@ final class WorkloadsCommand implements Callable<Integer>
             final double median = nsPerOp[repeat / 2];
             stdout.printf(Locale.ROOT, "%-12s %8d %8d %8d %8d %8d %10.1f %10.1f  %s%n", name, first.ops(), first.allocOk(),
                 first.allocFailed(), first.freeSkipped(), first.liveAtEnd(), best, median, first.pfnDigestHex());
-            rows.add(String.format(Locale.ROOT,
-                "{\"workload\": %s, \"ops\": %d, \"seed\": %d, \"allocOk\": %d, \"allocFailed\": %d, \"freeSkipped\": %d, " +
-                    "\"liveAtEnd\": %d, \"bestNsPerOp\": %.1f, \"medianNsPerOp\": %.1f, \"repeat\": %d, \"pfnDigest\": %s, \"verified\": true}",
-                Json.string(name), first.ops(), seed, first.allocOk(), first.allocFailed(), first.freeSkipped(), first.liveAtEnd(),
-                best, median, repeat, Json.string(first.pfnDigestHex())));
+            final Map<String, Object> row = new LinkedHashMap<>();
+            row.put("workload", name);
+            row.put("ops", first.ops());
+            row.put("seed", seed);
+            row.put("allocOk", first.allocOk());
+            row.put("allocFailed", first.allocFailed());
+            row.put("freeSkipped", first.freeSkipped());
+            row.put("liveAtEnd", first.liveAtEnd());
+            row.put("bestNsPerOp", Math.round(best * 10) / 10.0);
+            row.put("medianNsPerOp", Math.round(median * 10) / 10.0);
+            row.put("repeat", repeat);
+            row.put("pfnDigest", first.pfnDigestHex());
+            row.put("verified", true);
+            rows.add(row);
         }
 
         Files.createDirectories(dir);
         final Path file = dir.resolve("replay.json");
-        Files.writeString(file, "{\"metadata\": " + metadata.toJson() + ",\n \"workloads\": [\n  " +
-            String.join(",\n  ", rows) + "\n]}\n", StandardCharsets.UTF_8);
+        final Map<String, Object> root = new LinkedHashMap<>();
+        root.put("metadata", metadata);
+        root.put("workloads", rows);
+        Files.writeString(file, JSON.writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
         stdout.println("every replay verified; results written to " + file);
         stdout.flush();
         return ExitCode.OK;

@@ -157,10 +157,10 @@ public final class GateJudge
         }
         if (!timing)
         {
-            notes.add("Timing was not judged (--exact-only): the runs come from different machines or settings.");
+            notes.add("Timing was not judged (--exact-only).");
         }
         return new GateResult(baselineLabel, candidateLabel, design, settings, confidence,
-            List.copyOf(rows), List.copyOf(findings), allocationMeasured, timing, List.copyOf(notes));
+            List.copyOf(rows), List.copyOf(findings), allocationMeasured, timing, List.copyOf(notes), "");
     }
 
     /**

@@ -20,6 +20,8 @@ import java.util.stream.Collectors;
  *                               allocation gate ran.
  * @param timingJudged           false when only the exact gates ran ({@code --exact-only}).
  * @param notes                  remarks for the reviewer, one sentence each.
+ * @param caution                what the reader must know before any verdict, stated at the top of
+ *                               the summary (timing judged across different machines), or empty.
  */
 public record GateResult(
     String baselineLabel,
@@ -31,7 +33,8 @@ public record GateResult(
     List<Finding> findings,
     boolean allocationMeasured,
     boolean timingJudged,
-    List<String> notes)
+    List<String> notes,
+    String caution)
 {
     /** Exit code: no regression. */
     public static final int PASS = 0;
@@ -66,7 +69,17 @@ public record GateResult(
         final List<String> allNotes = new ArrayList<>(notes);
         allNotes.addAll(moreNotes);
         return new GateResult(baselineLabel, candidateLabel, design, settings, perBenchmarkConfidence, rows, List.copyOf(allFindings),
-            allocationMeasured, timingJudged, List.copyOf(allNotes));
+            allocationMeasured, timingJudged, List.copyOf(allNotes), caution);
+    }
+
+    /**
+     * @param sentence what the summary states at its top, before the verdict.
+     * @return this result with it.
+     */
+    public GateResult withCaution(final String sentence)
+    {
+        return new GateResult(baselineLabel, candidateLabel, design, settings, perBenchmarkConfidence, rows, findings,
+            allocationMeasured, timingJudged, notes, sentence);
     }
 
     /** @return the rows with the given verdict. */

@@ -17,9 +17,10 @@ import java.util.Map;
 /**
  * Writes the gate's result for people and for machines, into one folder:
  * <ul>
- *   <li>{@value #MARKDOWN_FILE}: the overall verdict in one sentence at the top, a table of every
- *       benchmark (scores, slowdown with its interval, verdict), the chart, the exact gates, the
- *       accepted trade-offs used, the notes;</li>
+ *   <li>{@value #MARKDOWN_FILE}: the overall verdict in one sentence at the top (after a caution,
+ *       when there is one), a table of every benchmark (scores, slowdown with its interval,
+ *       verdict), the exact gates, the accepted trade-offs used, the notes. It links no local file:
+ *       it is meant to be pasted where they cannot be shown, such as a CI job's step summary;</li>
  *   <li>{@value #CHART_FILE}: the chart ({@link GateChart});</li>
  *   <li>{@value #JSON_FILE}: the same as a JSON object (a JSON object, not an array, so that
  *       {@code report} and the gate skip it when they read the folder as a run);</li>
@@ -68,13 +69,37 @@ public final class GateSummaryWriter
     }
 
     /**
+     * Writes {@value #MARKDOWN_FILE} for a gate that judged nothing, saying why, so that whoever
+     * reads the gate's folder (or a CI step summary) sees that it was skipped, not that it passed.
+     *
+     * @param dir    the folder to write into; created when missing.
+     * @param reason why the timing gate did not run, one sentence.
+     * @return the Markdown file.
+     * @throws IOException when it cannot be written.
+     */
+    public static Path writeSkipped(final Path dir, final String reason) throws IOException
+    {
+        Files.createDirectories(dir);
+        final Path markdown = dir.resolve(MARKDOWN_FILE);
+        Files.writeString(markdown, "# Regression gate\n\n**SKIPPED: the timing gate did not run: " + reason +
+            (reason.endsWith(".") ? "" : ".") + "**\n\nNo benchmark was judged (`--skip-unusable-baseline`); exit code 0.\n",
+            StandardCharsets.UTF_8);
+        return markdown;
+    }
+
+    /**
      * @param result the gate's result.
      * @return the Markdown summary.
      */
     public static String markdown(final GateResult result)
     {
         final StringBuilder md = new StringBuilder();
-        md.append("# Regression gate\n\n**").append(result.headline()).append("**\n\n");
+        md.append("# Regression gate\n\n");
+        if (!result.caution().isEmpty())
+        {
+            md.append("> **").append(result.caution()).append("**\n\n");
+        }
+        md.append("**").append(result.headline()).append("**\n\n");
         md.append("| | |\n|---|---|\n");
         md.append("| baseline | ").append(result.baselineLabel()).append(" |\n");
         md.append("| candidate | ").append(result.candidateLabel()).append(" |\n");
@@ -137,7 +162,7 @@ public final class GateSummaryWriter
                     .append(GateFormat.bytes(row.candidateAllocBytesPerOp()))
                     .append(" | ").append(row.note().replace("|", "/")).append(" |\n");
             }
-            md.append("\n![slowdown of each benchmark with its interval](").append(CHART_FILE).append(")\n\n");
+            md.append("\nThe same as a chart: `").append(CHART_FILE).append("` beside this file.\n\n");
         }
 
         md.append("## Exact gates\n\n");
@@ -210,6 +235,7 @@ public final class GateSummaryWriter
         root.put("candidate", result.candidateLabel());
         root.put("design", result.design());
         root.put("timingJudged", result.timingJudged());
+        root.put("caution", result.caution());
         final Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("confidence", result.settings().confidence());
         settings.put("perBenchmarkConfidence", result.perBenchmarkConfidence());

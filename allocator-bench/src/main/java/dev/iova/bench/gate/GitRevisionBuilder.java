@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code git rev-parse --verify REV^{commit}} in the repository the command runs in;</li>
  *   <li>{@code git worktree add --detach SCRATCH/baseline-src COMMIT}: a temporary checkout beside
  *       the working tree, sharing its object store (nothing is fetched or copied);</li>
- *   <li>{@code mvn -B -q -ntp [-o] package -DskipTests -pl allocator-bench -am} there (the tests'
- *       module is not built);</li>
+ *   <li>{@code mvn -B -q -ntp [-o] package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
+ *       -pl allocator-bench -am} there (the tests' module is not built, nor the library's javadoc and
+ *       sources jars: the gate needs the bench jar only);</li>
  *   <li>the jar copied to {@code SCRATCH/baseline.jar}, and the worktree removed with
  *       {@code git worktree remove --force}, also when the build fails or the JVM is stopped
  *       (a shutdown hook covers Ctrl-C during the build).</li>
@@ -72,7 +73,8 @@ public final class GitRevisionBuilder implements RevisionBuilder
             {
                 mvn.add("-o");
             }
-            mvn.addAll(List.of("package", "-DskipTests", "-pl", "allocator-bench", "-am"));
+            mvn.addAll(List.of("package", "-DskipTests", "-Dmaven.javadoc.skip=true", "-Dmaven.source.skip=true",
+                "-pl", "allocator-bench", "-am"));
             final int exitCode = run(mvn, checkout, logFile, 1800);
             final Path jar = checkout.resolve(JAR);
             if (exitCode != 0)

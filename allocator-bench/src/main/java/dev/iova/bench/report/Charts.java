@@ -20,13 +20,37 @@ import java.util.List;
 /**
  * The report's charts, drawn with XChart without a display ({@code java.awt.headless}), as PNG or
  * SVG by the file's extension ({@link ChartFormat}).
- * Every chart shows JMH's 99.9% confidence interval (score ± error) as error bars.
+ *
+ * <p>Linear value axes start at 0 and show JMH's 99.9% confidence interval (score ± error) as
+ * error bars. Scores that span {@value #LOG_SPREAD}x or more (our tree against a linear walk or a
+ * {@code TreeMap}) are drawn on a logarithmic value axis instead, or the small ones sit flat on
+ * zero: the chart plots {@code log10(score)} on a linear axis whose tick labels are the scores
+ * themselves ({@link #logTickLabel}), because XChart's own logarithmic axis labels only whole
+ * decades, and with a custom label function places its ticks linearly (a p50 of 321 ns read as
+ * 49,000). The plotted values are shifted so that the axis starts at 0 at the decade below the
+ * smallest score, since XChart grows bars from 0. A logarithmic axis cannot show a symmetric interval, so those charts have no error
+ * bars, and their title and axis say "log scale".
  */
 final class Charts
 {
     /** Pixels: wide enough for a repository page's column, small enough to read without zooming. */
     static final int WIDTH = 900;
     static final int HEIGHT = 500;
+
+    /** The ratio of the largest to the smallest score from which the value axis is logarithmic. */
+    static final int LOG_SPREAD = 30;
+
+    /** Pixels per character of the axis labels' bold font, a little over what XChart's default measures. */
+    private static final int PIXELS_PER_CHARACTER = 9;
+
+    /** Pixels of chart height per character of the longest upright label: XChart sets them in more than it measures. */
+    private static final int UPRIGHT_PIXELS_PER_CHARACTER = 12;
+
+    /**
+     * How far above the largest score the value axis may reach for error bars: a one-fork run's
+     * interval can be a hundred times its score, and an axis scaled to it flattens every bar.
+     */
+    static final double ERROR_BAR_HEADROOM = 2.0;
 
     static
     {
@@ -63,26 +87,51 @@ final class Charts
     static void bars(final Path file, final String title, final String yTitle, final List<String> categories,
         final List<Series> series) throws IOException
     {
-        final CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-            .xAxisTitle("").yAxisTitle(yTitle).build();
-        style(chart.getStyler(), series.size() > 1);
-        // about 7 pixels per character of the axis font, a few characters between labels: turn the
-        // labels when they would not fit side by side (XChart drops labels that overlap)
+        final boolean logY = logScale(series);
+        final int longest = categories.stream().mapToInt(String::length).max().orElse(0);
+        // Labels side by side when they fit; else turned upright, with the chart made taller by
+        // their length, so that the bars keep their height and XChart drops no label for overlap.
         final int characters = categories.stream().mapToInt(label -> label.length() + 3).sum();
-        chart.getStyler().setXAxisLabelRotation(characters * 7 > WIDTH * 0.9 ? 45 : 0);
+        final boolean upright = characters * PIXELS_PER_CHARACTER > WIDTH * 0.9;
+        final int height = HEIGHT + (upright ? longest * UPRIGHT_PIXELS_PER_CHARACTER : 0);
+        final boolean clipped = !logY && clipErrorBars(series);
+        final CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(height)
+            .title(logY ? title + ", log scale, no error bars" : clipped ? title + ", error bars clipped" : title)
+            .xAxisTitle("").yAxisTitle(logY ? yTitle + " (log scale)" : yTitle).build();
+        style(chart.getStyler(), series);
+        chart.getStyler().setXAxisLabelRotation(upright ? 90 : 0);
         chart.getStyler().setErrorBarsColor(Color.DARK_GRAY);
-        chart.getStyler().setYAxisMin(0.0);
+        if (logY)
+        {
+            logAxis(chart.getStyler(), series);
+        }
+        else
+        {
+            chart.getStyler().setYAxisMin(0.0);
+            if (clipped)
+            {
+                chart.getStyler().setYAxisMax(ERROR_BAR_HEADROOM * positiveScores(series).max().orElse(1));
+            }
+        }
         for (final Series one : series)
         {
             final List<Double> values = new ArrayList<>(categories.size());
             final List<Double> errors = new ArrayList<>(categories.size());
             for (int i = 0; i < categories.size(); i++)
             {
-                // XChart draws no bar for a missing value only as 0; a bar of height 0 says "not measured" well enough
-                values.add(Double.isFinite(one.values()[i]) ? one.values()[i] : 0.0);
-                errors.add(Double.isFinite(one.errors()[i]) ? one.errors()[i] : 0.0);
+                // XChart draws no bar for a missing value only as the axis minimum: a bar of no height says "not measured"
+                final double value = one.values()[i];
+                values.add(!Double.isFinite(value) || (logY && value <= 0) ? 0.0 : logY ? logPosition(value, series) : value);
+                errors.add(Double.isFinite(one.errors()[i]) && !logY ? one.errors()[i] : 0.0);
             }
-            chart.addSeries(one.name(), new ArrayList<>(categories), values, errors);
+            if (logY)
+            {
+                chart.addSeries(one.name(), new ArrayList<>(categories), values);
+            }
+            else
+            {
+                chart.addSeries(one.name(), new ArrayList<>(categories), values, errors);
+            }
         }
         save(chart, file);
     }
@@ -103,36 +152,25 @@ final class Charts
     {
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
             .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
-        style(chart.getStyler(), series.size() > 1);
+        style(chart.getStyler(), series);
         chart.getStyler().setXAxisLogarithmic(logX);
         chart.getStyler().setErrorBarsColor(Color.DARK_GRAY);
         chart.getStyler().setMarkerSize(8);
-        // Scores that span two decades or more (our tree against a linear walk) are drawn on a
-        // logarithmic y axis, or the small ones sit flat on zero. A log axis cannot show an
-        // interval that reaches zero, so error bars are left out there (the title says so).
-        double minScore = Double.POSITIVE_INFINITY;
-        double maxScore = 0;
-        for (final Series one : series)
-        {
-            for (final double value : one.values())
-            {
-                if (Double.isFinite(value))
-                {
-                    minScore = Math.min(minScore, value);
-                    maxScore = Math.max(maxScore, value);
-                }
-            }
-        }
-        final boolean logY = minScore > 0 && maxScore / minScore >= 100;
-        chart.getStyler().setYAxisLogarithmic(logY);
+        final boolean logY = logScale(series);
         if (logY)
         {
             chart.setTitle(title + ", log scale, no error bars");
             chart.setYAxisTitle(yTitle + " (log scale)");
+            logAxis(chart.getStyler(), series);
         }
         else
         {
             chart.getStyler().setYAxisMin(0.0);
+            if (clipErrorBars(series))
+            {
+                chart.setTitle(title + ", error bars clipped");
+                chart.getStyler().setYAxisMax(ERROR_BAR_HEADROOM * positiveScores(series).max().orElse(1));
+            }
         }
         final boolean integerX = series.stream().flatMap(one -> one.x().stream())
             .allMatch(x -> ((Number)x).doubleValue() == Math.rint(((Number)x).doubleValue()));
@@ -149,10 +187,10 @@ final class Charts
             final List<Double> errors = new ArrayList<>();
             for (int i = 0; i < one.values().length; i++)
             {
-                if (Double.isFinite(one.values()[i]))
+                if (Double.isFinite(one.values()[i]) && (!logY || one.values()[i] > 0))
                 {
                     x.add(((Number)one.x().get(i)).doubleValue());
-                    values.add(one.values()[i]);
+                    values.add(logY ? logPosition(one.values()[i], series) : one.values()[i]);
                     errors.add(Double.isFinite(one.errors()[i]) ? one.errors()[i] : 0.0);
                 }
             }
@@ -181,10 +219,9 @@ final class Charts
     {
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
             .xAxisTitle("percentile").yAxisTitle(yTitle + " (log scale)").build();
-        style(chart.getStyler(), series.size() > 1);
-        chart.getStyler().setYAxisLogarithmic(true);
+        style(chart.getStyler(), series);
         chart.getStyler().setMarkerSize(8);
-        chart.getStyler().setyAxisTickLabelsFormattingFunction(y -> String.format(java.util.Locale.ROOT, "%,.0f", y));
+        logAxis(chart.getStyler(), series);
         chart.getStyler().setxAxisTickLabelsFormattingFunction(x ->
         {
             final int i = (int)Math.rint(x);
@@ -199,7 +236,7 @@ final class Charts
                 if (Double.isFinite(one.values()[i]) && one.values()[i] > 0)
                 {
                     x.add((double)i);
-                    values.add(one.values()[i]);
+                    values.add(logPosition(one.values()[i], series));
                 }
             }
             if (!x.isEmpty())
@@ -210,12 +247,84 @@ final class Charts
         save(chart, file);
     }
 
-    private static void style(final Styler styler, final boolean legend)
+    /**
+     * A legend when there are two series or more: below the chart in a row when the names fit its
+     * width, else beside it in a column (a row that does not fit is cut off at the chart's edge).
+     */
+    private static void style(final Styler styler, final List<Series> series)
     {
         styler.setChartBackgroundColor(Color.WHITE);
-        styler.setLegendVisible(legend);
-        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
-        styler.setLegendLayout(Styler.LegendLayout.Horizontal);
+        styler.setLegendVisible(series.size() > 1);
+        final int characters = series.stream().mapToInt(one -> one.name().length() + 6).sum();
+        final boolean row = characters * PIXELS_PER_CHARACTER < WIDTH * 0.9;
+        styler.setLegendPosition(row ? Styler.LegendPosition.OutsideS : Styler.LegendPosition.OutsideE);
+        styler.setLegendLayout(row ? Styler.LegendLayout.Horizontal : Styler.LegendLayout.Vertical);
+    }
+
+    /** @return whether an error bar reaches beyond {@value #ERROR_BAR_HEADROOM} times the largest score. */
+    static boolean clipErrorBars(final List<Series> series)
+    {
+        final double top = positiveScores(series).max().orElse(Double.NaN);
+        for (final Series one : series)
+        {
+            for (int i = 0; i < one.values().length; i++)
+            {
+                if (Double.isFinite(one.values()[i]) && Double.isFinite(one.errors()[i]) &&
+                    one.values()[i] + one.errors()[i] > ERROR_BAR_HEADROOM * top)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** @return whether the positive scores of the series span {@value #LOG_SPREAD}x or more. */
+    static boolean logScale(final List<Series> series)
+    {
+        final double min = positiveScores(series).min().orElse(Double.NaN);
+        final double max = positiveScores(series).max().orElse(Double.NaN);
+        return max / min >= LOG_SPREAD;
+    }
+
+    private static java.util.stream.DoubleStream positiveScores(final List<Series> series)
+    {
+        return series.stream().flatMapToDouble(one -> java.util.Arrays.stream(one.values()))
+            .filter(value -> Double.isFinite(value) && value > 0);
+    }
+
+    /** @return the logarithmic axis's lower end: the decade at or below the smallest score, in log10 units. */
+    private static double logFloor(final List<Series> series)
+    {
+        return Math.floor(Math.log10(positiveScores(series).min().orElse(1)));
+    }
+
+    /** @return where a positive score sits on a logarithmic axis: decades above {@link #logFloor}. */
+    private static double logPosition(final double score, final List<Series> series)
+    {
+        return Math.log10(score) - logFloor(series);
+    }
+
+    /** A value axis in decades above {@link #logFloor}, labelled with the scores themselves. */
+    private static void logAxis(final org.knowm.xchart.style.AxesChartStyler styler, final List<Series> series)
+    {
+        final double floor = logFloor(series);
+        styler.setYAxisMin(0.0);
+        styler.setYAxisMax(Math.max(1, Math.ceil(Math.log10(positiveScores(series).max().orElse(10))) - floor));
+        styler.setyAxisTickLabelsFormattingFunction(position -> logTickLabel(position + floor));
+    }
+
+    /**
+     * @param log10Value a position on a logarithmic axis, in log10 units.
+     * @return the value there, to two significant digits with thousands separators: 2.5 → "320",
+     *         5.0 → "100,000", -1.5 → "0.032".
+     */
+    static String logTickLabel(final double log10Value)
+    {
+        final double value = Math.pow(10, log10Value);
+        final java.math.BigDecimal rounded = new java.math.BigDecimal(value).round(new java.math.MathContext(2));
+        return rounded.compareTo(java.math.BigDecimal.ONE) >= 0 ?
+            String.format(java.util.Locale.ROOT, "%,d", rounded.toBigInteger()) : rounded.stripTrailingZeros().toPlainString();
     }
 
     private static void save(final org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, final Path file) throws IOException

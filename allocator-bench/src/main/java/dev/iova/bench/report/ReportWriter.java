@@ -27,6 +27,9 @@ import java.util.regex.Pattern;
  */
 public final class ReportWriter
 {
+    /** The parameter by which a suite runs ours against the baselines: the bar charts' series. */
+    static final String TARGET_PARAM = "target";
+
     /** The report's file name in the run folder. */
     public static final String REPORT_FILE = "report.md";
     /** The folder beside the report that holds its charts. */
@@ -120,7 +123,7 @@ public final class ReportWriter
      * @param outcomes targets judged.
      * @return "6 hold (4 also at the CI bounds), 3 missed, 1 not measured".
      */
-    static String summary(final List<Target.Outcome> outcomes)
+    public static String summary(final List<Target.Outcome> outcomes)
     {
         final long holds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS).count();
         final long holdsAtBounds = outcomes.stream().filter(o -> o.verdict() == Target.Verdict.HOLDS && o.atBounds()).count();
@@ -172,7 +175,9 @@ public final class ReportWriter
         final String mode = group.get(0).mode();
         final String better = group.get(0).higherIsBetter() ? "higher is better" : "lower is better";
 
-        // bars: one category per method (and thread count, when one method ran at several), one series per parameter set
+        // bars: one category per method (with its thread count when one method ran at several, and its
+        // parameters but the target); one series per target (ours and the baselines, when the suite
+        // compares them), so that every series has a bar in (nearly) every category
         final Set<String> severalThreads = new java.util.HashSet<>();
         group.stream().collect(java.util.stream.Collectors.groupingBy(BenchmarkResult::method,
                 java.util.stream.Collectors.mapping(BenchmarkResult::threads, java.util.stream.Collectors.toSet())))
@@ -183,10 +188,27 @@ public final class ReportWriter
                     severalThreads.add(method);
                 }
             });
-        final java.util.function.Function<BenchmarkResult, String> category =
-            r -> severalThreads.contains(r.method()) ? r.method() + " (" + r.threads() + " threads)" : r.method();
+        final boolean byTarget = group.stream().allMatch(r -> r.params().containsKey(TARGET_PARAM)) &&
+            group.stream().map(r -> r.params().get(TARGET_PARAM)).distinct().count() > 1;
+        final java.util.function.Function<BenchmarkResult, String> category = r ->
+        {
+            final StringBuilder label = new StringBuilder(r.method());
+            if (severalThreads.contains(r.method()))
+            {
+                label.append(", ").append(r.threads()).append(" threads");
+            }
+            r.params().forEach((name, value) ->
+            {
+                if (!(byTarget && TARGET_PARAM.equals(name)))
+                {
+                    label.append(", ").append(name).append('=').append(value);
+                }
+            });
+            return label.toString();
+        };
+        final java.util.function.Function<BenchmarkResult, String> seriesOf = r -> byTarget ? r.params().get(TARGET_PARAM) : mode;
         final List<String> categories = new ArrayList<>(new LinkedHashSet<>(group.stream().map(category).toList()));
-        final List<String> seriesNames = new ArrayList<>(new LinkedHashSet<>(group.stream().map(ReportWriter::seriesName).toList()));
+        final List<String> seriesNames = new ArrayList<>(new LinkedHashSet<>(group.stream().map(seriesOf).toList()));
         final List<Charts.Series> bars = new ArrayList<>();
         for (final String name : seriesNames)
         {
@@ -194,7 +216,7 @@ public final class ReportWriter
             final double[] errors = nans(categories.size());
             for (final BenchmarkResult r : group)
             {
-                if (seriesName(r).equals(name))
+                if (seriesOf.apply(r).equals(name))
                 {
                     final int i = categories.indexOf(category.apply(r));
                     values[i] = scale.apply(r.score());
@@ -273,11 +295,6 @@ public final class ReportWriter
     private static void image(final StringBuilder md, final String alt, final String file)
     {
         md.append("![").append(alt).append("](").append(CHARTS_DIR).append('/').append(file).append(")\n\n");
-    }
-
-    private static String seriesName(final BenchmarkResult r)
-    {
-        return r.params().isEmpty() ? "no parameters" : r.paramsLabel();
     }
 
     private static String seriesSuffix(final BenchmarkResult r)

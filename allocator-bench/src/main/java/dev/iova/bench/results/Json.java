@@ -1,6 +1,11 @@
 package dev.iova.bench.results;
 
-/** Writes the few JSON strings our flat result files need. */
+/**
+ * Writes a JSON string literal. Every other JSON file of ours is written by Jackson; this is for the
+ * one place that must not use it: {@link LatencyPercentiles#writeTrial}, which runs inside a
+ * benchmark's fork after its last measurement iteration, where Jackson's first use (13.9 MB) would
+ * show up in that iteration's bytes per operation.
+ */
 public final class Json
 {
     private Json()

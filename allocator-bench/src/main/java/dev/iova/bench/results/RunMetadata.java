@@ -1,6 +1,10 @@
 package dev.iova.bench.results;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +37,8 @@ public record RunMetadata(
     String gitCommit,
     String command)
 {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
     /**
      * @param command the command line, as a user would type it.
      * @return the metadata of this JVM, now.
@@ -57,17 +63,17 @@ public record RunMetadata(
         return host.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
-    /** @return the fields as a JSON object (no trailing newline). */
+    /** @return the fields as a JSON object, in the record's order (no trailing newline). */
     public String toJson()
     {
-        return "{\"timestamp\": " + Json.string(timestamp) +
-            ", \"host\": " + Json.string(host) +
-            ", \"cores\": " + cores +
-            ", \"memoryBytes\": " + memoryBytes +
-            ", \"cpuModel\": " + Json.string(cpuModel) +
-            ", \"jdk\": " + Json.string(jdk) +
-            ", \"gitCommit\": " + Json.string(gitCommit) +
-            ", \"command\": " + Json.string(command) + "}";
+        try
+        {
+            return MAPPER.writeValueAsString(this);
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new UncheckedIOException(ex); // strings and numbers only: does not happen
+        }
     }
 
     private static String hostName()

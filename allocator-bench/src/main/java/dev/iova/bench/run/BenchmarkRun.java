@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code <suite>.json}: JMH's JSON of the suite ({@code alloc-free-pair.json} for
  *       {@code AllocFreePairBenchmark});</li>
- *   <li>{@code jmh-output.txt}: everything JMH printed, progress lines included;</li>
+ *   <li>{@code jmh-output.txt}: everything JMH printed, progress lines included (the console gets
+ *       one line per benchmark with its score instead, unless asked for JMH's output too);</li>
  *   <li>{@code trace-replay-percentiles.json}: per-operation latency percentiles that benchmarks
  *       recorded themselves ({@link LatencyPercentiles}), when any did: every fork is told where
  *       to write them with {@code -D}{@value LatencyPercentiles#DIR_PROPERTY};</li>
@@ -90,14 +91,15 @@ public final class BenchmarkRun
      * @param params  parameter values given on the command line, by name.
      * @param command the command line, as a user would type it.
      * @param dir     the run folder; created when missing.
-     * @param console where JMH's output and the progress lines go (and to {@code jmh-output.txt}).
+     * @param console where the line per finished benchmark goes.
+     * @param echoJmh whether JMH's own output also goes to {@code console}, not only to {@code jmh-output.txt}.
      * @return how the run went.
      * @throws IOException     when a file cannot be written.
      * @throws RunnerException when JMH cannot run at all.
      */
     public static Outcome execute(final BenchmarkPlan plan, final Profile profile, final String include,
-        final Map<String, List<String>> params, final String command, final Path dir, final PrintStream console)
-        throws IOException, RunnerException
+        final Map<String, List<String>> params, final String command, final Path dir, final PrintStream console,
+        final boolean echoJmh) throws IOException, RunnerException
     {
         Files.createDirectories(dir);
         final Map<String, Object> metadata = metadata(RunMetadata.capture(command), profile, include, params, plan);
@@ -115,7 +117,7 @@ public final class BenchmarkRun
         final Path trialsDir = dir.resolve(LatencyPercentiles.TRIALS_DIR).toAbsolutePath();
         final PrintStream systemOut = System.out;
         try (OutputStream log = Files.newOutputStream(dir.resolve(OUTPUT_FILE));
-             PrintStream tee = new PrintStream(new Tee(console, log), true, StandardCharsets.UTF_8))
+             PrintStream tee = new PrintStream(echoJmh ? new Tee(console, log) : log, true, StandardCharsets.UTF_8))
         {
             // What a fork prints (TraceReplayBenchmark's latency lines) reaches the host's
             // System.out, not JMH's output format: send it to the output file too.
@@ -128,7 +130,7 @@ public final class BenchmarkRun
                 new LinkedHashSet<>(suite.getValue().stream().map(PlannedBenchmark::benchmark).toList())
                     .forEach(name -> options.include("^" + Pattern.quote(name) + "$"));
                 final Collection<RunResult> results = new Runner(options.build(), new ProgressOutputFormat(
-                    OutputFormatFactory.createFormatInstance(tee, VerboseMode.NORMAL), progress, byKey)).run();
+                    OutputFormatFactory.createFormatInstance(tee, VerboseMode.NORMAL), progress, byKey, console)).run();
                 results.forEach(r -> done.add(keyOf(r.getParams())));
                 if (Files.exists(json))
                 {

@@ -60,6 +60,23 @@ public final class Progress
             " so far, about " + Format.duration(leftSeconds()) + " left";
     }
 
+    /**
+     * Records that the benchmark started last has finished.
+     *
+     * @param label  what to call it.
+     * @param result its score, or why it has none.
+     * @return the console's line: "[3/8] AllocFreePairBenchmark.tree avgt liveRanges=1000: 117.2 ± 8.1 ns/op, 0 B/op
+     *         (1 min 05 s so far, about 2 min 10 s left)".
+     */
+    public String finish(final String label, final String result)
+    {
+        finishedEstimateSeconds += currentEstimateSeconds;
+        remainingSeconds -= currentEstimateSeconds;
+        currentEstimateSeconds = 0;
+        return "[" + started + "/" + Math.max(total, started) + "] " + label + ": " + result + " (" +
+            Format.duration(elapsedSeconds()) + " so far" + (started < total ? ", about " + Format.duration(leftSeconds()) + " left" : "") + ")";
+    }
+
     /** @return seconds since the run started. */
     public double elapsedSeconds()
     {

@@ -67,7 +67,7 @@ class GateAcceptedTradeoffsTest
         final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, TREE);
 
         final Fixtures.Cli cli = Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(),
-            "--accepted", accepted.toString());
+            "--accepted", accepted.toString(), "--out", tempDir.resolve("gate").toString());
 
         assertEquals(0, cli.exitCode(), cli.out());
         assertTrue(cli.out().contains("- AllocFreePairBenchmark.cached avgt liveRanges=1000: removal accepted: renamed to cachedPair"),
@@ -124,7 +124,8 @@ class GateAcceptedTradeoffsTest
     {
         final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE, CACHED);
         final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 2, candidateTree, CACHED);
-        return Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--accepted", accepted.toString());
+        return Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--accepted", accepted.toString(),
+            "--out", tempDir.resolve("gate").toString());
     }
 
     private int files;

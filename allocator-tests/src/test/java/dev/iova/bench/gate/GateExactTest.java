@@ -92,9 +92,9 @@ class GateExactTest
         final Path allocating = SyntheticRuns.run(tempDir.resolve("c"), "a.json", 2, TREE.alloc(24), CACHED);
 
         final Fixtures.Cli slowerCli = Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", slower.toString(),
-            "--exact-only");
+            "--exact-only", "--out", tempDir.resolve("gate").toString());
         final Fixtures.Cli allocatingCli = Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", allocating.toString(),
-            "--exact-only");
+            "--exact-only", "--out", tempDir.resolve("gate").toString());
 
         assertEquals(0, slowerCli.exitCode(), slowerCli.out());
         assertTrue(slowerCli.out().contains("**PASS: exact gates hold (allocation and presence) for 2 benchmarks; timing not judged.**"),
@@ -118,6 +118,7 @@ class GateExactTest
     private Fixtures.Cli gate(final Path baseline, final Path candidate)
     {
         final Path none = SyntheticRuns.write(tempDir.resolve("accepted"), "none.json", "{\"accepted\": []}").resolve("none.json");
-        return Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--accepted", none.toString());
+        return Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--accepted", none.toString(),
+            "--out", tempDir.resolve("gate").toString());
     }
 }

@@ -194,7 +194,8 @@ class GateInputTest
         final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE.forks(10, 4));
         final Path candidate = SyntheticRuns.run(tempDir.resolve("b"), "a.json", 1, TREE.forks(9, 4));
 
-        assertRefused(Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--paired"),
+        assertRefused(Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(), "--paired",
+            "--out", tempDir.resolve("gate").toString()),
             "AllocFreePairBenchmark.tree avgt liveRanges=1000 has 10 forks in the baseline and 9 in the candidate: a paired " +
             "comparison needs one fork per round on both sides");
     }
@@ -225,7 +226,7 @@ class GateInputTest
     private Fixtures.Cli gate(final Path baseline, final Path candidate)
     {
         return Fixtures.cli("gate", "--baseline", baseline.toString(), "--candidate", candidate.toString(),
-            "--accepted", none().toString());
+            "--accepted", none().toString(), "--out", tempDir.resolve("gate").toString());
     }
 
     /** An empty accepted-trade-offs file, so that the repository's own does not take part. */

@@ -33,9 +33,11 @@ class RunCommandTest
         final List<String> lines = cli.out().lines().toList();
         assertEquals("run: 2 benchmarks in 1 suite, profile full (3 forks, 3 × 2 s warm-up, 5 × 2 s measurement), -prof gc", lines.get(0));
         assertEquals("estimated time: 1 min 45 s (1.5 s of start-up per fork assumed; slow trial set-ups add more)", lines.get(1));
-        assertTrue(lines.get(2).matches("into: results/" + LocalDate.now(ZoneOffset.UTC) + "-ci(-\\d+)?"), lines.get(2));
-        assertTrue(lines.get(3).trim().matches("AllocFreePairBenchmark.cached thrpt liveRanges=1000 +53 s"), lines.get(3));
-        assertEquals(5, lines.size());
+        assertTrue(lines.get(2).matches("into: (results/" + LocalDate.now(ZoneOffset.UTC) + "-ci(-\\d+)?) \\(JMH's output: \\1/jmh-output.txt\\)"),
+            lines.get(2));
+        assertTrue(lines.get(3).trim().matches("AllocFreePairBenchmark +2 benchmarks, about 1 min 45 s"), lines.get(3));
+        assertTrue(lines.get(4).trim().matches("AllocFreePairBenchmark.cached thrpt liveRanges=1000 +53 s"), lines.get(4));
+        assertEquals(6, lines.size());
     }
 
     @Test
@@ -44,7 +46,7 @@ class RunCommandTest
         final Fixtures.Cli cli = Fixtures.cli("run", "--include", "AllocFreePairBenchmark.tree$", "--out", "results/dry-run-target", "--dry-run");
 
         assertEquals(0, cli.exitCode(), cli.err());
-        assertTrue(cli.out().contains("\ninto: results/dry-run-target\n"), cli.out());
+        assertTrue(cli.out().contains("\ninto: results/dry-run-target (JMH's output: results/dry-run-target/jmh-output.txt)\n"), cli.out());
     }
 
     @Test
