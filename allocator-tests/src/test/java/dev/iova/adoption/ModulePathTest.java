@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ModulePathTest
 {
     private static final Set<String> API_PACKAGES =
-        Set.of("dev.iova", "dev.iova.cache", "dev.iova.concurrent", "dev.iova.dma", "dev.iova.region", "dev.iova.tree");
+        Set.of("dev.iova", "dev.iova.cache", "dev.iova.concurrent", "dev.iova.dma", "dev.iova.region", "dev.iova.snapshot", "dev.iova.tree");
 
     private static Path locationOf(final Class<?> type) throws URISyntaxException
     {
