@@ -7,6 +7,7 @@ import org.agrona.UnsafeApi;
 import static dev.iova.dma.PageTableDescriptor.FIRST;
 import static dev.iova.dma.PageTableDescriptor.FIXED;
 import static dev.iova.dma.PageTableDescriptor.LAST;
+import static dev.iova.dma.PageTableDescriptor.OWNER_MASK;
 import static dev.iova.dma.PageTableDescriptor.PHYS_BITS;
 import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
 import static dev.iova.dma.PageTableDescriptor.TABLE;
@@ -281,14 +282,41 @@ public final class IoPageTable implements AutoCloseable
         checkOpen();
         checkIovaRange(iova, bytes);
         final long pages = bytes >>> granuleShift;
+        claimAndClear(iova, pages, checkMapped(iova, pages, mode));
+        return bytes;
+    }
+
+    /**
+     * As {@link #unmap(long, long, int)}, refusing a mapping that another device owns.
+     *
+     * @param ownerBits the owner field the first leaf must hold ({@link PageTableDescriptor#OWNER_MASK}
+     *                  bits), or -1 for any owner.
+     * @param ownerName what the error message calls the expected owner.
+     * @return how many tables the unmap detached (they wait for an invalidation of the range): the gather's "tables freed".
+     */
+    int unmap(final long iova, final long bytes, final int mode, final long ownerBits, final Object ownerName)
+    {
+        checkOpen();
+        checkIovaRange(iova, bytes);
+        final long pages = bytes >>> granuleShift;
         final long firstEntry = checkMapped(iova, pages, mode);
+        if (ownerBits >= 0 && (firstEntry & OWNER_MASK) != ownerBits)
+        {
+            throw new IllegalArgumentException("dma=" + hex(iova) + " is mapped by device " +
+                ((firstEntry & OWNER_MASK) >>> PageTableDescriptor.OWNER_SHIFT) + ", not by " + ownerName);
+        }
+        return claimAndClear(iova, pages, firstEntry);
+    }
+
+    /** @return tables detached. */
+    private int claimAndClear(final long iova, final long pages, final long firstEntry)
+    {
         final long firstEntryAddress = leafTable(iova, false) + entryOffset(leafIndex(iova));
         if (!UnsafeApi.compareAndSetLong(null, firstEntryAddress, firstEntry, 0L))
         {
             throw new IllegalArgumentException("iova=" + hex(iova) + " is not mapped: unmapped by another thread meanwhile");
         }
-        clearAndDetach(iova, pages);
-        return bytes;
+        return clearAndDetach(iova, pages);
     }
 
     /**
@@ -528,6 +556,80 @@ public final class IoPageTable implements AutoCloseable
         return granuleMask;
     }
 
+    /**
+     * Finds the DMA mappings whose first leaf holds {@code ownerBits}, in IOVA order, by walking
+     * every installed table (a device's teardown: rare, and it allocates the answer).
+     *
+     * @param ownerBits an owner field, {@link PageTableDescriptor#OWNER_MASK} bits, not 0.
+     * @return pairs (iova, bytes), one per mapping.
+     */
+    long[] mappingsOf(final long ownerBits)
+    {
+        checkOpen();
+        final MappingScan scan = new MappingScan(ownerBits);
+        scanTable(rootAddress, 0, 0L, scan);
+        return java.util.Arrays.copyOf(scan.found, scan.count);
+    }
+
+    private void scanTable(final long table, final int level, final long baseIova, final MappingScan scan)
+    {
+        final int levelShift = shift(level);
+        for (long i = 0; i < entriesPerTable; i++)
+        {
+            final long iova = baseIova + (i << levelShift);
+            if (Long.compareUnsigned(iova, maxIova) > 0)
+            {
+                return;
+            }
+            final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(i));
+            if (entry == 0)
+            {
+                continue;
+            }
+            if (level < leafLevel)
+            {
+                if ((entry & TABLE) != 0)
+                {
+                    scanTable(tableAddress(entry), level + 1, iova, scan);
+                }
+                continue;
+            }
+            if ((entry & FIRST) != 0)
+            {
+                scan.startIova = (entry & FIXED) == 0 && (entry & OWNER_MASK) == scan.ownerBits ? iova : -1L;
+            }
+            if ((entry & LAST) != 0 && scan.startIova >= 0)
+            {
+                scan.add(scan.startIova, iova + granuleBytes - scan.startIova);
+                scan.startIova = -1L;
+            }
+        }
+    }
+
+    /** The state of {@link #mappingsOf}: the mapping being read, and what was found. */
+    private static final class MappingScan
+    {
+        final long ownerBits;
+        long startIova = -1L;
+        long[] found = new long[16];
+        int count;
+
+        MappingScan(final long ownerBits)
+        {
+            this.ownerBits = ownerBits;
+        }
+
+        void add(final long iova, final long bytes)
+        {
+            if (count + 2 > found.length)
+            {
+                found = java.util.Arrays.copyOf(found, found.length * 2);
+            }
+            found[count++] = iova;
+            found[count++] = bytes;
+        }
+    }
+
     long maxIova()
     {
         return maxIova;
@@ -662,7 +764,7 @@ public final class IoPageTable implements AutoCloseable
                 long entry = (phys + (page << granuleShift)) | leafBits | fixedBits;
                 if (page == 0)
                 {
-                    entry |= softwareBits & FIRST;
+                    entry |= softwareBits & (FIRST | OWNER_MASK);
                 }
                 if (page == pages - 1)
                 {
@@ -759,8 +861,9 @@ public final class IoPageTable implements AutoCloseable
             "iova=" + hex(address) + " is a DMA mapping, not an MSI doorbell");
     }
 
-    private void clearAndDetach(final long iova, final long pages)
+    private int clearAndDetach(final long iova, final long pages)
     {
+        int detached = 0;
         long done = 0;
         while (done < pages)
         {
@@ -769,7 +872,7 @@ public final class IoPageTable implements AutoCloseable
             final int level = detachableLevel(address, left);
             if (level > 0)
             {
-                detach(address, level);
+                detached += detach(address, level) ? 1 : 0;
                 done += 1L << (shift(level - 1) - granuleShift);
                 continue;
             }
@@ -782,6 +885,7 @@ public final class IoPageTable implements AutoCloseable
             }
             done += count;
         }
+        return detached;
     }
 
     /** @return the level of the largest table whose whole span starts at {@code iova} and fits in the pages left; 0 for none. */
@@ -798,18 +902,19 @@ public final class IoPageTable implements AutoCloseable
         return 0;
     }
 
-    private void detach(final long iova, final int level)
+    private boolean detach(final long iova, final int level)
     {
         final long parent = tableAt(iova, level - 1, false);
         final long entryAddress = parent + entryOffset(index(level - 1, iova));
         final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
         if ((entry & TABLE) == 0)
         {
-            return; // nothing installed there (a failed map's undo)
+            return false; // nothing installed there (a failed map's undo)
         }
         UnsafeApi.putLongRelease(null, entryAddress, 0L);
         final long spanBytes = 1L << shift(level - 1);
         pool.retire(tableAddress(entry), level, iova, iova + spanBytes - 1, clock.tagAfterUnmap());
+        return true;
     }
 
     /**
@@ -913,7 +1018,11 @@ public final class IoPageTable implements AutoCloseable
 
     static long checkedProtectionBits(final Protection protection)
     {
-        if (protection == null || protection == Protection.NO_MAP)
+        if (protection == null)
+        {
+            throw new IllegalArgumentException("protection is null: map with READ, WRITE or READ_WRITE");
+        }
+        if (protection == Protection.NO_MAP)
         {
             throw new IllegalArgumentException("protection=" + protection + " grants no access: map with READ, WRITE or READ_WRITE");
         }

@@ -7,9 +7,9 @@ import dev.iova.region.Protection;
  * and written with single 64-bit accesses.
  *
  * <pre>
- *  63         52 51                                  g g-1      7    6      5      4      3       2       1      0
- *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
- *  |     0      |  output address [51:g]             |    0     |FIXED | LAST |FIRST | TABLE | WRITE | READ | VALID |
+ *  63  62     52 51                                  g g-1      7    6      5      4      3       2       1      0
+ *  +--+---------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
+ *  |0 |  OWNER  |  output address [51:g]             |    0     |FIXED | LAST |FIRST | TABLE | WRITE | READ | VALID |
  *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
  *                        leaf entry (last level): g = granule shift, the physical frame
  *
@@ -26,6 +26,9 @@ import dev.iova.region.Protection;
  * keeps bits 55–58 for software, x86 bits 9–11), used to check unmaps without any other state:
  * {@code FIRST} marks the first page of a map call, {@code LAST} its last page, {@code FIXED} an
  * identity or MSI mapping that the DMA layer made itself and that {@code unmap} must refuse.
+ * {@code OWNER} (bits 52 to 62, on a map call's first leaf only) is the software field naming the
+ * {@link DmaDevice} that made the mapping (0: none), which lets a device's unmap refuse another
+ * device's buffer and {@link DmaDevice#unmapAll()} find the device's mappings in the table itself.
  *
  * <p>Table entries hold the child's native address, not an index: a walk costs one load per level
  * and no lookup in a chunk array that could grow under a reader. Tables are aligned to at least
@@ -72,6 +75,15 @@ final class PageTableDescriptor
 
     /** The protection bits of a leaf. */
     static final long PROT_MASK = READ | WRITE;
+
+    /** Software field of a map call's first leaf, bits 52 to 62: the device that owns the mapping (0: none). */
+    static final int OWNER_SHIFT = PHYS_BITS;
+
+    /** The most devices a domain tells apart in {@link #OWNER_MASK}. */
+    static final int MAX_OWNER = 0x7ff;
+
+    /** Mask of the owner field. */
+    static final long OWNER_MASK = (long)MAX_OWNER << OWNER_SHIFT;
 
     private PageTableDescriptor()
     {

@@ -331,7 +331,7 @@ public class MapUnmapBenchmark
         public void open()
         {
             domain = build();
-            liveAtStart = domain.iovaDomain().liveRanges();
+            liveAtStart = domain.liveIovaRanges();
         }
 
         @TearDown(Level.Trial)
@@ -340,14 +340,13 @@ public class MapUnmapBenchmark
             try
             {
                 domain.flush();
-                domain.iovaDomain().flushCaches();
-                final long live = domain.iovaDomain().liveRanges();
+                final long live = domain.liveIovaRanges();
                 if (live != liveAtStart)
                 {
                     throw new IllegalStateException(live + " IOVA ranges are live after the run, " + liveAtStart +
                         " before it: a map was not unmapped");
                 }
-                domain.iovaDomain().verify();
+                domain.verifyIovas();
             }
             finally
             {
