@@ -197,6 +197,7 @@ public final class DmaDomain implements AutoCloseable
         {
             table = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
             table.markOwnedByDomain();
+            table.reclaimEmptyTables(builder.reclaimEmptyTables && iotlb.canInvalidateAll());
             this.pageTable = table;
             resources.pageTable = table;
             this.sink = new IovaSink(iovas, pfn32);
@@ -440,7 +441,8 @@ public final class DmaDomain implements AutoCloseable
      */
     private boolean drainWaiting()
     {
-        if (quarantine.isEmpty() && !pageTable.hasRetiredTables() && (queues == null || queues.queuedEntries() == 0))
+        if (quarantine.isEmpty() && !pageTable.hasRetiredTables() && !pageTable.hasEmptyTables() &&
+            (queues == null || queues.queuedEntries() == 0))
         {
             return false;
         }
@@ -856,10 +858,11 @@ public final class DmaDomain implements AutoCloseable
                 if (--msiRefs[slot] == 0)
                 {
                     final long iova = msiIova(slot);
-                    pageTable.unmap(iova, granuleMask + 1, IoPageTable.UNMAP_ONE_FIXED);
+                    final int tablesFreed = pageTable.unmap(iova, granuleMask + 1, IoPageTable.UNMAP_ONE_FIXED);
+                    final long retired = pageTable.retireSequence();
                     try
                     {
-                        iotlb.invalidateRange(iova, granuleMask + 1);
+                        iotlb.invalidateRange(iova, granuleMask + 1, granuleMask + 1, tablesFreed != 0);
                     }
                     catch (final RuntimeException | Error ex)
                     {
@@ -869,7 +872,7 @@ public final class DmaDomain implements AutoCloseable
                         msiQuarantined++;
                         throw ex;
                     }
-                    pageTable.releaseInside(iova, granuleMask + 1);
+                    pageTable.releaseMeeting(iova, granuleMask + 1, retired);
                 }
             }
         }
@@ -888,8 +891,9 @@ public final class DmaDomain implements AutoCloseable
             {
                 if (msiRefs[slot] == MSI_QUARANTINED)
                 {
-                    iotlb.invalidateRange(msiIova(slot), granuleMask + 1, granuleMask + 1, false);
-                    pageTable.releaseInside(msiIova(slot), granuleMask + 1);
+                    final long retired = pageTable.retireSequence();
+                    iotlb.invalidateRange(msiIova(slot), granuleMask + 1, granuleMask + 1, true);
+                    pageTable.releaseMeeting(msiIova(slot), granuleMask + 1, retired);
                     msiRefs[slot] = 0;
                     msiQuarantined--;
                 }
@@ -955,7 +959,7 @@ public final class DmaDomain implements AutoCloseable
         {
             queues.flush(msiWaiting);
         }
-        else if (msiWaiting || !quarantine.isEmpty() || pageTable.hasRetiredTables())
+        else if (msiWaiting || !quarantine.isEmpty() || pageTable.hasRetiredTables() || pageTable.hasEmptyTables())
         {
             resources.invalidateAllAndRelease();
         }
@@ -1220,6 +1224,10 @@ public final class DmaDomain implements AutoCloseable
         if (queues == null)
         {
             invalidateThenFree(iova, pfn, pages, tablesFreed != 0);
+            if (pageTable.reclaimWanted())
+            {
+                resources.invalidateAllAndRelease(); // reclaims the emptied tables, then one invalidation covers them
+            }
         }
         else
         {
@@ -1235,6 +1243,7 @@ public final class DmaDomain implements AutoCloseable
     private void invalidateThenFree(final long iova, final long pfn, final long pages, final boolean tablesFreed)
     {
         final long bytes = pages << granuleShift;
+        final long retired = pageTable.retireSequence();
         try
         {
             iotlb.invalidateRange(iova, bytes, granuleMask + 1, tablesFreed);
@@ -1244,7 +1253,7 @@ public final class DmaDomain implements AutoCloseable
             quarantine.add(pfn, pages, pageTable.clock().tagAfterUnmap());
             throw ex;
         }
-        pageTable.releaseInside(iova, bytes);
+        pageTable.releaseMeeting(iova, bytes, retired);
         sink.free(pfn, pages);
         if (!quarantine.isEmpty())
         {
@@ -1534,6 +1543,7 @@ public final class DmaDomain implements AutoCloseable
                 quarantine.releaseRanged(iotlb, pageTable);
                 return;
             }
+            pageTable.reclaimEmptyTables(); // detached before the ticket: this invalidation covers them
             final long ticket = pageTable.clock().begin();
             iotlb.invalidateAll();
             pageTable.completeInvalidation(ticket);
@@ -1550,7 +1560,7 @@ public final class DmaDomain implements AutoCloseable
                 {
                     queues.flush(false);
                 }
-                else if (!quarantine.isEmpty() || pageTable.hasRetiredTables())
+                else if (!quarantine.isEmpty() || pageTable.hasRetiredTables() || pageTable.hasEmptyTables())
                 {
                     invalidateAllAndRelease();
                 }
@@ -1757,6 +1767,7 @@ public final class DmaDomain implements AutoCloseable
         private boolean flushTimer = true;
         private Consumer<Throwable> flushTimerFailureHandler;
         private Consumer<DmaDevice> fullMaskListener;
+        private boolean reclaimEmptyTables = true;
 
         private Builder()
         {
@@ -1967,6 +1978,20 @@ public final class DmaDomain implements AutoCloseable
         public Builder fullMaskListener(final Consumer<DmaDevice> listener)
         {
             this.fullMaskListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * @param reclaim true (default) to reclaim page tables that unmaps empty piece by piece, once
+         *                an invalidation covers them (in strict mode one whole invalidation per 64
+         *                emptied tables, or at {@link DmaDomain#flush()}; in lazy mode with the batches);
+         *                false to keep them installed until {@link DmaDomain#close()}. An IOTLB
+         *                without a whole invalidation ({@link Iotlb#canInvalidateAll()}) keeps them.
+         * @return this builder.
+         */
+        public Builder reclaimEmptyTables(final boolean reclaim)
+        {
+            this.reclaimEmptyTables = reclaim;
             return this;
         }
 

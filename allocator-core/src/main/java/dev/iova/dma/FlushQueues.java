@@ -182,7 +182,7 @@ final class FlushQueues implements AutoCloseable
             invalidateEachEverywhere();
             return;
         }
-        if (!force && queuedEntries() == 0 && quarantine.isEmpty() && !pageTable.hasRetiredTables())
+        if (!force && queuedEntries() == 0 && quarantine.isEmpty() && !pageTable.hasRetiredTables() && !pageTable.hasEmptyTables())
         {
             return;
         }
@@ -388,6 +388,7 @@ final class FlushQueues implements AutoCloseable
     /** One whole-IOTLB invalidation, then the detached tables it covers go back to the pool. */
     private void invalidateAll()
     {
+        pageTable.reclaimEmptyTables(); // detached before the ticket: this invalidation covers them
         final long ticket = clock.begin();
         iotlb.invalidateAll();
         pageTable.completeInvalidation(ticket);
@@ -408,8 +409,9 @@ final class FlushQueues implements AutoCloseable
             final long entry = queue + entryOffset(head);
             final long pfn = UnsafeApi.getLong(entry + PFN_OFFSET);
             final long pages = UnsafeApi.getLong(entry + PAGES_OFFSET);
+            final long retired = pageTable.retireSequence();
             iotlb.invalidateRange(pfn << granuleShift, pages << granuleShift, 1L << granuleShift, true);
-            pageTable.releaseInside(pfn << granuleShift, pages << granuleShift);
+            pageTable.releaseMeeting(pfn << granuleShift, pages << granuleShift, retired);
             sink.free(pfn, pages);
             publish(queue, slot(head, 1), count - 1, 1);
             counters.getAndIncrement(BATCHES);

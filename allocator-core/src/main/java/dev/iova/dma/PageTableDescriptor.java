@@ -13,11 +13,11 @@ import dev.iova.region.Protection;
  *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
  *                        leaf entry (last level): g = granule shift, the physical frame
  *
- *  63                                                           7    6                 3                          0
- *  +------------------------------------------------------------+------------------------+-------+---------------+
- *  |  native address of the next-level table [63:7]             |           0            |   1   |  0   0    1   |
- *  +------------------------------------------------------------+------------------------+-------+---------------+
- *                        table entry (every level but the last)
+ *  63                                                        t t-1                   4     3       2   1       0
+ *  +---------------------------------------------------------+------------------------+-------+-----------+-------+
+ *  |  native address of the next-level table [63:t]          |  live count [high]     |   1   |count[1:0] |   1   |
+ *  +---------------------------------------------------------+------------------------+-------+-----------+-------+
+ *                        table entry (every level but the last): 2^t = table bytes, at least 128
  * </pre>
  *
  * A zero word is an empty entry. {@code VALID} and {@code TABLE} are what a walker reads;
@@ -90,21 +90,48 @@ final class PageTableDescriptor
     }
 
     /**
-     * @param tableAddress native address of a table, aligned to {@link #TABLE_ALIGNMENT}.
+     * @param tableAddress native address of a table, aligned to its size (at least {@link #TABLE_ALIGNMENT}).
+     * @param count        the child's live count: its non-empty entries plus the pins of maps about to write it.
      * @return the entry that points to it.
      */
-    static long tableEntry(final long tableAddress)
+    static long tableEntry(final long tableAddress, final long count)
     {
-        return tableAddress | TABLE | VALID;
+        return tableAddress | TABLE | VALID | encodeCount(count);
     }
 
     /**
-     * @param entry a table entry.
+     * The live count sits in the bits a table entry has free below the table's alignment: bits 1
+     * and 2, then bits 4 up to the alignment. A table of {@code 2^b} entries is aligned to at least
+     * {@code 2^max(b + 3, 7)} bytes, which leaves {@code b + 1} bits (five for tiny tables): enough
+     * for a count from 0 to {@code 2^b}.
+     *
+     * @param count 0 to the entries per table.
+     * @return its bits in a table entry.
+     */
+    static long encodeCount(final long count)
+    {
+        return ((count & 3) << 1) | ((count >>> 2) << 4);
+    }
+
+    /**
+     * @param entry       a table entry.
+     * @param addressMask {@code -tableBytes}: the table-address bits.
+     * @return the live count of the table it points to.
+     */
+    static long countOf(final long entry, final long addressMask)
+    {
+        final long low = entry & ~addressMask;
+        return ((low >>> 1) & 3) | ((low >>> 4) << 2);
+    }
+
+    /**
+     * @param entry       a table entry.
+     * @param addressMask {@code -tableBytes}: the table-address bits.
      * @return the native address of the table it points to.
      */
-    static long tableAddress(final long entry)
+    static long tableAddress(final long entry, final long addressMask)
     {
-        return entry & -TABLE_ALIGNMENT;
+        return entry & addressMask;
     }
 
     /**

@@ -77,8 +77,9 @@ final class Quarantine
             {
                 final long iova = pfns[done] << granuleShift;
                 final long bytes = pages[done] << granuleShift;
+                final long retired = pageTable.retireSequence();
                 iotlb.invalidateRange(iova, bytes, 1L << granuleShift, true);
-                pageTable.releaseInside(iova, bytes);
+                pageTable.releaseMeeting(iova, bytes, retired);
                 sink.free(pfns[done], pages[done]);
             }
         }

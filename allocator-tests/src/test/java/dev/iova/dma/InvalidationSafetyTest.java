@@ -42,7 +42,8 @@ class InvalidationSafetyTest
             hammer(domain, iotlb);
 
             assertTrue(iotlb.rangeInvalidations() >= THREADS * OPS_PER_THREAD / 2, "one invalidation per unmap");
-            assertEquals(0, iotlb.allInvalidations());
+            assertTrue(iotlb.allInvalidations() <= 1 + iotlb.rangeInvalidations() / 16,
+                "whole invalidations only for reclaim passes, one per 64 emptied tables: " + iotlb.allInvalidations());
             assertEverythingFreed(domain);
         }
     }
