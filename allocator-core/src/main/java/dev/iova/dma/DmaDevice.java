@@ -46,7 +46,7 @@ public final class DmaDevice
         return maskBits;
     }
 
-    /** @return the device's number within its domain, 1 to 2047. */
+    /** @return the device's number within its domain, 1 to 2046. */
     public int id()
     {
         return id;
@@ -211,6 +211,75 @@ public final class DmaDevice
     public void unmapSg(final long[] dmaAddresses, final long[] bytes, final int count)
     {
         domain.unmapSgFor(this, dmaAddresses, bytes, count);
+    }
+
+    /**
+     * Reserves one contiguous IOVA range for this device, mapping nothing (the two-step API's
+     * {@code dma_iova_try_alloc}; see {@link DmaIova}).
+     *
+     * @param range a handle that reserves nothing now.
+     * @param bytes the range's size, rounded up to whole pages.
+     * @return true when reserved; false when no IOVA range fits below the mask (after draining the flush queues).
+     * @throws IllegalStateException    when the handle already reserves a range.
+     * @throws IllegalArgumentException for a size that cannot fit below the mask.
+     */
+    public boolean reserve(final DmaIova range, final long bytes)
+    {
+        return domain.reserveFor(this, range, bytes);
+    }
+
+    /**
+     * Links physical pages at {@code offset} of a reservation, with no invalidation.
+     *
+     * @param range     a range this device reserved.
+     * @param offset    where in the range, a multiple of the page size.
+     * @param phys      first physical byte, page-aligned.
+     * @param bytes     how many bytes, rounded up to whole pages, inside the range.
+     * @param direction which way the data moves.
+     * @return true when linked; false when out of page tables (nothing linked).
+     * @throws IllegalArgumentException for bad input or a piece over one already linked; nothing changes.
+     */
+    public boolean link(final DmaIova range, final long offset, final long phys, final long bytes, final DmaDirection direction)
+    {
+        return domain.linkFor(this, range, offset, phys, bytes, protectionOf(direction));
+    }
+
+    /**
+     * Tells the IOTLB what was linked in {@code [offset, offset + bytes)} ({@link Iotlb#mapped}): once
+     * after the links, before the device uses them.
+     *
+     * @param range  a range this device reserved.
+     * @param offset a multiple of the page size.
+     * @param bytes  how many bytes.
+     */
+    public void sync(final DmaIova range, final long offset, final long bytes)
+    {
+        domain.syncFor(this, range, offset, bytes);
+    }
+
+    /**
+     * Unlinks one or more whole linked pieces and invalidates their range before returning (the
+     * range stays reserved).
+     *
+     * @param range  a range this device reserved.
+     * @param offset where the first piece starts.
+     * @param bytes  up to the end of the last piece.
+     * @throws IllegalArgumentException when the span is not whole linked pieces; nothing changes.
+     */
+    public void unlink(final DmaIova range, final long offset, final long bytes)
+    {
+        domain.unlinkFor(this, range, offset, bytes);
+    }
+
+    /**
+     * Unlinks whatever is still linked and frees the range: invalidated before the IOVA is freed
+     * (strict), or through the flush queues (lazy). The handle reserves nothing afterwards.
+     *
+     * @param range a range this device reserved.
+     */
+    public void destroy(final DmaIova range)
+    {
+        domain.destroyFor(this, range);
     }
 
     /**

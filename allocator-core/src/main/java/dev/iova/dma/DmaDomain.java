@@ -512,6 +512,161 @@ public final class DmaDomain implements AutoCloseable
         }
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // The two-step API (DmaIova)
+    // ---------------------------------------------------------------------------------------------
+
+    boolean reserveFor(final DmaDevice device, final DmaIova range, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            if (range.isReserved())
+            {
+                throw new IllegalStateException("this DmaIova already reserves " + range + ": destroy it first");
+            }
+            if (bytes <= 0 || bytes > PHYS_MASK)
+            {
+                throw new IllegalArgumentException("bytes=" + bytes + " must be in [1, 2^52) (reserve for " + device + ")");
+            }
+            final long pages = pagesOf(0, bytes);
+            final long limitPfn = limitPfn(device.maskBits(), pages, bytes);
+            long pfn = allocIova(pages, limitPfn, device);
+            if (pfn == NO_ADDRESS && drainWaiting())
+            {
+                pfn = allocIova(pages, limitPfn, device);
+            }
+            if (pfn == NO_ADDRESS)
+            {
+                recordFailure(MapFailure.IOVA_SPACE);
+                return false;
+            }
+            range.reserved(device, pfn << granuleShift, pages, granuleShift);
+            return true;
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    boolean linkFor(final DmaDevice device, final DmaIova range, final long offset, final long phys, final long bytes,
+        final Protection protection)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            checkPhys(phys, bytes);
+            IoPageTable.checkedProtectionBits(protection);
+            if ((phys & granuleMask) != 0)
+            {
+                throw new IllegalArgumentException("phys=" + hex(phys) + " is not aligned to the " + (granuleMask + 1) +
+                    "-byte page: link whole pages");
+            }
+            final long pages = checkedPiece(range, offset, bytes);
+            final long iova = range.iova() + offset;
+            if (!pageTable.map(iova, phys, pages << granuleShift, protection, FIRST | LAST | PageTableDescriptor.LINKED_OWNER_BITS))
+            {
+                invalidateReservedRange(iova, pages << granuleShift, true); // what the failed link wrote was visible a moment
+                recordFailure(MapFailure.PAGE_TABLES);
+                return false;
+            }
+            return true;
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    void syncFor(final DmaDevice device, final DmaIova range, final long offset, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            final long pages = checkedPiece(range, offset, bytes);
+            iotlb.mapped(range.iova() + offset, pages << granuleShift);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    void unlinkFor(final DmaDevice device, final DmaIova range, final long offset, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            final long pages = checkedPiece(range, offset, bytes);
+            final long iova = range.iova() + offset;
+            final int tablesFreed = pageTable.unmap(iova, pages << granuleShift, IoPageTable.UNMAP_WHOLE,
+                PageTableDescriptor.LINKED_OWNER_BITS, "a two-step reservation");
+            invalidateReservedRange(iova, pages << granuleShift, tablesFreed != 0);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    void destroyFor(final DmaDevice device, final DmaIova range)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            final long iova = range.iova();
+            final long pages = range.pages();
+            pageTable.clearOwnedRange(iova, pages);
+            range.released();
+            final long pfn = iova >>> granuleShift;
+            if (queues == null)
+            {
+                invalidateThenFree(iova, pfn, pages, true);
+            }
+            else
+            {
+                queues.queue(pfn, pages, pageTable.clock().tagAfterUnmap(), System.nanoTime());
+            }
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** @return the pages of a piece at {@code offset}: granule-aligned, inside the reservation. */
+    private long checkedPiece(final DmaIova range, final long offset, final long bytes)
+    {
+        if (bytes <= 0 || offset < 0 || (offset & granuleMask) != 0)
+        {
+            throw new IllegalArgumentException("offset=" + hex(offset) + " bytes=" + hex(bytes) + ": the offset must be a multiple of " +
+                (granuleMask + 1) + " and bytes at least 1");
+        }
+        final long pages = pagesOf(0, bytes);
+        if ((offset >>> granuleShift) + pages > range.pages() || pages > range.pages())
+        {
+            throw new IllegalArgumentException("offset=" + hex(offset) + " bytes=" + hex(bytes) + " goes beyond the reservation of " +
+                hex(range.pages() << granuleShift) + " bytes at dma=" + hex(range.iova()));
+        }
+        return pages;
+    }
+
+    /**
+     * Invalidates part of a reservation, which stays reserved (no IOVA freed): an unlink's range,
+     * or what a failed link wrote. Its tables detached before it are released after it.
+     */
+    private void invalidateReservedRange(final long iova, final long bytes, final boolean tablesFreed)
+    {
+        final long retired = pageTable.retireSequence();
+        iotlb.invalidateRange(iova, bytes, granuleMask + 1, tablesFreed);
+        pageTable.releaseMeeting(iova, bytes, retired);
+    }
+
     /** {@link DmaDevice#unmapAll()}: finds the device's mappings in the page table and unmaps each. */
     int unmapAllFor(final DmaDevice device)
     {
@@ -756,10 +911,10 @@ public final class DmaDomain implements AutoCloseable
         checkOpen();
         checkMaskBits(maskBits);
         final int id = devices.incrementAndGet();
-        if (id > PageTableDescriptor.MAX_OWNER)
+        if (id > PageTableDescriptor.MAX_DEVICES)
         {
             devices.decrementAndGet();
-            throw new IllegalStateException("a domain tells at most " + PageTableDescriptor.MAX_OWNER +
+            throw new IllegalStateException("a domain tells at most " + PageTableDescriptor.MAX_DEVICES +
                 " devices apart, and all are attached: " + this);
         }
         return new DmaDevice(this, maskBits, id);

@@ -308,10 +308,17 @@ public final class IoPageTable implements AutoCloseable
         checkIovaRange(iova, bytes);
         final long pages = bytes >>> granuleShift;
         final long firstEntry = checkMapped(iova, pages, mode);
-        if (ownerBits >= 0 && (firstEntry & OWNER_MASK) != ownerBits)
+        final long owner = firstEntry & OWNER_MASK;
+        if (ownerBits < 0 && owner == PageTableDescriptor.LINKED_OWNER_BITS)
         {
-            throw new IllegalArgumentException("dma=" + hex(iova) + " is mapped by device " +
-                ((firstEntry & OWNER_MASK) >>> PageTableDescriptor.OWNER_SHIFT) + ", not by " + ownerName);
+            throw new IllegalArgumentException("dma=" + hex(iova) + " is linked into a two-step IOVA reservation: " +
+                "unlink it through its DmaIova");
+        }
+        if (ownerBits >= 0 && owner != ownerBits)
+        {
+            throw new IllegalArgumentException("dma=" + hex(iova) + " is " + (owner == PageTableDescriptor.LINKED_OWNER_BITS ?
+                "linked into a two-step IOVA reservation" : owner == 0 ? "mapped by the domain, not a device," :
+                "mapped by device " + (owner >>> PageTableDescriptor.OWNER_SHIFT) + ",") + " not by " + ownerName);
         }
         return claimAndClear(iova, pages, firstEntry);
     }
@@ -441,6 +448,41 @@ public final class IoPageTable implements AutoCloseable
     void releaseInside(final long iova, final long bytes)
     {
         pool.releaseInside(iova, iova + bytes - 1);
+    }
+
+    /**
+     * Clears every page still mapped in {@code [iova, iova + pages)}, a range the caller owns
+     * whole (a two-step reservation being destroyed), with no check of what is there.
+     */
+    void clearOwnedRange(final long iova, final long pages)
+    {
+        checkOpen();
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long first = leafIndex(address);
+            final long count = Math.min(pages - done, entriesPerTable - first);
+            final long table = tableAt(address, leafLevel);
+            if (table != 0)
+            {
+                long cleared = 0;
+                for (long i = 0; i < count; i++)
+                {
+                    final long entryAddress = table + entryOffset(first + i);
+                    if (UnsafeApi.getLongAcquire(null, entryAddress) != 0)
+                    {
+                        UnsafeApi.putLongRelease(null, entryAddress, 0L);
+                        cleared++;
+                    }
+                }
+                if (cleared != 0)
+                {
+                    unpin(address, leafLevel, cleared);
+                }
+            }
+            done += count;
+        }
     }
 
     /**

@@ -85,6 +85,12 @@ final class PageTableDescriptor
     /** Mask of the owner field. */
     static final long OWNER_MASK = (long)MAX_OWNER << OWNER_SHIFT;
 
+    /** The owner field of a page linked into a two-step reservation ({@link DmaIova}): no device's to unmap alone. */
+    static final long LINKED_OWNER_BITS = OWNER_MASK;
+
+    /** The most devices a domain attaches: every owner value but 0 (none) and the linked marker. */
+    static final int MAX_DEVICES = MAX_OWNER - 1;
+
     private PageTableDescriptor()
     {
     }
