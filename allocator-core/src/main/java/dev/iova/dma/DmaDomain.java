@@ -49,6 +49,20 @@ import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
  *       until an IOVA below 4 GiB is freed.</li>
  * </ul>
  *
+ * <h2>Devices, handles and the two-step API</h2>
+ * {@link #device(int)} attaches a {@link DmaDevice}: its mappings carry its number in the page
+ * table, so its unmap refuses another device's buffer and {@link DmaDevice#unmapAll()} tears all of
+ * them down. {@link DmaMapping} handles make a stale unmap an error and unmap exactly what they
+ * mapped; {@link DmaIova} reservations take one IOVA range and link pages into it at offsets
+ * without invalidating (Linux's {@code dma_iova_*}). {@link DmaDirection} says which way the data
+ * moves. The domain hands out no mutable allocator or page table: {@link #liveIovaRanges()},
+ * {@link #liveTables()}, {@link #retiredTables()} and {@link #verifyIovas()} read them.
+ *
+ * <h2>Exhaustion</h2>
+ * A map that finds no IOVA range or no page-table memory while unmapped IOVAs or tables wait for
+ * an invalidation invalidates once, frees them and tries again; a second failure returns
+ * {@link #NO_ADDRESS} and records what ran out ({@link #lastMapFailure()}, {@link #mapFailures}).
+ *
  * <h2>Reserved regions at creation</h2>
  * Every region of the list is carved out of the IOVA space ({@link RegionCarving}), so
  * {@code map} never returns an address in one. Direct and direct-relaxable regions are
@@ -2151,7 +2165,7 @@ public final class DmaDomain implements AutoCloseable
         }
 
         /**
-         * Lazy invalidation with one flush queue of {@value #SINGLE_FLUSH_QUEUE_ENTRIES} entries and a
+         * Lazy invalidation with one flush queue of {@value DmaDomain#SINGLE_FLUSH_QUEUE_ENTRIES} entries and a
          * 1,000 ms timeout, for an IOMMU whose invalidation is costly (mainline Linux's single flush
          * queue): far fewer invalidations than the per-thread queues (256 entries, 10 ms) at the price
          * of a shared lock and IOVAs that wait longer.

@@ -402,6 +402,10 @@ final class FlushQueues implements AutoCloseable
      */
     private void invalidateEachAndFree(final long queue)
     {
+        if (UnsafeApi.getInt(queue + COUNT_OFFSET) > 0)
+        {
+            counters.getAndIncrement(BATCHES); // one batch, range by range
+        }
         while (UnsafeApi.getInt(queue + COUNT_OFFSET) > 0)
         {
             final int head = UnsafeApi.getInt(queue + HEAD_OFFSET);
@@ -414,7 +418,6 @@ final class FlushQueues implements AutoCloseable
             pageTable.releaseMeeting(pfn << granuleShift, pages << granuleShift, retired);
             sink.free(pfn, pages);
             publish(queue, slot(head, 1), count - 1, 1);
-            counters.getAndIncrement(BATCHES);
         }
     }
 

@@ -50,15 +50,20 @@ import static dev.iova.dma.PageTableDescriptor.tableEntry;
  * </ul>
  *
  * <h2>Reclaiming tables</h2>
- * Linux's policy, made safe for lock-free walkers: a table is reclaimed when a single unmap
- * covers its whole span (the allocator then guarantees nobody else has an address in it), and
- * only then: a table emptied piecemeal by smaller unmaps stays installed until {@link #close()}
- * (it will serve the next mapping in that span). Such an unmap does not clear the table's
- * entries one by one: it detaches the largest fully covered table with one store to its parent
- * entry. The detached subtree is recycled only after an IOTLB invalidation that covers it has
- * completed — {@link #rangeInvalidated(long, long)} or {@link #invalidationCompleted(long)} —
- * and behind a recycle epoch that walkers check (see {@link TablePool}), so neither a walk cache
- * nor a walk in progress can see a table reused. Memory returns to the system at {@link #close()}.
+ * Every table entry carries its child's <em>live count</em> (non-empty entries plus the pins of
+ * maps about to write it) in the bits below the table alignment ({@link PageTableDescriptor}). A
+ * map pins a leaf table with one compare-and-set before writing its leaves (installing it, and
+ * pinning its parent for the new entry, when absent); an unmap unpins it after clearing them. A
+ * pinned table is never detached. A table one unmap covers whole is detached at once, the largest
+ * such, with one compare-and-set of its parent entry. A table emptied piece by piece stays
+ * installed with a count of 0 (the next map in its span pins it again) and is offered to a reclaim
+ * pass ({@link EmptyTables}) that detaches it if still empty: before every whole invalidation
+ * ({@link #invalidationStarted()}), and when the domain asks. A detached subtree is recycled only
+ * after an IOTLB invalidation that covers it has completed — {@link #rangeInvalidated(long, long)}
+ * or {@link #invalidationCompleted(long)} — and behind a recycle epoch that walkers check (see
+ * {@link TablePool}), so neither a walk cache nor a walk in progress can see a table reused.
+ * Memory returns to the system at {@link #close()}. {@link #reclaimEmptyTables(boolean)} turns the
+ * pass off.
  *
  * <h2>Walks that trust nothing they read</h2>
  * A walker (a {@code translate}, or a bad {@code unmap} reading someone else's range) may be inside
