@@ -78,6 +78,34 @@ class TableReclaimTest
     }
 
     @Test
+    void strictReclaimWhoseInvalidationThrowsLeavesTheUnmapDoneAndTheTablesWaiting()
+    {
+        final FaultyIotlb iotlb = new FaultyIotlb();
+        try (DmaDomain domain = DmaDomain.builder().iotlb(iotlb).build())
+        {
+            final int start = domain.liveTables();
+            final long[] dmas = new long[400];
+            for (int i = 0; i < dmas.length; i++)
+            {
+                dmas[i] = domain.map(0x10_0000L, 1L << 20, Protection.READ);
+            }
+            iotlb.failNextAlls(1_000);
+
+            for (final long dma : dmas)
+            {
+                domain.unmap(dma, 1L << 20); // the reclaim passes' invalidations throw, the unmaps do not
+            }
+
+            assertEquals(0, domain.liveIovaRanges(), "every unmap's own range invalidation worked");
+            assertTrue(domain.retiredTables() > 0, "detached by the passes, waiting for an invalidation");
+            iotlb.failNextAlls(0);
+            domain.flush();
+            assertEquals(start, domain.liveTables());
+            assertEquals(0, domain.retiredTables());
+        }
+    }
+
+    @Test
     void lazyDomainReclaimsWithItsBatches()
     {
         final SimulatedIotlb iotlb = new SimulatedIotlb();
