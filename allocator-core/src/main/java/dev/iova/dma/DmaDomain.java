@@ -5,7 +5,9 @@ import java.lang.ref.WeakReference;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -46,6 +48,20 @@ import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
  *       {@code max32_alloc_size} does, a size that failed below 4 GiB skips the first attempt
  *       until an IOVA below 4 GiB is freed.</li>
  * </ul>
+ *
+ * <h2>Devices, handles and the two-step API</h2>
+ * {@link #device(int)} attaches a {@link DmaDevice}: its mappings carry its number in the page
+ * table, so its unmap refuses another device's buffer and {@link DmaDevice#unmapAll()} tears all of
+ * them down. {@link DmaMapping} handles make a stale unmap an error and unmap exactly what they
+ * mapped; {@link DmaIova} reservations take one IOVA range and link pages into it at offsets
+ * without invalidating (Linux's {@code dma_iova_*}). {@link DmaDirection} says which way the data
+ * moves. The domain hands out no mutable allocator or page table: {@link #liveIovaRanges()},
+ * {@link #liveTables()}, {@link #retiredTables()} and {@link #verifyIovas()} read them.
+ *
+ * <h2>Exhaustion</h2>
+ * A map that finds no IOVA range or no page-table memory while unmapped IOVAs or tables wait for
+ * an invalidation invalidates once, frees them and tries again; a second failure returns
+ * {@link #NO_ADDRESS} and records what ran out ({@link #lastMapFailure()}, {@link #mapFailures}).
  *
  * <h2>Reserved regions at creation</h2>
  * Every region of the list is carved out of the IOVA space ({@link RegionCarving}), so
@@ -112,6 +128,12 @@ public final class DmaDomain implements AutoCloseable
     /** Default flush-queue timeout: Linux's {@code IOVA_FQ_TIMEOUT}, 10 ms. */
     public static final long DEFAULT_FLUSH_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+    /** Entries of the single flush queue ({@link Builder#singleFlushQueue()}): Linux's {@code IOVA_SINGLE_FQ_SIZE}. */
+    public static final int SINGLE_FLUSH_QUEUE_ENTRIES = 32768;
+
+    /** Timeout of the single flush queue: Linux's {@code IOVA_SINGLE_FQ_TIMEOUT}, 1,000 ms. */
+    public static final long SINGLE_FLUSH_QUEUE_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
+
     /** The most doorbell pages the software-MSI window holds at once. */
     public static final int MAX_MSI_PAGES = 4096;
 
@@ -152,8 +174,16 @@ public final class DmaDomain implements AutoCloseable
 
     private final FlushTimer flushTimer;
 
+    private final AtomicInteger devices = new AtomicInteger();
+    private final Consumer<DmaDevice> fullMaskListener;
+    private final AtomicLong fullMaskSwitches = new AtomicLong();
+    /** Map failures by {@link MapFailure} ordinal, 16 longs apart. */
+    private final AtomicLongArray mapFailures = new AtomicLongArray(16 * MapFailure.values().length);
+    private volatile MapFailure lastMapFailure;
+
     private DmaDomain(final Builder builder)
     {
+        this.fullMaskListener = builder.fullMaskListener;
         this.granuleShift = Long.numberOfTrailingZeros(builder.granuleBytes);
         this.granuleMask = builder.granuleBytes - 1;
         this.mode = builder.mode;
@@ -181,6 +211,7 @@ public final class DmaDomain implements AutoCloseable
         {
             table = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
             table.markOwnedByDomain();
+            table.reclaimEmptyTables(builder.reclaimEmptyTables && iotlb.canInvalidateAll());
             this.pageTable = table;
             resources.pageTable = table;
             this.sink = new IovaSink(iovas, pfn32);
@@ -288,27 +319,177 @@ public final class DmaDomain implements AutoCloseable
         final int stripe = gate.enter(this);
         try
         {
-            checkPhys(phys, bytes);
-            IoPageTable.checkedProtectionBits(protection);
-            final long offset = phys & granuleMask;
-            final long pages = pagesOf(offset, bytes);
-            final long pfn = allocIova(pages, limitPfn(maskBits, pages, bytes));
-            if (pfn == NO_ADDRESS)
-            {
-                return NO_ADDRESS;
-            }
-            final long iova = pfn << granuleShift;
-            if (!mapFresh(iova, phys - offset, pages, protection, FIRST | LAST, pfn))
-            {
-                abandon(iova, pfn, pages);
-                return NO_ADDRESS;
-            }
-            return iova + offset;
+            return mapChecked(phys, bytes, protection, maskBits, null);
         }
         finally
         {
             gate.exit(stripe);
         }
+    }
+
+    /**
+     * Maps {@code bytes} bytes at {@code phys} with the domain's default DMA mask, the protection
+     * following the direction of the transfer.
+     *
+     * @param phys      first physical byte (any alignment), below 2^52.
+     * @param bytes     how many bytes, at least 1.
+     * @param direction which way the data moves.
+     * @return the DMA address of {@code phys}, or {@link #NO_ADDRESS} ({@link #lastMapFailure()} says why).
+     * @throws IllegalArgumentException for bad input; nothing changes.
+     * @throws IllegalStateException    after {@link #close()}.
+     */
+    public long map(final long phys, final long bytes, final DmaDirection direction)
+    {
+        checkOpen();
+        if (direction == null)
+        {
+            throw new IllegalArgumentException("direction is null: map with TO_DEVICE, FROM_DEVICE or BIDIRECTIONAL");
+        }
+        return map(phys, bytes, direction.protection(), defaultMaskBits);
+    }
+
+    long mapFor(final DmaDevice device, final long phys, final long bytes, final Protection protection)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return mapChecked(phys, bytes, protection, device.maskBits(), device);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Checks, allocates, writes; on exhaustion drains what waits for an invalidation (flush queues,
+     * quarantine, detached tables) and tries once more, as the range caches flush and retry.
+     */
+    private long mapChecked(final long phys, final long bytes, final Protection protection, final int maskBits,
+        final DmaDevice device)
+    {
+        checkPhys(phys, bytes);
+        IoPageTable.checkedProtectionBits(protection);
+        final long offset = phys & granuleMask;
+        final long pages = pagesOf(offset, bytes);
+        final long limitPfn = limitPfn(maskBits, pages, bytes);
+        final long ownerBits = device == null ? 0 : device.ownerBits();
+        long iova = mapOnce(phys - offset, pages, protection, limitPfn, ownerBits, device);
+        if (iova < 0)
+        {
+            iova = mapAfterDrain(phys - offset, pages, protection, limitPfn, ownerBits, device, iova);
+            if (iova < 0)
+            {
+                return NO_ADDRESS;
+            }
+        }
+        notifyMapped(iova, pages, device);
+        return iova + offset;
+    }
+
+    /** The rare second attempt of a map, after draining; records what ran out when it fails too. */
+    private long mapAfterDrain(final long physPage, final long pages, final Protection protection, final long limitPfn,
+        final long ownerBits, final DmaDevice device, final long firstFailure)
+    {
+        long iova = firstFailure;
+        if (drainWaiting())
+        {
+            iova = mapOnce(physPage, pages, protection, limitPfn, ownerBits, device);
+        }
+        if (iova < 0)
+        {
+            recordFailure(iova == OUT_OF_TABLES ? MapFailure.PAGE_TABLES : MapFailure.IOVA_SPACE);
+        }
+        return iova;
+    }
+
+    /** {@link Iotlb#mapped}; when it throws, the mapping is taken back before the exception goes on. */
+    private void notifyMapped(final long iova, final long pages, final DmaDevice device)
+    {
+        try
+        {
+            iotlb.mapped(iova, pages << granuleShift);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            try
+            {
+                unmapPages(iova, pages, device);
+            }
+            catch (final RuntimeException | Error undo)
+            {
+                ex.addSuppressed(undo); // unmapped all the same; its IOVA waits for a later invalidation
+            }
+            throw ex;
+        }
+    }
+
+    /** What {@link #mapOnce} returns when no IOVA range fits. */
+    private static final long OUT_OF_IOVAS = -1;
+
+    /** What {@link #mapOnce} returns when the page table ran out of tables. */
+    private static final long OUT_OF_TABLES = -2;
+
+    /** @return the IOVA of the mapped range, {@link #OUT_OF_IOVAS} or {@link #OUT_OF_TABLES} (nothing held). */
+    private long mapOnce(final long physPage, final long pages, final Protection protection, final long limitPfn,
+        final long ownerBits, final DmaDevice device)
+    {
+        final long pfn = allocIova(pages, limitPfn, device);
+        if (pfn == NO_ADDRESS)
+        {
+            return OUT_OF_IOVAS;
+        }
+        final long iova = pfn << granuleShift;
+        if (!mapFresh(iova, physPage, pages, protection, FIRST | LAST | ownerBits, pfn))
+        {
+            abandon(iova, pfn, pages);
+            return OUT_OF_TABLES;
+        }
+        return iova;
+    }
+
+    /**
+     * Invalidates once what waits for an invalidation, so its IOVAs and tables are free again.
+     *
+     * @return false when nothing waited (a retry would fail the same way).
+     */
+    private boolean drainWaiting()
+    {
+        if (quarantine.isEmpty() && !pageTable.hasRetiredTables() && !pageTable.hasEmptyTables() &&
+            (queues == null || queues.queuedEntries() == 0))
+        {
+            return false;
+        }
+        flushUnderGate();
+        return true;
+    }
+
+    private void recordFailure(final MapFailure failure)
+    {
+        lastMapFailure = failure;
+        mapFailures.getAndIncrement(16 * failure.ordinal());
+    }
+
+    /**
+     * @return what ran out at the most recent map that returned {@link #NO_ADDRESS} (on any thread),
+     *         or null when none has.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public MapFailure lastMapFailure()
+    {
+        checkOpen();
+        return lastMapFailure;
+    }
+
+    /**
+     * @param failure what ran out.
+     * @return how many maps (and scatter-gather maps) returned {@link #NO_ADDRESS} because of it.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long mapFailures(final MapFailure failure)
+    {
+        checkOpen();
+        return mapFailures.get(16 * Objects.requireNonNull(failure, "failure").ordinal());
     }
 
     /**
@@ -324,6 +505,11 @@ public final class DmaDomain implements AutoCloseable
      */
     public void unmap(final long dmaAddress, final long bytes)
     {
+        unmapFor(null, dmaAddress, bytes);
+    }
+
+    void unmapFor(final DmaDevice device, final long dmaAddress, final long bytes)
+    {
         final int stripe = gate.enter(this);
         try
         {
@@ -332,7 +518,200 @@ public final class DmaDomain implements AutoCloseable
                 throw new IllegalArgumentException("bytes=" + bytes + " must be in [1, 2^52) (unmap of dma=" + hex(dmaAddress) + ")");
             }
             final long offset = dmaAddress & granuleMask;
-            unmapPages(dmaAddress - offset, pagesOf(offset, bytes));
+            unmapPages(dmaAddress - offset, pagesOf(offset, bytes), device);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The two-step API (DmaIova)
+    // ---------------------------------------------------------------------------------------------
+
+    boolean reserveFor(final DmaDevice device, final DmaIova range, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            if (range.isReserved())
+            {
+                throw new IllegalStateException("this DmaIova already reserves " + range + ": destroy it first");
+            }
+            if (bytes <= 0 || bytes > PHYS_MASK)
+            {
+                throw new IllegalArgumentException("bytes=" + bytes + " must be in [1, 2^52) (reserve for " + device + ")");
+            }
+            final long pages = pagesOf(0, bytes);
+            final long limitPfn = limitPfn(device.maskBits(), pages, bytes);
+            long pfn = allocIova(pages, limitPfn, device);
+            if (pfn == NO_ADDRESS && drainWaiting())
+            {
+                pfn = allocIova(pages, limitPfn, device);
+            }
+            if (pfn == NO_ADDRESS)
+            {
+                recordFailure(MapFailure.IOVA_SPACE);
+                return false;
+            }
+            range.reserved(device, pfn << granuleShift, pages, granuleShift);
+            return true;
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    boolean linkFor(final DmaDevice device, final DmaIova range, final long offset, final long phys, final long bytes,
+        final Protection protection)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            checkPhys(phys, bytes);
+            IoPageTable.checkedProtectionBits(protection);
+            if ((phys & granuleMask) != 0)
+            {
+                throw new IllegalArgumentException("phys=" + hex(phys) + " is not aligned to the " + (granuleMask + 1) +
+                    "-byte page: link whole pages");
+            }
+            final long pages = checkedPiece(range, offset, bytes);
+            final long iova = range.iova() + offset;
+            if (!pageTable.map(iova, phys, pages << granuleShift, protection, FIRST | LAST | PageTableDescriptor.LINKED_OWNER_BITS))
+            {
+                invalidateReservedRange(iova, pages << granuleShift, true); // what the failed link wrote was visible a moment
+                recordFailure(MapFailure.PAGE_TABLES);
+                return false;
+            }
+            return true;
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    void syncFor(final DmaDevice device, final DmaIova range, final long offset, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            final long pages = checkedPiece(range, offset, bytes);
+            iotlb.mapped(range.iova() + offset, pages << granuleShift);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    void unlinkFor(final DmaDevice device, final DmaIova range, final long offset, final long bytes)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            final long pages = checkedPiece(range, offset, bytes);
+            final long iova = range.iova() + offset;
+            final int tablesFreed = pageTable.unmap(iova, pages << granuleShift, IoPageTable.UNMAP_WHOLE,
+                PageTableDescriptor.LINKED_OWNER_BITS, "a two-step reservation");
+            invalidateReservedRange(iova, pages << granuleShift, tablesFreed != 0);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    void destroyFor(final DmaDevice device, final DmaIova range)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            range.checkReservedBy(device);
+            final long iova = range.iova();
+            final long pages = range.pages();
+            pageTable.clearOwnedRange(iova, pages);
+            range.released();
+            final long pfn = iova >>> granuleShift;
+            if (queues == null)
+            {
+                invalidateThenFree(iova, pfn, pages, true);
+            }
+            else
+            {
+                queues.queue(pfn, pages, pageTable.clock().tagAfterUnmap(), System.nanoTime());
+            }
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** @return the pages of a piece at {@code offset}: granule-aligned, inside the reservation. */
+    private long checkedPiece(final DmaIova range, final long offset, final long bytes)
+    {
+        if (bytes <= 0 || offset < 0 || (offset & granuleMask) != 0)
+        {
+            throw new IllegalArgumentException("offset=" + hex(offset) + " bytes=" + hex(bytes) + ": the offset must be a multiple of " +
+                (granuleMask + 1) + " and bytes at least 1");
+        }
+        final long pages = pagesOf(0, bytes);
+        if ((offset >>> granuleShift) + pages > range.pages() || pages > range.pages())
+        {
+            throw new IllegalArgumentException("offset=" + hex(offset) + " bytes=" + hex(bytes) + " goes beyond the reservation of " +
+                hex(range.pages() << granuleShift) + " bytes at dma=" + hex(range.iova()));
+        }
+        return pages;
+    }
+
+    /**
+     * Invalidates part of a reservation, which stays reserved (no IOVA freed): an unlink's range,
+     * or what a failed link wrote. Its tables detached before it are released after it.
+     */
+    private void invalidateReservedRange(final long iova, final long bytes, final boolean tablesFreed)
+    {
+        final long retired = pageTable.retireSequence();
+        iotlb.invalidateRange(iova, bytes, granuleMask + 1, tablesFreed);
+        pageTable.releaseMeeting(iova, bytes, retired);
+    }
+
+    /** {@link DmaDevice#unmapAll()}: finds the device's mappings in the page table and unmaps each. */
+    int unmapAllFor(final DmaDevice device)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            final long[] found = pageTable.mappingsOf(device.ownerBits());
+            int unmapped = 0;
+            RuntimeException iotlbFailure = null;
+            for (int i = 0; i < found.length; i += 2)
+            {
+                try
+                {
+                    unmapPages(found[i], found[i + 1] >>> granuleShift, device);
+                    unmapped++;
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    // an unmap racing the teardown took it first
+                }
+                catch (final RuntimeException ex)
+                {
+                    unmapped++; // unmapped; its IOVA waits in the quarantine for a later invalidation
+                    iotlbFailure = iotlbFailure == null ? ex : iotlbFailure;
+                }
+            }
+            if (iotlbFailure != null)
+            {
+                throw iotlbFailure;
+            }
+            return unmapped;
         }
         finally
         {
@@ -378,45 +757,85 @@ public final class DmaDomain implements AutoCloseable
         final int stripe = gate.enter(this);
         try
         {
-            IoPageTable.checkedProtectionBits(protection);
-            checkSgArrays(phys, bytes, count, dmaAddresses);
-            long totalPages = 0;
-            for (int i = 0; i < count; i++)
-            {
-                checkPhys(phys[i], bytes[i]);
-                totalPages += pagesOf(phys[i] & granuleMask, bytes[i]);
-                if (totalPages > PHYS_MASK >>> granuleShift)
-                {
-                    throw new IllegalArgumentException("scatter-gather list of " + count + " segments spans more than 2^52 bytes");
-                }
-            }
-            final long pfn = allocIova(totalPages, limitPfn(maskBits, totalPages, totalPages << granuleShift));
-            if (pfn == NO_ADDRESS)
-            {
-                return NO_ADDRESS;
-            }
-            final long iova = pfn << granuleShift;
-            long page = 0;
-            for (int i = 0; i < count; i++)
-            {
-                final long offset = phys[i] & granuleMask;
-                final long pages = pagesOf(offset, bytes[i]);
-                final long softwareBits = (i == 0 ? FIRST : 0) | (i == count - 1 ? LAST : 0);
-                if (!mapFresh(iova + (page << granuleShift), phys[i] - offset, pages, protection, softwareBits, pfn))
-                {
-                    pageTable.undoPartialMap(iova, page);
-                    abandon(iova, pfn, totalPages);
-                    return NO_ADDRESS;
-                }
-                dmaAddresses[i] = iova + (page << granuleShift) + offset;
-                page += pages;
-            }
-            return dmaAddresses[0];
+            return mapSgChecked(phys, bytes, count, protection, dmaAddresses, maskBits, null);
         }
         finally
         {
             gate.exit(stripe);
         }
+    }
+
+    long mapSgFor(final DmaDevice device, final long[] phys, final long[] bytes, final int count, final Protection protection,
+        final long[] dmaAddresses)
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return mapSgChecked(phys, bytes, count, protection, dmaAddresses, device.maskBits(), device);
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    private long mapSgChecked(final long[] phys, final long[] bytes, final int count, final Protection protection,
+        final long[] dmaAddresses, final int maskBits, final DmaDevice device)
+    {
+        IoPageTable.checkedProtectionBits(protection);
+        checkSgArrays("phys", phys, bytes, count, dmaAddresses);
+        long totalPages = 0;
+        for (int i = 0; i < count; i++)
+        {
+            checkPhys(phys[i], bytes[i]);
+            totalPages += pagesOf(phys[i] & granuleMask, bytes[i]);
+            if (totalPages > PHYS_MASK >>> granuleShift)
+            {
+                throw new IllegalArgumentException("scatter-gather list of " + count + " segments spans more than 2^52 bytes");
+            }
+        }
+        final long limitPfn = limitPfn(maskBits, totalPages, totalPages << granuleShift);
+        final long ownerBits = device == null ? 0 : device.ownerBits();
+        long iova = mapSgOnce(phys, bytes, count, protection, dmaAddresses, totalPages, limitPfn, ownerBits, device);
+        if (iova < 0 && drainWaiting())
+        {
+            iova = mapSgOnce(phys, bytes, count, protection, dmaAddresses, totalPages, limitPfn, ownerBits, device);
+        }
+        if (iova < 0)
+        {
+            recordFailure(iova == OUT_OF_TABLES ? MapFailure.PAGE_TABLES : MapFailure.IOVA_SPACE);
+            return NO_ADDRESS;
+        }
+        notifyMapped(iova, totalPages, device);
+        return dmaAddresses[0];
+    }
+
+    /** @return the IOVA of the list's range, {@link #OUT_OF_IOVAS} or {@link #OUT_OF_TABLES} (nothing held). */
+    private long mapSgOnce(final long[] phys, final long[] bytes, final int count, final Protection protection,
+        final long[] dmaAddresses, final long totalPages, final long limitPfn, final long ownerBits, final DmaDevice device)
+    {
+        final long pfn = allocIova(totalPages, limitPfn, device);
+        if (pfn == NO_ADDRESS)
+        {
+            return OUT_OF_IOVAS;
+        }
+        final long iova = pfn << granuleShift;
+        long page = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final long offset = phys[i] & granuleMask;
+            final long pages = pagesOf(offset, bytes[i]);
+            final long softwareBits = (i == 0 ? FIRST | ownerBits : 0) | (i == count - 1 ? LAST : 0);
+            if (!mapFresh(iova + (page << granuleShift), phys[i] - offset, pages, protection, softwareBits, pfn))
+            {
+                pageTable.undoPartialMap(iova, page);
+                abandon(iova, pfn, totalPages);
+                return OUT_OF_TABLES;
+            }
+            dmaAddresses[i] = iova + (page << granuleShift) + offset;
+            page += pages;
+        }
+        return iova;
     }
 
     /**
@@ -431,10 +850,15 @@ public final class DmaDomain implements AutoCloseable
      */
     public void unmapSg(final long[] dmaAddresses, final long[] bytes, final int count)
     {
+        unmapSgFor(null, dmaAddresses, bytes, count);
+    }
+
+    void unmapSgFor(final DmaDevice device, final long[] dmaAddresses, final long[] bytes, final int count)
+    {
         final int stripe = gate.enter(this);
         try
         {
-            checkSgArrays(dmaAddresses, bytes, count, dmaAddresses);
+            checkSgArrays("dmaAddresses", dmaAddresses, bytes, count, dmaAddresses);
             final long iova = dmaAddresses[0] & ~granuleMask;
             long page = 0;
             for (int i = 0; i < count; i++)
@@ -446,12 +870,13 @@ public final class DmaDomain implements AutoCloseable
                 }
                 if (dmaAddresses[i] - offset != iova + (page << granuleShift))
                 {
-                    throw new IllegalArgumentException("segment " + i + " at dma=" + hex(dmaAddresses[i]) +
-                        " does not follow segment " + (i - 1) + ": mapSg placed it at page " + hex(iova + (page << granuleShift)));
+                    throw new IllegalArgumentException("dmaAddresses[" + i + "]=" + hex(dmaAddresses[i]) + " does not start on the page " +
+                        "after dmaAddresses[" + (i - 1) + "] ends (" + hex(iova + (page << granuleShift)) + "): unmapSg takes the " +
+                        "addresses mapSg returned, in order, with the same lengths");
                 }
                 page += pagesOf(offset, bytes[i]);
             }
-            unmapPages(iova, page);
+            unmapPages(iova, page, device);
         }
         finally
         {
@@ -499,7 +924,25 @@ public final class DmaDomain implements AutoCloseable
     {
         checkOpen();
         checkMaskBits(maskBits);
-        return new DmaDevice(this, maskBits);
+        final int id = devices.incrementAndGet();
+        if (id > PageTableDescriptor.MAX_DEVICES)
+        {
+            devices.decrementAndGet();
+            throw new IllegalStateException("a domain tells at most " + PageTableDescriptor.MAX_DEVICES +
+                " devices apart, and all are attached: " + this);
+        }
+        return new DmaDevice(this, maskBits, id);
+    }
+
+    /**
+     * @return how many devices switched to their full DMA mask for good after their first
+     *         allocation below 4 GiB failed (see {@link DmaDevice#usesFullMask()}).
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public long fullMaskSwitches()
+    {
+        checkOpen();
+        return fullMaskSwitches.get();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -584,10 +1027,11 @@ public final class DmaDomain implements AutoCloseable
                 if (--msiRefs[slot] == 0)
                 {
                     final long iova = msiIova(slot);
-                    pageTable.unmap(iova, granuleMask + 1, IoPageTable.UNMAP_ONE_FIXED);
+                    final int tablesFreed = pageTable.unmap(iova, granuleMask + 1, IoPageTable.UNMAP_ONE_FIXED);
+                    final long retired = pageTable.retireSequence();
                     try
                     {
-                        iotlb.invalidateRange(iova, granuleMask + 1);
+                        iotlb.invalidateRange(iova, granuleMask + 1, granuleMask + 1, tablesFreed != 0);
                     }
                     catch (final RuntimeException | Error ex)
                     {
@@ -597,13 +1041,32 @@ public final class DmaDomain implements AutoCloseable
                         msiQuarantined++;
                         throw ex;
                     }
-                    pageTable.releaseInside(iova, granuleMask + 1);
+                    pageTable.releaseMeeting(iova, granuleMask + 1, retired);
                 }
             }
         }
         finally
         {
             gate.exit(stripe);
+        }
+    }
+
+    /** For an IOTLB without a whole invalidation: invalidates each doorbell page whose unmap's invalidation threw. */
+    private void retryMsiRanged()
+    {
+        synchronized (msiLock)
+        {
+            for (int slot = 0; slot < msiRefs.length && msiQuarantined > 0; slot++)
+            {
+                if (msiRefs[slot] == MSI_QUARANTINED)
+                {
+                    final long retired = pageTable.retireSequence();
+                    iotlb.invalidateRange(msiIova(slot), granuleMask + 1, granuleMask + 1, true);
+                    pageTable.releaseMeeting(msiIova(slot), granuleMask + 1, retired);
+                    msiRefs[slot] = 0;
+                    msiQuarantined--;
+                }
+            }
         }
     }
 
@@ -657,11 +1120,15 @@ public final class DmaDomain implements AutoCloseable
     private void flushUnderGate()
     {
         final boolean msiWaiting = msiQuarantined > 0;
+        if (msiWaiting && !iotlb.canInvalidateAll())
+        {
+            retryMsiRanged();
+        }
         if (queues != null)
         {
             queues.flush(msiWaiting);
         }
-        else if (msiWaiting || !quarantine.isEmpty() || pageTable.hasRetiredTables())
+        else if (msiWaiting || !quarantine.isEmpty() || pageTable.hasRetiredTables() || pageTable.hasEmptyTables())
         {
             resources.invalidateAllAndRelease();
         }
@@ -788,26 +1255,85 @@ public final class DmaDomain implements AutoCloseable
     }
 
     /**
-     * The IOVA allocator underneath, for inspection ({@code liveRanges()}, {@code verify()}, ...).
-     * Allocating or freeing through it behind the domain's back breaks the domain.
-     *
-     * @return the allocator.
+     * @return IOVA ranges allocated now (mapped, or waiting for an invalidation), not counting
+     *         the free ranges the range caches hold (it gives those back to the tree first).
      * @throws IllegalStateException after {@link #close()}.
      */
-    public IovaDomain iovaDomain()
+    public long liveIovaRanges()
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            iovas.flushCaches();
+            return iovas.liveRanges();
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * Checks the allocator's invariants (the tree's order and gaps).
+     *
+     * @throws IllegalStateException when one is broken, naming it, or after {@link #close()}.
+     */
+    public void verifyIovas()
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            iovas.verify();
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * @return page tables in use: installed, or detached and waiting for an invalidation (the root included).
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public int liveTables()
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return pageTable.liveTables();
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /**
+     * @return detached page tables waiting for an invalidation before they are reused.
+     * @throws IllegalStateException after {@link #close()}.
+     */
+    public int retiredTables()
+    {
+        final int stripe = gate.enter(this);
+        try
+        {
+            return pageTable.retiredTables();
+        }
+        finally
+        {
+            gate.exit(stripe);
+        }
+    }
+
+    /** The allocator underneath (tests of this package); the public API reads it through the methods above. */
+    IovaDomain iovaDomain()
     {
         checkOpen();
         return iovas;
     }
 
-    /**
-     * The page table, for inspection ({@code liveTables()}, {@code translate}); mapping or
-     * unmapping through it behind the domain's back breaks the domain.
-     *
-     * @return the page table (its own {@code close()} refuses: close the domain).
-     * @throws IllegalStateException after {@link #close()}.
-     */
-    public IoPageTable pageTable()
+    /** The page table (tests of this package); its own {@code close()} refuses. */
+    IoPageTable pageTable()
     {
         checkOpen();
         return pageTable;
@@ -859,14 +1385,18 @@ public final class DmaDomain implements AutoCloseable
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    private void unmapPages(final long iova, final long pages)
+    private void unmapPages(final long iova, final long pages, final DmaDevice device)
     {
         final long bytes = pages << granuleShift;
-        pageTable.unmap(iova, bytes, IoPageTable.UNMAP_ONE_DMA);
+        final int tablesFreed = pageTable.unmap(iova, bytes, IoPageTable.UNMAP_ONE_DMA, device == null ? -1L : device.ownerBits(), device);
         final long pfn = iova >>> granuleShift;
         if (queues == null)
         {
-            invalidateThenFree(iova, pfn, pages);
+            invalidateThenFree(iova, pfn, pages, tablesFreed != 0);
+            if (pageTable.reclaimWanted())
+            {
+                reclaimEmptiedTables();
+            }
         }
         else
         {
@@ -875,23 +1405,41 @@ public final class DmaDomain implements AutoCloseable
     }
 
     /**
+     * Strict mode's reclaim pass, due once 64 emptied tables wait: they are detached, then one
+     * whole invalidation covers them. The unmap that got here is complete, so an IOTLB failure is
+     * not its caller's: the detached tables stay retired, tagged, until a later invalidation.
+     */
+    private void reclaimEmptiedTables()
+    {
+        try
+        {
+            resources.invalidateAllAndRelease();
+        }
+        catch (final RuntimeException ex)
+        {
+            // nothing is lost: what the pass detached waits for the next invalidation that completes
+        }
+    }
+
+    /**
      * Strict mode's invalidation of a range whose entries are cleared, then its IOVA freed. When the
      * IOTLB throws, the range goes to the quarantine (freed by the next invalidation that completes)
      * and the exception goes to the caller.
      */
-    private void invalidateThenFree(final long iova, final long pfn, final long pages)
+    private void invalidateThenFree(final long iova, final long pfn, final long pages, final boolean tablesFreed)
     {
         final long bytes = pages << granuleShift;
+        final long retired = pageTable.retireSequence();
         try
         {
-            iotlb.invalidateRange(iova, bytes);
+            iotlb.invalidateRange(iova, bytes, granuleMask + 1, tablesFreed);
         }
         catch (final RuntimeException | Error ex)
         {
             quarantine.add(pfn, pages, pageTable.clock().tagAfterUnmap());
             throw ex;
         }
-        pageTable.releaseInside(iova, bytes);
+        pageTable.releaseMeeting(iova, bytes, retired);
         sink.free(pfn, pages);
         if (!quarantine.isEmpty())
         {
@@ -907,7 +1455,7 @@ public final class DmaDomain implements AutoCloseable
      */
     private void abandon(final long iova, final long pfn, final long pages)
     {
-        invalidateThenFree(iova, pfn, pages);
+        invalidateThenFree(iova, pfn, pages, true);
     }
 
     private boolean mapFresh(final long iova, final long physPage, final long pages, final Protection protection,
@@ -924,21 +1472,43 @@ public final class DmaDomain implements AutoCloseable
         }
     }
 
-    private long allocIova(final long pages, final long limitPfn)
+    /**
+     * The one place the DMA layer allocates IOVAs: below 4 GiB first when the policy and the mask
+     * allow it, then below {@code limitPfn}. A device stops trying below 4 GiB after its first
+     * failure there (one-shot, mainline Linux); calls without a device keep Linux's older
+     * {@code max32_alloc_size} rule (skip sizes that failed until an IOVA below 4 GiB is freed).
+     */
+    private long allocIova(final long pages, final long limitPfn, final DmaDevice device)
     {
-        if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && pages < sink.failed32BitPages)
+        if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && (device == null ? pages < sink.failed32BitPages : !device.usesFullMask()))
         {
             final long pfn = IOVAS.allocFastTrusted(iovas, pages, pfn32);
             if (pfn != NO_ADDRESS)
             {
                 return pfn;
             }
-            if (pages < sink.failed32BitPages)
+            if (device != null)
+            {
+                fullMaskFallback(device);
+            }
+            else if (pages < sink.failed32BitPages)
             {
                 sink.failed32BitPages = pages; // a benign race: the smallest failing size wins eventually
             }
         }
         return IOVAS.allocFastTrusted(iovas, pages, limitPfn);
+    }
+
+    private void fullMaskFallback(final DmaDevice device)
+    {
+        if (device.switchToFullMask())
+        {
+            fullMaskSwitches.incrementAndGet();
+            if (fullMaskListener != null)
+            {
+                fullMaskListener.accept(device);
+            }
+        }
     }
 
     /**
@@ -977,8 +1547,13 @@ public final class DmaDomain implements AutoCloseable
         final long limitPfn = Math.min(lastPfn, maskLastPfn);
         if (limitPfn < startPfn || pages > limitPfn - startPfn + 1)
         {
+            if (limitPfn < startPfn)
+            {
+                throw new IllegalArgumentException("a " + maskBits + "-bit DMA mask reaches no usable IOVA: the mask ends at pfn " +
+                    hex(maskLastPfn) + " and the domain's aperture starts above it, at pfn " + hex(startPfn));
+            }
             throw new IllegalArgumentException("bytes=" + hex(bytes) + " (" + pages + " pages) cannot fit below the " + maskBits +
-                "-bit DMA mask: usable pfns [" + hex(startPfn) + ", " + hex(Math.max(limitPfn, startPfn - 1)) + "]");
+                "-bit DMA mask: usable pfns [" + hex(startPfn) + ", " + hex(limitPfn) + "]");
         }
         return limitPfn;
     }
@@ -1019,8 +1594,14 @@ public final class DmaDomain implements AutoCloseable
         }
     }
 
-    private static void checkSgArrays(final long[] first, final long[] bytes, final int count, final long[] out)
+    private static void checkSgArrays(final String firstName, final long[] first, final long[] bytes, final int count,
+        final long[] out)
     {
+        if (first == null || bytes == null || out == null)
+        {
+            throw new IllegalArgumentException((first == null ? firstName : bytes == null ? "bytes" : "dmaAddresses") +
+                " is null: pass one array of " + count + " or more entries");
+        }
         if (count < 1 || first.length < count || bytes.length < count || out.length < count)
         {
             throw new IllegalArgumentException("count=" + count + " must be at least 1 and within every array (lengths " +
@@ -1137,9 +1718,18 @@ public final class DmaDomain implements AutoCloseable
             }
         }
 
-        /** One whole-IOTLB invalidation, then what it covers is freed: quarantined IOVAs and detached tables. */
+        /**
+         * One whole-IOTLB invalidation, then what it covers is freed: quarantined IOVAs and detached
+         * tables. An IOTLB without a whole invalidation gets each quarantined range instead.
+         */
         void invalidateAllAndRelease()
         {
+            if (!iotlb.canInvalidateAll())
+            {
+                quarantine.releaseRanged(iotlb, pageTable);
+                return;
+            }
+            pageTable.reclaimEmptyTables(); // detached before the ticket: this invalidation covers them
             final long ticket = pageTable.clock().begin();
             iotlb.invalidateAll();
             pageTable.completeInvalidation(ticket);
@@ -1156,7 +1746,7 @@ public final class DmaDomain implements AutoCloseable
                 {
                     queues.flush(false);
                 }
-                else if (!quarantine.isEmpty() || pageTable.hasRetiredTables())
+                else if (!quarantine.isEmpty() || pageTable.hasRetiredTables() || pageTable.hasEmptyTables())
                 {
                     invalidateAllAndRelease();
                 }
@@ -1362,6 +1952,8 @@ public final class DmaDomain implements AutoCloseable
         private int flushQueueStripes;
         private boolean flushTimer = true;
         private Consumer<Throwable> flushTimerFailureHandler;
+        private Consumer<DmaDevice> fullMaskListener;
+        private boolean reclaimEmptyTables = true;
 
         private Builder()
         {
@@ -1560,6 +2152,49 @@ public final class DmaDomain implements AutoCloseable
         public Builder flushTimerFailureHandler(final Consumer<Throwable> handler)
         {
             this.flushTimerFailureHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * @param listener hears, once per device and on the thread whose map failed, that a device
+         *                 switched to its full DMA mask after its first allocation below 4 GiB failed
+         *                 (see {@link DmaDevice#usesFullMask()}); it must not call back into the domain's map.
+         * @return this builder.
+         */
+        public Builder fullMaskListener(final Consumer<DmaDevice> listener)
+        {
+            this.fullMaskListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * @param reclaim true (default) to reclaim page tables that unmaps empty piece by piece, once
+         *                an invalidation covers them (in strict mode one whole invalidation per 64
+         *                emptied tables, or at {@link DmaDomain#flush()}; in lazy mode with the batches);
+         *                false to keep them installed until {@link DmaDomain#close()}. An IOTLB
+         *                without a whole invalidation ({@link Iotlb#canInvalidateAll()}) keeps them.
+         * @return this builder.
+         */
+        public Builder reclaimEmptyTables(final boolean reclaim)
+        {
+            this.reclaimEmptyTables = reclaim;
+            return this;
+        }
+
+        /**
+         * Lazy invalidation with one flush queue of {@value DmaDomain#SINGLE_FLUSH_QUEUE_ENTRIES} entries and a
+         * 1,000 ms timeout, for an IOMMU whose invalidation is costly (mainline Linux's single flush
+         * queue): far fewer invalidations than the per-thread queues (256 entries, 10 ms) at the price
+         * of a shared lock and IOVAs that wait longer.
+         *
+         * @return this builder.
+         */
+        public Builder singleFlushQueue()
+        {
+            this.mode = InvalidationMode.LAZY;
+            this.flushQueueStripes = 1;
+            this.flushQueueEntries = SINGLE_FLUSH_QUEUE_ENTRIES;
+            this.flushTimeoutNanos = SINGLE_FLUSH_QUEUE_TIMEOUT_NANOS;
             return this;
         }
 

@@ -85,6 +85,9 @@ final class FlushQueues implements AutoCloseable
     private final StripedSpinLocks locks;
     private final AtomicLongArray counters = new AtomicLongArray(32);
     private final Quarantine quarantine;
+    /** The IOTLB cannot invalidate everything ({@link Iotlb#canInvalidateAll()}): a batch invalidates each entry's range. */
+    private final boolean rangedOnly;
+    private final int granuleShift;
 
     /**
      * @param sink         frees IOVAs.
@@ -104,6 +107,8 @@ final class FlushQueues implements AutoCloseable
         this.pageTable = pageTable;
         this.clock = pageTable.clock();
         this.iotlb = iotlb;
+        this.rangedOnly = !iotlb.canInvalidateAll();
+        this.granuleShift = Long.numberOfTrailingZeros(pageTable.granuleMask() + 1);
         this.stripes = stripes;
         this.entries = entries;
         this.timeoutNanos = timeoutNanos;
@@ -137,8 +142,15 @@ final class FlushQueues implements AutoCloseable
             {
                 try
                 {
-                    invalidateAll();
-                    freeCovered(queue);
+                    if (rangedOnly)
+                    {
+                        invalidateEachAndFree(queue);
+                    }
+                    else
+                    {
+                        invalidateAll();
+                        freeCovered(queue);
+                    }
                 }
                 finally
                 {
@@ -165,7 +177,12 @@ final class FlushQueues implements AutoCloseable
     void flush(final boolean force)
     {
         checkOpen();
-        if (!force && queuedEntries() == 0 && quarantine.isEmpty() && !pageTable.hasRetiredTables())
+        if (rangedOnly)
+        {
+            invalidateEachEverywhere();
+            return;
+        }
+        if (!force && queuedEntries() == 0 && quarantine.isEmpty() && !pageTable.hasRetiredTables() && !pageTable.hasEmptyTables())
         {
             return;
         }
@@ -192,7 +209,11 @@ final class FlushQueues implements AutoCloseable
             expired = UnsafeApi.getIntAcquire(null, queue + COUNT_OFFSET) > 0 &&
                 nowNanos - UnsafeApi.getLongAcquire(null, queue + OLDEST_NANOS_OFFSET) >= timeoutNanos;
         }
-        if (expired)
+        if (expired && rangedOnly)
+        {
+            invalidateEachEverywhere();
+        }
+        else if (expired)
         {
             invalidateAll();
             freeEverywhere();
@@ -367,10 +388,59 @@ final class FlushQueues implements AutoCloseable
     /** One whole-IOTLB invalidation, then the detached tables it covers go back to the pool. */
     private void invalidateAll()
     {
+        pageTable.reclaimEmptyTables(); // detached before the ticket: this invalidation covers them
         final long ticket = clock.begin();
         iotlb.invalidateAll();
         pageTable.completeInvalidation(ticket);
         counters.getAndIncrement(BATCHES);
+    }
+
+    /**
+     * A batch for an IOTLB without a whole invalidation: each entry's range is invalidated, then
+     * freed with the tables detached inside it. Stops at the first invalidation that throws, with
+     * what it has not invalidated still queued.
+     */
+    private void invalidateEachAndFree(final long queue)
+    {
+        if (UnsafeApi.getInt(queue + COUNT_OFFSET) > 0)
+        {
+            counters.getAndIncrement(BATCHES); // one batch, range by range
+        }
+        while (UnsafeApi.getInt(queue + COUNT_OFFSET) > 0)
+        {
+            final int head = UnsafeApi.getInt(queue + HEAD_OFFSET);
+            final int count = UnsafeApi.getInt(queue + COUNT_OFFSET);
+            final long entry = queue + entryOffset(head);
+            final long pfn = UnsafeApi.getLong(entry + PFN_OFFSET);
+            final long pages = UnsafeApi.getLong(entry + PAGES_OFFSET);
+            final long retired = pageTable.retireSequence();
+            iotlb.invalidateRange(pfn << granuleShift, pages << granuleShift, 1L << granuleShift, true);
+            pageTable.releaseMeeting(pfn << granuleShift, pages << granuleShift, retired);
+            sink.free(pfn, pages);
+            publish(queue, slot(head, 1), count - 1, 1);
+        }
+    }
+
+    private void invalidateEachEverywhere()
+    {
+        quarantine.releaseRanged(iotlb, pageTable);
+        for (int stripe = 0; stripe < stripes; stripe++)
+        {
+            final long queue = queueAddress(stripe);
+            if (UnsafeApi.getIntAcquire(null, queue + COUNT_OFFSET) == 0)
+            {
+                continue;
+            }
+            locks.lock(stripe);
+            try
+            {
+                invalidateEachAndFree(queue);
+            }
+            finally
+            {
+                unlock(stripe);
+            }
+        }
     }
 
     private void freeEverywhere()

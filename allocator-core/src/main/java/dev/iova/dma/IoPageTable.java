@@ -7,10 +7,12 @@ import org.agrona.UnsafeApi;
 import static dev.iova.dma.PageTableDescriptor.FIRST;
 import static dev.iova.dma.PageTableDescriptor.FIXED;
 import static dev.iova.dma.PageTableDescriptor.LAST;
+import static dev.iova.dma.PageTableDescriptor.OWNER_MASK;
 import static dev.iova.dma.PageTableDescriptor.PHYS_BITS;
 import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
 import static dev.iova.dma.PageTableDescriptor.TABLE;
 import static dev.iova.dma.PageTableDescriptor.VALID;
+import static dev.iova.dma.PageTableDescriptor.countOf;
 import static dev.iova.dma.PageTableDescriptor.entryOffset;
 import static dev.iova.dma.PageTableDescriptor.leafPhys;
 import static dev.iova.dma.PageTableDescriptor.protectionBits;
@@ -48,15 +50,20 @@ import static dev.iova.dma.PageTableDescriptor.tableEntry;
  * </ul>
  *
  * <h2>Reclaiming tables</h2>
- * Linux's policy, made safe for lock-free walkers: a table is reclaimed when a single unmap
- * covers its whole span (the allocator then guarantees nobody else has an address in it), and
- * only then: a table emptied piecemeal by smaller unmaps stays installed until {@link #close()}
- * (it will serve the next mapping in that span). Such an unmap does not clear the table's
- * entries one by one: it detaches the largest fully covered table with one store to its parent
- * entry. The detached subtree is recycled only after an IOTLB invalidation that covers it has
- * completed — {@link #rangeInvalidated(long, long)} or {@link #invalidationCompleted(long)} —
- * and behind a recycle epoch that walkers check (see {@link TablePool}), so neither a walk cache
- * nor a walk in progress can see a table reused. Memory returns to the system at {@link #close()}.
+ * Every table entry carries its child's <em>live count</em> (non-empty entries plus the pins of
+ * maps about to write it) in the bits below the table alignment ({@link PageTableDescriptor}). A
+ * map pins a leaf table with one compare-and-set before writing its leaves (installing it, and
+ * pinning its parent for the new entry, when absent); an unmap unpins it after clearing them. A
+ * pinned table is never detached. A table one unmap covers whole is detached at once, the largest
+ * such, with one compare-and-set of its parent entry. A table emptied piece by piece stays
+ * installed with a count of 0 (the next map in its span pins it again) and is offered to a reclaim
+ * pass ({@link EmptyTables}) that detaches it if still empty: before every whole invalidation
+ * ({@link #invalidationStarted()}), and when the domain asks. A detached subtree is recycled only
+ * after an IOTLB invalidation that covers it has completed — {@link #rangeInvalidated(long, long)}
+ * or {@link #invalidationCompleted(long)} — and behind a recycle epoch that walkers check (see
+ * {@link TablePool}), so neither a walk cache nor a walk in progress can see a table reused.
+ * Memory returns to the system at {@link #close()}. {@link #reclaimEmptyTables(boolean)} turns the
+ * pass off.
  *
  * <h2>Walks that trust nothing they read</h2>
  * A walker (a {@code translate}, or a bad {@code unmap} reading someone else's range) may be inside
@@ -115,10 +122,15 @@ public final class IoPageTable implements AutoCloseable
     private final int levels;
     private final int leafLevel;
     private final TablePool pool;
+    /** {@code -tableBytes}: the address bits of a table entry (the live count sits below them). */
+    private final long addressMask;
     private final InvalidationClock clock = new InvalidationClock();
+    private final EmptyTables emptied = new EmptyTables(this);
     private final long rootAddress;
     private final OperationGate gate = new OperationGate(OperationGate.defaultStripes(), "page table is closed: ", null, null);
     private volatile boolean ownedByDomain;
+    /** False for a domain whose IOTLB invalidates only ranges: nothing would cover a reclaimed table's span. */
+    private volatile boolean reclaimEmptied = true;
     private volatile boolean closed;
 
     /** A page table with the default geometry: 4 KiB granule, 512 entries per table, 48-bit IOVAs. */
@@ -164,6 +176,7 @@ public final class IoPageTable implements AutoCloseable
         this.levels = (iovaBits - granuleShift + bitsPerLevel - 1) / bitsPerLevel;
         this.leafLevel = levels - 1;
         this.pool = new TablePool(entriesPerTable * PageTableDescriptor.ENTRY_LENGTH, maxTables, leafLevel, entriesPerTable);
+        this.addressMask = -(long)Math.max(entriesPerTable * PageTableDescriptor.ENTRY_LENGTH, PageTableDescriptor.TABLE_ALIGNMENT);
         this.rootAddress = pool.allocate();
     }
 
@@ -238,9 +251,10 @@ public final class IoPageTable implements AutoCloseable
         {
             return false; // more tables than may ever exist: fail before building any
         }
-        if (!writeLeaves(iova, phys, pages, leafBits, softwareBits))
+        final long written = writeLeaves(iova, phys, pages, leafBits, softwareBits);
+        if (written != pages)
         {
-            undoFailedMap(iova, pages);
+            undoFailedMap(iova, written);
             return false;
         }
         return true;
@@ -263,7 +277,8 @@ public final class IoPageTable implements AutoCloseable
         final int stripe = gate.enter(this);
         try
         {
-            return unmap(iova, bytes, UNMAP_WHOLE);
+            unmap(iova, bytes, UNMAP_WHOLE);
+            return bytes;
         }
         finally
         {
@@ -276,19 +291,52 @@ public final class IoPageTable implements AutoCloseable
      *
      * @param mode {@link #UNMAP_WHOLE}, {@link #UNMAP_ONE_DMA} or {@link #UNMAP_ONE_FIXED}.
      */
-    long unmap(final long iova, final long bytes, final int mode)
+    int unmap(final long iova, final long bytes, final int mode)
+    {
+        checkOpen();
+        checkIovaRange(iova, bytes);
+        final long pages = bytes >>> granuleShift;
+        return claimAndClear(iova, pages, checkMapped(iova, pages, mode));
+    }
+
+    /**
+     * As {@link #unmap(long, long, int)}, refusing a mapping that another device owns.
+     *
+     * @param ownerBits the owner field the first leaf must hold ({@link PageTableDescriptor#OWNER_MASK}
+     *                  bits), or -1 for any owner.
+     * @param ownerName what the error message calls the expected owner.
+     * @return how many tables the unmap detached (they wait for an invalidation of the range): the gather's "tables freed".
+     */
+    int unmap(final long iova, final long bytes, final int mode, final long ownerBits, final Object ownerName)
     {
         checkOpen();
         checkIovaRange(iova, bytes);
         final long pages = bytes >>> granuleShift;
         final long firstEntry = checkMapped(iova, pages, mode);
-        final long firstEntryAddress = leafTable(iova, false) + entryOffset(leafIndex(iova));
+        final long owner = firstEntry & OWNER_MASK;
+        if (ownerBits < 0 && owner == PageTableDescriptor.LINKED_OWNER_BITS)
+        {
+            throw new IllegalArgumentException("dma=" + hex(iova) + " is linked into a two-step IOVA reservation: " +
+                "unlink it through its DmaIova");
+        }
+        if (ownerBits >= 0 && owner != ownerBits)
+        {
+            throw new IllegalArgumentException("dma=" + hex(iova) + " is " + (owner == PageTableDescriptor.LINKED_OWNER_BITS ?
+                "linked into a two-step IOVA reservation" : owner == 0 ? "mapped by the domain, not a device," :
+                "mapped by device " + (owner >>> PageTableDescriptor.OWNER_SHIFT) + ",") + " not by " + ownerName);
+        }
+        return claimAndClear(iova, pages, firstEntry);
+    }
+
+    /** @return tables detached. */
+    private int claimAndClear(final long iova, final long pages, final long firstEntry)
+    {
+        final long firstEntryAddress = leafTable(iova) + entryOffset(leafIndex(iova));
         if (!UnsafeApi.compareAndSetLong(null, firstEntryAddress, firstEntry, 0L))
         {
             throw new IllegalArgumentException("iova=" + hex(iova) + " is not mapped: unmapped by another thread meanwhile");
         }
-        clearAndDetach(iova, pages);
-        return bytes;
+        return clearAndDetach(iova, pages);
     }
 
     /**
@@ -351,6 +399,7 @@ public final class IoPageTable implements AutoCloseable
     public long invalidationStarted()
     {
         checkOpen();
+        emptied.reclaim(); // tables emptied piece by piece, detached now, are covered by this invalidation
         return clock.begin();
     }
 
@@ -400,10 +449,86 @@ public final class IoPageTable implements AutoCloseable
         }
     }
 
-    /** {@link #rangeInvalidated(long, long)} without the gate, for the domain. */
+    /** {@link #rangeInvalidated(long, long)} without the gate. */
     void releaseInside(final long iova, final long bytes)
     {
         pool.releaseInside(iova, iova + bytes - 1);
+    }
+
+    /**
+     * Clears every page still mapped in {@code [iova, iova + pages)}, a range the caller owns
+     * whole (a two-step reservation being destroyed), with no check of what is there.
+     */
+    void clearOwnedRange(final long iova, final long pages)
+    {
+        checkOpen();
+        long done = 0;
+        while (done < pages)
+        {
+            final long address = iova + (done << granuleShift);
+            final long first = leafIndex(address);
+            final long count = Math.min(pages - done, entriesPerTable - first);
+            final long table = tableAt(address, leafLevel);
+            if (table != 0)
+            {
+                long cleared = 0;
+                for (long i = 0; i < count; i++)
+                {
+                    final long entryAddress = table + entryOffset(first + i);
+                    if (UnsafeApi.getLongAcquire(null, entryAddress) != 0)
+                    {
+                        UnsafeApi.putLongRelease(null, entryAddress, 0L);
+                        cleared++;
+                    }
+                }
+                if (cleared != 0)
+                {
+                    unpin(address, leafLevel, cleared);
+                }
+            }
+            done += count;
+        }
+    }
+
+    /**
+     * Reclaims the tables that unmaps left empty piece by piece and that are still empty: each is
+     * detached and retired, to be reused after an invalidation that covers it (the domain runs this
+     * before its batch invalidations, and when {@link #reclaimWanted()}).
+     *
+     * @return how many tables it detached.
+     */
+    int reclaimEmptyTables()
+    {
+        return emptied.reclaim();
+    }
+
+    /** @return true when enough tables wait empty that a reclaim pass is due (a racy read, cheap). */
+    boolean reclaimWanted()
+    {
+        return emptied.isDue();
+    }
+
+    /** @return true when some table waits empty (a racy read). */
+    boolean hasEmptyTables()
+    {
+        return emptied.isNotEmpty();
+    }
+
+    /** @return tables retired so far: read after an unmap and before the range invalidation that follows it begins. */
+    long retireSequence()
+    {
+        return pool.retireSequence();
+    }
+
+    /**
+     * The domain's release after a completed range invalidation that also dropped the walk caches
+     * on the range's paths ({@link Iotlb#invalidateRange(long, long, long, boolean)}): every table
+     * retired up to {@code upToSequence} whose span meets the range may be reused, including a
+     * leaf table an unmap of one page emptied and detached.
+     */
+    void releaseMeeting(final long iova, final long bytes, final long upToSequence)
+    {
+        pool.releaseMeeting(iova, iova + bytes - 1, upToSequence);
     }
 
     /** @return tables in use: installed, or detached and waiting for an invalidation (the root included). */
@@ -453,6 +578,22 @@ public final class IoPageTable implements AutoCloseable
             throw new IllegalStateException(this + " belongs to a DmaDomain: close the domain instead");
         }
         closeOwned();
+    }
+
+    /**
+     * Whether tables that unmaps empty piece by piece are reclaimed (the default) or stay installed
+     * until {@link #close()} (memory then follows the largest footprint so far; a workload that
+     * keeps refilling the same spans saves the reclaim's detach and re-install). Tables whose whole
+     * span one unmap covers are detached either way. Set it before mapping.
+     *
+     * @param reclaim true to reclaim emptied tables at the next whole invalidation.
+     * @return this table.
+     */
+    public IoPageTable reclaimEmptyTables(final boolean reclaim)
+    {
+        checkOpen();
+        this.reclaimEmptied = reclaim;
+        return this;
     }
 
     /** Marks the table as a domain's: {@link #close()} then refuses. Holds no reference to the domain (its Cleaner). */
@@ -528,6 +669,80 @@ public final class IoPageTable implements AutoCloseable
         return granuleMask;
     }
 
+    /**
+     * Finds the DMA mappings whose first leaf holds {@code ownerBits}, in IOVA order, by walking
+     * every installed table (a device's teardown: rare, and it allocates the answer).
+     *
+     * @param ownerBits an owner field, {@link PageTableDescriptor#OWNER_MASK} bits, not 0.
+     * @return pairs (iova, bytes), one per mapping.
+     */
+    long[] mappingsOf(final long ownerBits)
+    {
+        checkOpen();
+        final MappingScan scan = new MappingScan(ownerBits);
+        scanTable(rootAddress, 0, 0L, scan);
+        return java.util.Arrays.copyOf(scan.found, scan.count);
+    }
+
+    private void scanTable(final long table, final int level, final long baseIova, final MappingScan scan)
+    {
+        final int levelShift = shift(level);
+        for (long i = 0; i < entriesPerTable; i++)
+        {
+            final long iova = baseIova + (i << levelShift);
+            if (Long.compareUnsigned(iova, maxIova) > 0)
+            {
+                return;
+            }
+            final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(i));
+            if (entry == 0)
+            {
+                continue;
+            }
+            if (level < leafLevel)
+            {
+                if ((entry & TABLE) != 0)
+                {
+                    scanTable(tableAddress(entry, addressMask), level + 1, iova, scan);
+                }
+                continue;
+            }
+            if ((entry & FIRST) != 0)
+            {
+                scan.startIova = (entry & FIXED) == 0 && (entry & OWNER_MASK) == scan.ownerBits ? iova : -1L;
+            }
+            if ((entry & LAST) != 0 && scan.startIova >= 0)
+            {
+                scan.add(scan.startIova, iova + granuleBytes - scan.startIova);
+                scan.startIova = -1L;
+            }
+        }
+    }
+
+    /** The state of {@link #mappingsOf}: the mapping being read, and what was found. */
+    private static final class MappingScan
+    {
+        final long ownerBits;
+        long startIova = -1L;
+        long[] found = new long[16];
+        int count;
+
+        MappingScan(final long ownerBits)
+        {
+            this.ownerBits = ownerBits;
+        }
+
+        void add(final long iova, final long bytes)
+        {
+            if (count + 2 > found.length)
+            {
+                found = java.util.Arrays.copyOf(found, found.length * 2);
+            }
+            found[count++] = iova;
+            found[count++] = bytes;
+        }
+    }
+
     long maxIova()
     {
         return maxIova;
@@ -552,49 +767,184 @@ public final class IoPageTable implements AutoCloseable
         return (iova >>> granuleShift) & indexMask;
     }
 
-    private long leafTable(final long iova, final boolean install)
+    private long leafTable(final long iova)
     {
-        return tableAt(iova, leafLevel, install);
+        return tableAt(iova, leafLevel);
     }
 
-    /** @return the table at {@code level} on {@code iova}'s path; 0 when absent (or, installing, when out of tables). */
-    private long tableAt(final long iova, final int level, final boolean install)
+    /** @return the table at {@code level} on {@code iova}'s path; 0 when absent. */
+    private long tableAt(final long iova, final int level)
     {
         long table = rootAddress;
         for (int l = 0; l < level; l++)
         {
-            final long entryAddress = table + entryOffset(index(l, iova));
-            long entry = UnsafeApi.getLongAcquire(null, entryAddress);
-            if (entry == 0)
-            {
-                if (!install || (entry = installTable(entryAddress)) == 0)
-                {
-                    return 0;
-                }
-            }
+            final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(l, iova)));
             if ((entry & TABLE) == 0)
             {
-                return 0; // not a table: a racing recycle (see the class comment); never follow it
+                return 0; // empty, or not a table: a racing recycle (see the class comment); never follow it
             }
-            table = tableAddress(entry);
+            table = tableAddress(entry, addressMask);
         }
         return table;
     }
 
-    private long installTable(final long entryAddress)
+    /**
+     * Pins the table at {@code level} (1 or more) on {@code iova}'s path for {@code pins} entries
+     * about to be written: adds them to its live count, installing the table (and the tables above
+     * it) when absent. A pinned table cannot be detached, so entries written into it stay reachable.
+     *
+     * @return the table's address, or 0 when out of tables (then nothing stays pinned).
+     */
+    private long pin(final long iova, final int level, final long pins)
     {
-        final long table = pool.allocate();
-        if (table == 0)
+        int strays = 0;
+        while (true)
+        {
+            final long parent = tableAt(iova, level - 1);
+            if (parent != 0)
+            {
+                final long entryAddress = parent + entryOffset(index(level - 1, iova));
+                final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+                if ((entry & TABLE) != 0)
+                {
+                    final long count = countOf(entry, addressMask);
+                    if (UnsafeApi.compareAndSetLong(null, entryAddress, entry, withCount(entry, count + pins)))
+                    {
+                        return tableAddress(entry, addressMask);
+                    }
+                    continue; // another map or unmap changed the count, or the table was detached: read again
+                }
+                if (entry != 0)
+                {
+                    if (++strays > STRAY_RETRIES)
+                    {
+                        return 0; // not a table, for good: never write through it (reported as out of tables)
+                    }
+                    continue; // a racing recycle left a stray word: walk again
+                }
+            }
+            final long installed = installPinned(iova, level, pins);
+            if (installed != RETRY)
+            {
+                return installed;
+            }
+        }
+    }
+
+    /** How many times {@link #pin} walks again past a word that is neither empty nor a table before it gives up. */
+    private static final int STRAY_RETRIES = 64;
+
+    /** What {@link #installPinned} returns when another thread installed the table first. */
+    private static final long RETRY = -1;
+
+    /**
+     * Installs a fresh table at {@code level} with {@code pins} already counted, pinning its parent
+     * for the new entry first (the root needs none).
+     *
+     * @return the table, 0 when out of tables, {@link #RETRY} when the slot was taken meanwhile.
+     */
+    private long installPinned(final long iova, final int level, final long pins)
+    {
+        final long parent = level == 1 ? rootAddress : pin(iova, level - 1, 1);
+        if (parent == 0)
         {
             return 0;
         }
-        final long entry = tableEntry(table);
-        if (UnsafeApi.compareAndSetLong(null, entryAddress, 0L, entry)) // release: the zeroed table before the pointer
+        final long table = pool.allocate();
+        if (table == 0)
         {
-            return entry;
+            if (level > 1)
+            {
+                unpin(iova, level - 1, 1);
+            }
+            return 0;
+        }
+        final long entryAddress = parent + entryOffset(index(level - 1, iova));
+        if (UnsafeApi.compareAndSetLong(null, entryAddress, 0L, tableEntry(table, pins))) // release: the zeroed table before the pointer
+        {
+            return table;
         }
         pool.freeUnpublished(table); // another owner in this span installed one first
-        return UnsafeApi.getLongAcquire(null, entryAddress);
+        if (level > 1)
+        {
+            unpin(iova, level - 1, 1);
+        }
+        return RETRY;
+    }
+
+    /**
+     * Takes {@code pins} off the live count of the table at {@code level} on {@code iova}'s path
+     * (entries cleared, or pins of a map that wrote nothing). The call that brings the count to
+     * zero detaches the table with the same compare-and-set, retires it, and takes one off its
+     * parent's count in turn: a table emptied piece by piece is reclaimed like one unmapped whole.
+     *
+     * @return how many tables it detached.
+     */
+    private int unpin(final long iova, final int level, final long pins)
+    {
+        final long parent = tableAt(iova, level - 1);
+        final long entryAddress = parent + entryOffset(index(level - 1, iova));
+        while (true)
+        {
+            final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+            final long count = countOf(entry, addressMask);
+            if ((entry & TABLE) == 0 || count < pins)
+            {
+                throw new IllegalStateException("page table at level " + level + " for iova=" + hex(iova) + " has a live count of " +
+                    count + ", below the " + pins + " entries being released (entry " + hex(entry) + ")");
+            }
+            if (count > pins)
+            {
+                if (UnsafeApi.compareAndSetLong(null, entryAddress, entry, withCount(entry, count - pins)))
+                {
+                    return 0;
+                }
+                continue;
+            }
+            if (UnsafeApi.compareAndSetLong(null, entryAddress, entry, withCount(entry, 0)))
+            {
+                if (reclaimEmptied)
+                {
+                    emptied.offer(iova & -(1L << shift(level - 1)), level);
+                }
+                return 0;
+            }
+        }
+    }
+
+    /**
+     * Detaches the empty table at {@code level} on {@code iova}'s path, if it is still there and
+     * still empty (a map may have pinned it again since it emptied), retires it, and takes it off
+     * its parent's count (which may leave the parent empty, a candidate in turn).
+     *
+     * @return 1 when it detached a table, else 0.
+     */
+    int detachIfEmpty(final long iova, final int level)
+    {
+        final long parent = tableAt(iova, level - 1);
+        if (parent == 0)
+        {
+            return 0;
+        }
+        final long entryAddress = parent + entryOffset(index(level - 1, iova));
+        final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+        if ((entry & TABLE) == 0 || countOf(entry, addressMask) != 0 || !UnsafeApi.compareAndSetLong(null, entryAddress, entry, 0L))
+        {
+            return 0; // gone, pinned again, or changed meanwhile: the next emptying offers it again
+        }
+        final long spanBytes = 1L << shift(level - 1);
+        final long first = iova & -spanBytes;
+        pool.retire(tableAddress(entry, addressMask), level, first, first + spanBytes - 1, clock.tagAfterUnmap());
+        if (level > 1)
+        {
+            unpin(iova, level - 1, 1);
+        }
+        return 1;
+    }
+
+    private long withCount(final long entry, final long count)
+    {
+        return (entry & (addressMask | TABLE | VALID)) | PageTableDescriptor.encodeCount(count);
     }
 
     private long readLeaf(final long iova)
@@ -607,7 +957,7 @@ public final class IoPageTable implements AutoCloseable
             {
                 return 0; // empty, or a leaf read from a table recycled under us: the epoch check walks again
             }
-            table = tableAddress(entry);
+            table = tableAddress(entry, addressMask);
         }
         return UnsafeApi.getLongAcquire(null, table + entryOffset(leafIndex(iova)));
     }
@@ -624,7 +974,7 @@ public final class IoPageTable implements AutoCloseable
             final long address = iova + (done << granuleShift);
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
-            final long table = leafTable(address, false);
+            final long table = leafTable(address);
             if (table != 0)
             {
                 for (long i = 0; i < count; i++)
@@ -642,27 +992,28 @@ public final class IoPageTable implements AutoCloseable
         }
     }
 
-    private boolean writeLeaves(final long iova, final long phys, final long pages, final long leafBits, final long softwareBits)
+    /** @return the pages written: {@code pages}, or fewer when out of tables (the caller takes them back). */
+    private long writeLeaves(final long iova, final long phys, final long pages, final long leafBits, final long softwareBits)
     {
         final long fixedBits = softwareBits & FIXED;
         long done = 0;
         while (done < pages)
         {
             final long address = iova + (done << granuleShift);
-            final long table = leafTable(address, true);
-            if (table == 0)
-            {
-                return false; // out of tables: the caller takes back what this call wrote
-            }
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
+            final long table = pin(address, leafLevel, count);
+            if (table == 0)
+            {
+                return done; // out of tables: the caller takes back what this call wrote
+            }
             for (long i = 0; i < count; i++)
             {
                 final long page = done + i;
                 long entry = (phys + (page << granuleShift)) | leafBits | fixedBits;
                 if (page == 0)
                 {
-                    entry |= softwareBits & FIRST;
+                    entry |= softwareBits & (FIRST | OWNER_MASK);
                 }
                 if (page == pages - 1)
                 {
@@ -672,7 +1023,7 @@ public final class IoPageTable implements AutoCloseable
             }
             done += count;
         }
-        return true;
+        return done;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -692,7 +1043,7 @@ public final class IoPageTable implements AutoCloseable
         while (done < pages)
         {
             final long address = iova + (done << granuleShift);
-            final long table = leafTable(address, false);
+            final long table = leafTable(address);
             if (table == 0)
             {
                 throw notMapped(address, iova, pages);
@@ -759,8 +1110,17 @@ public final class IoPageTable implements AutoCloseable
             "iova=" + hex(address) + " is a DMA mapping, not an MSI doorbell");
     }
 
-    private void clearAndDetach(final long iova, final long pages)
+    /**
+     * Clears {@code [iova, iova + pages)}, whose entries are all this call's: a table whose whole
+     * span the range covers is detached with one compare-and-set of its parent entry; elsewhere the
+     * leaves are cleared and taken off their table's live count, which detaches the table when
+     * that was its last entry (and its parent in turn when that was its last table).
+     *
+     * @return how many tables it detached; each waits for an invalidation that covers it.
+     */
+    private int clearAndDetach(final long iova, final long pages)
     {
+        int detached = 0;
         long done = 0;
         while (done < pages)
         {
@@ -769,19 +1129,21 @@ public final class IoPageTable implements AutoCloseable
             final int level = detachableLevel(address, left);
             if (level > 0)
             {
-                detach(address, level);
+                detached += detachWhole(address, level);
                 done += 1L << (shift(level - 1) - granuleShift);
                 continue;
             }
-            final long table = leafTable(address, false);
+            final long table = tableAt(address, leafLevel);
             final long first = leafIndex(address);
             final long count = Math.min(left, entriesPerTable - first);
             for (long i = 0; i < count; i++)
             {
                 UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
             }
+            detached += unpin(address, leafLevel, count);
             done += count;
         }
+        return detached;
     }
 
     /** @return the level of the largest table whose whole span starts at {@code iova} and fits in the pages left; 0 for none. */
@@ -798,53 +1160,41 @@ public final class IoPageTable implements AutoCloseable
         return 0;
     }
 
-    private void detach(final long iova, final int level)
+    /**
+     * Detaches the table at {@code level} whose whole span this call owns, then takes its entry off
+     * the parent's live count.
+     *
+     * @return tables detached (the table, and parents its entry was the last of).
+     */
+    private int detachWhole(final long iova, final int level)
     {
-        final long parent = tableAt(iova, level - 1, false);
+        final long parent = tableAt(iova, level - 1);
         final long entryAddress = parent + entryOffset(index(level - 1, iova));
         final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
-        if ((entry & TABLE) == 0)
+        if ((entry & TABLE) == 0 || !UnsafeApi.compareAndSetLong(null, entryAddress, entry, 0L))
         {
-            return; // nothing installed there (a failed map's undo)
+            throw new IllegalStateException("page table at level " + level + " for iova=" + hex(iova) +
+                " changed under the owner of its whole span (entry " + hex(entry) + ")");
         }
-        UnsafeApi.putLongRelease(null, entryAddress, 0L);
         final long spanBytes = 1L << shift(level - 1);
-        pool.retire(tableAddress(entry), level, iova, iova + spanBytes - 1, clock.tagAfterUnmap());
+        pool.retire(tableAddress(entry, addressMask), level, iova, iova + spanBytes - 1, clock.tagAfterUnmap());
+        if (level > 1)
+        {
+            unpin(iova, level - 1, 1);
+        }
+        return 1;
     }
 
     /**
-     * Takes back what a map that ran out of tables wrote: clears its leaves and detaches every
-     * table wholly inside its range (they wait for an invalidation of the range, as an unmap's
-     * do). Nobody else has an entry in the range, so whatever is there is this call's.
+     * Takes back what a map that ran out of tables wrote, its first {@code pages} pages (whole
+     * leaf-table chunks, each pinned and written): cleared and detached as an unmap does, the
+     * tables waiting for an invalidation of the range. Nobody else has an entry in the range.
      */
     private void undoFailedMap(final long iova, final long pages)
     {
-        long done = 0;
-        while (done < pages)
+        if (pages > 0)
         {
-            final long address = iova + (done << granuleShift);
-            final long left = pages - done;
-            final int level = detachableLevel(address, left);
-            if (level > 0)
-            {
-                if (tableAt(address, level - 1, false) != 0)
-                {
-                    detach(address, level);
-                }
-                done += 1L << (shift(level - 1) - granuleShift);
-                continue;
-            }
-            final long first = leafIndex(address);
-            final long count = Math.min(left, entriesPerTable - first);
-            final long table = leafTable(address, false);
-            if (table != 0)
-            {
-                for (long i = 0; i < count; i++)
-                {
-                    UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
-                }
-            }
-            done += count;
+            clearAndDetach(iova, pages);
         }
     }
 
@@ -913,7 +1263,11 @@ public final class IoPageTable implements AutoCloseable
 
     static long checkedProtectionBits(final Protection protection)
     {
-        if (protection == null || protection == Protection.NO_MAP)
+        if (protection == null)
+        {
+            throw new IllegalArgumentException("protection is null: map with READ, WRITE or READ_WRITE");
+        }
+        if (protection == Protection.NO_MAP)
         {
             throw new IllegalArgumentException("protection=" + protection + " grants no access: map with READ, WRITE or READ_WRITE");
         }

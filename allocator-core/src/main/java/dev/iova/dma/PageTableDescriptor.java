@@ -7,17 +7,17 @@ import dev.iova.region.Protection;
  * and written with single 64-bit accesses.
  *
  * <pre>
- *  63         52 51                                  g g-1      7    6      5      4      3       2       1      0
- *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
- *  |     0      |  output address [51:g]             |    0     |FIXED | LAST |FIRST | TABLE | WRITE | READ | VALID |
+ *  63  62     52 51                                  g g-1      7    6      5      4      3       2       1      0
+ *  +--+---------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
+ *  |0 |  OWNER  |  output address [51:g]             |    0     |FIXED | LAST |FIRST | TABLE | WRITE | READ | VALID |
  *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
  *                        leaf entry (last level): g = granule shift, the physical frame
  *
- *  63                                                           7    6                 3                          0
- *  +------------------------------------------------------------+------------------------+-------+---------------+
- *  |  native address of the next-level table [63:7]             |           0            |   1   |  0   0    1   |
- *  +------------------------------------------------------------+------------------------+-------+---------------+
- *                        table entry (every level but the last)
+ *  63                                                        t t-1                   4     3       2   1       0
+ *  +---------------------------------------------------------+------------------------+-------+-----------+-------+
+ *  |  native address of the next-level table [63:t]          |  live count [high]     |   1   |count[1:0] |   1   |
+ *  +---------------------------------------------------------+------------------------+-------+-----------+-------+
+ *                        table entry (every level but the last): 2^t = table bytes, at least 128
  * </pre>
  *
  * A zero word is an empty entry. {@code VALID} and {@code TABLE} are what a walker reads;
@@ -26,6 +26,9 @@ import dev.iova.region.Protection;
  * keeps bits 55–58 for software, x86 bits 9–11), used to check unmaps without any other state:
  * {@code FIRST} marks the first page of a map call, {@code LAST} its last page, {@code FIXED} an
  * identity or MSI mapping that the DMA layer made itself and that {@code unmap} must refuse.
+ * {@code OWNER} (bits 52 to 62, on a map call's first leaf only) is the software field naming the
+ * {@link DmaDevice} that made the mapping (0: none), which lets a device's unmap refuse another
+ * device's buffer and {@link DmaDevice#unmapAll()} find the device's mappings in the table itself.
  *
  * <p>Table entries hold the child's native address, not an index: a walk costs one load per level
  * and no lookup in a chunk array that could grow under a reader. Tables are aligned to at least
@@ -73,26 +76,68 @@ final class PageTableDescriptor
     /** The protection bits of a leaf. */
     static final long PROT_MASK = READ | WRITE;
 
+    /** Software field of a map call's first leaf, bits 52 to 62: the device that owns the mapping (0: none). */
+    static final int OWNER_SHIFT = PHYS_BITS;
+
+    /** The most devices a domain tells apart in {@link #OWNER_MASK}. */
+    static final int MAX_OWNER = 0x7ff;
+
+    /** Mask of the owner field. */
+    static final long OWNER_MASK = (long)MAX_OWNER << OWNER_SHIFT;
+
+    /** The owner field of a page linked into a two-step reservation ({@link DmaIova}): no device's to unmap alone. */
+    static final long LINKED_OWNER_BITS = OWNER_MASK;
+
+    /** The most devices a domain attaches: every owner value but 0 (none) and the linked marker. */
+    static final int MAX_DEVICES = MAX_OWNER - 1;
+
     private PageTableDescriptor()
     {
     }
 
     /**
-     * @param tableAddress native address of a table, aligned to {@link #TABLE_ALIGNMENT}.
+     * @param tableAddress native address of a table, aligned to its size (at least {@link #TABLE_ALIGNMENT}).
+     * @param count        the child's live count: its non-empty entries plus the pins of maps about to write it.
      * @return the entry that points to it.
      */
-    static long tableEntry(final long tableAddress)
+    static long tableEntry(final long tableAddress, final long count)
     {
-        return tableAddress | TABLE | VALID;
+        return tableAddress | TABLE | VALID | encodeCount(count);
     }
 
     /**
-     * @param entry a table entry.
+     * The live count sits in the bits a table entry has free below the table's alignment: bits 1
+     * and 2, then bits 4 up to the alignment. A table of {@code 2^b} entries is aligned to at least
+     * {@code 2^max(b + 3, 7)} bytes, which leaves {@code b + 1} bits (five for tiny tables): enough
+     * for a count from 0 to {@code 2^b}.
+     *
+     * @param count 0 to the entries per table.
+     * @return its bits in a table entry.
+     */
+    static long encodeCount(final long count)
+    {
+        return ((count & 3) << 1) | ((count >>> 2) << 4);
+    }
+
+    /**
+     * @param entry       a table entry.
+     * @param addressMask {@code -tableBytes}: the table-address bits.
+     * @return the live count of the table it points to.
+     */
+    static long countOf(final long entry, final long addressMask)
+    {
+        final long low = entry & ~addressMask;
+        return ((low >>> 1) & 3) | ((low >>> 4) << 2);
+    }
+
+    /**
+     * @param entry       a table entry.
+     * @param addressMask {@code -tableBytes}: the table-address bits.
      * @return the native address of the table it points to.
      */
-    static long tableAddress(final long entry)
+    static long tableAddress(final long entry, final long addressMask)
     {
-        return entry & -TABLE_ALIGNMENT;
+        return entry & addressMask;
     }
 
     /**

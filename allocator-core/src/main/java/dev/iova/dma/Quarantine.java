@@ -62,6 +62,36 @@ final class Quarantine
         return count;
     }
 
+    /**
+     * For an IOTLB without a whole invalidation: invalidates each waiting range, then frees it and
+     * the tables detached inside it. Stops at the first invalidation that throws, keeping the rest.
+     */
+    synchronized void releaseRanged(final Iotlb iotlb, final IoPageTable pageTable)
+    {
+        final int n = count;
+        final int granuleShift = Long.numberOfTrailingZeros(pageTable.granuleMask() + 1);
+        int done = 0;
+        try
+        {
+            for (; done < n; done++)
+            {
+                final long iova = pfns[done] << granuleShift;
+                final long bytes = pages[done] << granuleShift;
+                final long retired = pageTable.retireSequence();
+                iotlb.invalidateRange(iova, bytes, 1L << granuleShift, true);
+                pageTable.releaseMeeting(iova, bytes, retired);
+                sink.free(pfns[done], pages[done]);
+            }
+        }
+        finally
+        {
+            System.arraycopy(pfns, done, pfns, 0, n - done);
+            System.arraycopy(pages, done, pages, 0, n - done);
+            System.arraycopy(tags, done, tags, 0, n - done);
+            count = n - done;
+        }
+    }
+
     /** Frees every range a completed invalidation covers; keeps the others. */
     synchronized void releaseCovered()
     {

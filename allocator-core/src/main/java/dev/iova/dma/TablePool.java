@@ -35,6 +35,7 @@ final class TablePool
     private static final int EPOCH = 16; // alone on its 128-byte line
 
     private final int tableBytes;
+    private final long addressMask;
     private final int alignment;
     private final int tablesPerChunk;
     private final int maxTables;
@@ -57,7 +58,10 @@ final class TablePool
     private long[] retiredFirstIova = new long[16];
     private long[] retiredLastIova = new long[16];
     private long[] retiredTag = new long[16];
+    private long[] retiredSequence = new long[16];
     private volatile int retiredCount;
+    /** Retirements so far: a retired table's number, so a range invalidation frees only what was retired before it began. */
+    private volatile long retireSequence;
 
     /** Allocations left before one fails as if {@code maxTables} were reached; negative: never (fault injection). */
     private long allocationsBeforeFault = -1;
@@ -73,6 +77,7 @@ final class TablePool
         // Tiny tables (fewer than 16 entries) still take TABLE_ALIGNMENT bytes, so every address has free flag bits.
         this.tableBytes = Math.max(tableBytes, PageTableDescriptor.TABLE_ALIGNMENT);
         this.alignment = this.tableBytes;
+        this.addressMask = -(long)this.tableBytes;
         this.tablesPerChunk = Math.max(1, Math.min(maxTables, CHUNK_BYTES / this.tableBytes));
         this.maxTables = maxTables;
         this.leafLevel = leafLevel;
@@ -148,13 +153,45 @@ final class TablePool
             retiredFirstIova = Arrays.copyOf(retiredFirstIova, length);
             retiredLastIova = Arrays.copyOf(retiredLastIova, length);
             retiredTag = Arrays.copyOf(retiredTag, length);
+            retiredSequence = Arrays.copyOf(retiredSequence, length);
         }
         retiredAddress[count] = address;
         retiredLevel[count] = level;
         retiredFirstIova[count] = firstIova;
         retiredLastIova[count] = lastIova;
         retiredTag[count] = tag;
+        retiredSequence[count] = retireSequence + 1;
+        retireSequence = retireSequence + 1; // under the monitor: the only writer
         retiredCount = count + 1;
+    }
+
+    /** @return how many tables were retired so far: read it after unmapping and before a range invalidation begins. */
+    long retireSequence()
+    {
+        return retireSequence;
+    }
+
+    /**
+     * Recycles every detached table whose span meets {@code [firstIova, lastIova]} and that was
+     * retired no later than {@code upToSequence}, after a completed invalidation of that range
+     * which also dropped the walk-cache entries on its paths ({@code tablesFreed}): every table
+     * whose span meets the range was on those paths while it was attached.
+     *
+     * @param firstIova    first iova invalidated.
+     * @param lastIova     last iova invalidated (inclusive).
+     * @param upToSequence {@link #retireSequence()}, read before the invalidation began.
+     * @return how many detached subtrees were recycled.
+     */
+    int releaseMeeting(final long firstIova, final long lastIova, final long upToSequence)
+    {
+        if (retiredCount == 0)
+        {
+            return 0;
+        }
+        synchronized (this)
+        {
+            return release(null, firstIova, lastIova, upToSequence);
+        }
     }
 
     /** @return true when detached tables wait for an invalidation (a racy hint, cheap to read). */
@@ -177,7 +214,7 @@ final class TablePool
         }
         synchronized (this)
         {
-            return release(clock, 0, -1);
+            return release(clock, 0, -1, -1);
         }
     }
 
@@ -197,19 +234,21 @@ final class TablePool
         }
         synchronized (this)
         {
-            return release(null, firstIova, lastIova);
+            return release(null, firstIova, lastIova, -1);
         }
     }
 
-    private int release(final InvalidationClock clock, final long firstIova, final long lastIova)
+    /** @param upToSequence -1: tables whose span lies inside the range; otherwise tables meeting it retired up to this number. */
+    private int release(final InvalidationClock clock, final long firstIova, final long lastIova, final long upToSequence)
     {
         int kept = 0;
         int released = 0;
         final int count = retiredCount;
         for (int i = 0; i < count; i++)
         {
-            final boolean covered = clock != null ? clock.covers(retiredTag[i]) :
-                retiredFirstIova[i] >= firstIova && retiredLastIova[i] <= lastIova;
+            final boolean covered = clock != null ? clock.covers(retiredTag[i]) : upToSequence < 0 ?
+                retiredFirstIova[i] >= firstIova && retiredLastIova[i] <= lastIova :
+                retiredSequence[i] <= upToSequence && retiredFirstIova[i] <= lastIova && retiredLastIova[i] >= firstIova;
             if (covered)
             {
                 if (released == 0)
@@ -227,6 +266,7 @@ final class TablePool
                 retiredFirstIova[kept] = retiredFirstIova[i];
                 retiredLastIova[kept] = retiredLastIova[i];
                 retiredTag[kept] = retiredTag[i];
+                retiredSequence[kept] = retiredSequence[i];
                 kept++;
             }
         }
@@ -244,7 +284,7 @@ final class TablePool
                 final long entry = UnsafeApi.getLong(address + PageTableDescriptor.entryOffset(index));
                 if ((entry & TABLE) != 0)
                 {
-                    recycle(tableAddress(entry), level + 1);
+                    recycle(tableAddress(entry, addressMask), level + 1);
                 }
             }
         }

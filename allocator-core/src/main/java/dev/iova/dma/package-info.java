@@ -7,8 +7,10 @@
  * IOTLB invalidation ({@link dev.iova.dma.Iotlb}, {@link dev.iova.dma.SimulatedIotlb}), the flush
  * queues of lazy invalidation ({@code FlushQueues}, {@code FlushQueueDescriptor}) and the domain
  * that puts them together with the allocator ({@link dev.iova.dma.DmaDomain},
- * {@link dev.iova.dma.DmaDevice}): reserved regions carved and identity-mapped at creation, MSI
- * doorbells in the software-MSI window, DMA masks, strict and lazy invalidation.
+ * {@link dev.iova.dma.DmaDevice}, with {@link dev.iova.dma.DmaMapping} handles and
+ * {@link dev.iova.dma.DmaIova} two-step reservations): reserved regions carved and identity-mapped
+ * at creation, MSI doorbells in the software-MSI window, DMA masks, strict and lazy invalidation,
+ * page tables reclaimed as unmaps empty them.
  *
  * <p>May import the rest of the project: {@code dev.iova} (the allocator and region carving),
  * {@code dev.iova.region}, {@code dev.iova.internal}. The one rule every class here serves: <b>an IOVA is never handed out

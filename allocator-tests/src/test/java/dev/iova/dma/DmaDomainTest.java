@@ -176,7 +176,7 @@ class DmaDomainTest
             final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
                 () -> domain.unmapSg(new long[] {dma[1], dma[0]}, bytes, 2));
 
-            assertTrue(ex.getMessage().startsWith("segment 1 at dma=0x"), ex.getMessage());
+            assertTrue(ex.getMessage().startsWith("dmaAddresses[1]=0x"), ex.getMessage());
             assertThrows(IllegalArgumentException.class, () -> domain.unmap(dma[0], PAGE), "one segment is not the whole mapping");
             assertThrows(IllegalArgumentException.class, () -> domain.unmapSg(dma, bytes, 1));
             assertEquals(phys[1], Translation.phys(domain.translate(dma[1])));

@@ -112,7 +112,8 @@ class DmaUseAfterCloseTest
         {
             final Class<?> type = types[i];
             arguments[i] = type == long.class ? (Object)0x1000L : type == int.class ? (Object)1 : type == boolean.class ? (Object)true :
-                type == Protection.class ? Protection.READ : type == long[].class ? new long[] {0x1000L} : null;
+                type == Protection.class ? Protection.READ : type == DmaDirection.class ? DmaDirection.TO_DEVICE :
+                type == MapFailure.class ? MapFailure.IOVA_SPACE : type == long[].class ? new long[] {0x1000L} : null;
         }
         return arguments;
     }

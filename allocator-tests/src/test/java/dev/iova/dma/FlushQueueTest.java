@@ -223,7 +223,7 @@ class FlushQueueTest
     }
 
     @Test
-    void strictModeInvalidatesEveryUnmapAndFlushDoesNothing()
+    void strictModeInvalidatesEveryUnmapAndFlushOnlyReclaimsEmptiedTables()
     {
         final SimulatedIotlb iotlb = new SimulatedIotlb(1_000, 0);
         try (DmaDomain domain = DmaDomain.builder().iotlb(iotlb).build())
@@ -234,8 +234,13 @@ class FlushQueueTest
 
             assertEquals(20, iotlb.rangeInvalidations());
             assertTrue(elapsedNanos >= 20 * 1_000, "each invalidation spins for its cost");
+            assertEquals(0, iotlb.allInvalidations(), "fewer than 64 emptied tables wait: no reclaim pass yet");
+            assertEquals(4, domain.liveTables(), "the emptied tables stay installed until then");
             domain.flush();
-            assertEquals(0, iotlb.allInvalidations());
+            assertEquals(1, iotlb.allInvalidations(), "the pass detached them, one invalidation covers them");
+            assertEquals(1, domain.liveTables());
+            domain.flush();
+            assertEquals(1, iotlb.allInvalidations(), "nothing waits any more");
             assertEquals(0, domain.queuedUnmaps());
         }
     }

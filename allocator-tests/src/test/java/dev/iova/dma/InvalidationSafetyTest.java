@@ -29,8 +29,12 @@ class InvalidationSafetyTest
     private static final int OPS_PER_THREAD = 2500;
 
     /** A live mapping waiting for some thread to unmap it. */
-    private record Mapping(long dma, long bytes, long[] sgDma, long[] sgBytes)
+    private record Mapping(long dma, long bytes, long[] sgDma, long[] sgBytes, DmaDevice device, DmaIova range, DmaMapping handle)
     {
+        Mapping(final long dma, final long bytes, final long[] sgDma, final long[] sgBytes)
+        {
+            this(dma, bytes, sgDma, sgBytes, null, null, null);
+        }
     }
 
     @Test
@@ -42,7 +46,8 @@ class InvalidationSafetyTest
             hammer(domain, iotlb);
 
             assertTrue(iotlb.rangeInvalidations() >= THREADS * OPS_PER_THREAD / 2, "one invalidation per unmap");
-            assertEquals(0, iotlb.allInvalidations());
+            assertTrue(iotlb.allInvalidations() <= 1 + iotlb.rangeInvalidations() / 16,
+                "whole invalidations only for reclaim passes, one per 64 emptied tables: " + iotlb.allInvalidations());
             assertEverythingFreed(domain);
         }
     }
@@ -57,7 +62,7 @@ class InvalidationSafetyTest
         {
             hammer(domain, iotlb);
 
-            assertEquals(0, iotlb.rangeInvalidations());
+            assertTrue(iotlb.rangeInvalidations() < THREADS * OPS_PER_THREAD / 8, "range invalidations come from unlinks only");
             assertTrue(iotlb.allInvalidations() > 0 && iotlb.allInvalidations() < THREADS * OPS_PER_THREAD / 8,
                 () -> "batched: " + iotlb.allInvalidations() + " invalidations");
             domain.flush();
@@ -107,6 +112,7 @@ class InvalidationSafetyTest
     private static void hammer(final DmaDomain domain, final RecordingIotlb iotlb) throws InterruptedException
     {
         final ConcurrentLinkedQueue<Mapping> inFlight = new ConcurrentLinkedQueue<>();
+        final DmaDevice device = domain.device(64);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         final CountDownLatch start = new CountDownLatch(1);
         final List<Thread> threads = new ArrayList<>();
@@ -123,7 +129,7 @@ class InvalidationSafetyTest
                     {
                         if (random.nextInt(4) != 0 || inFlight.isEmpty())
                         {
-                            inFlight.add(mapOne(domain, iotlb, random));
+                            inFlight.add(mapOne(domain, device, iotlb, random));
                         }
                         final Mapping mapping = random.nextInt(3) != 0 ? inFlight.poll() : null;
                         if (mapping != null)
@@ -153,9 +159,24 @@ class InvalidationSafetyTest
         }
     }
 
-    private static Mapping mapOne(final DmaDomain domain, final RecordingIotlb iotlb, final SplittableRandom random)
+    private static Mapping mapOne(final DmaDomain domain, final DmaDevice device, final RecordingIotlb iotlb,
+        final SplittableRandom random)
     {
         final int kind = random.nextInt(60);
+        if (kind < 6)
+        {
+            return twoStep(domain, device, iotlb, random);
+        }
+        if (kind < 10)
+        {
+            final DmaMapping handle = new DmaMapping();
+            final long bytes = 1 + random.nextLong(20 * PAGE);
+            final long phys = random.nextLong(1L << 40);
+            assertTrue(device.map(handle, phys, bytes, DmaDirection.TO_DEVICE));
+            iotlb.checkFresh(handle.dmaAddress(), bytes);
+            iotlb.load(domain::translate, handle.dmaAddress(), bytes, phys);
+            return new Mapping(0, 0, null, null, device, null, handle);
+        }
         if (kind == 0)
         {
             final long[] phys = {random.nextLong(1L << 36), random.nextLong(1L << 36) & ~(PAGE - 1), random.nextLong(1L << 36)};
@@ -181,9 +202,48 @@ class InvalidationSafetyTest
         return new Mapping(dma, bytes, null, null);
     }
 
+    /**
+     * Reserves up to 64 pages, checks the range is fresh, links a few pieces at random offsets and
+     * lets the device use them, then unlinks one and links the same offset again to other pages
+     * (the unlink's invalidation must have dropped the old ones), and leaves the range to be destroyed.
+     */
+    private static Mapping twoStep(final DmaDomain domain, final DmaDevice device, final RecordingIotlb iotlb,
+        final SplittableRandom random)
+    {
+        final DmaIova range = new DmaIova();
+        final long pages = 4 + random.nextInt(61);
+        assertTrue(device.reserve(range, pages * PAGE));
+        final long base = range.dmaAddress();
+        iotlb.checkFresh(base, pages * PAGE);
+        final long pieces = 1 + random.nextInt(4);
+        final long piecePages = pages / pieces;
+        for (long piece = 0; piece < pieces; piece++)
+        {
+            final long phys = random.nextLong(1L << 36) & ~(PAGE - 1);
+            assertTrue(device.link(range, piece * piecePages * PAGE, phys, piecePages * PAGE, DmaDirection.FROM_DEVICE));
+            iotlb.load(domain::translate, base + piece * piecePages * PAGE, piecePages * PAGE, phys);
+        }
+        device.sync(range, 0, pieces * piecePages * PAGE);
+        final long again = random.nextLong(pieces) * piecePages * PAGE;
+        device.unlink(range, again, piecePages * PAGE);
+        iotlb.checkFresh(base + again, piecePages * PAGE);
+        final long phys = random.nextLong(1L << 36) & ~(PAGE - 1);
+        assertTrue(device.link(range, again, phys, piecePages * PAGE, DmaDirection.FROM_DEVICE));
+        iotlb.load(domain::translate, base + again, piecePages * PAGE, phys);
+        return new Mapping(0, 0, null, null, device, range, null);
+    }
+
     private static void unmapOne(final DmaDomain domain, final Mapping mapping)
     {
-        if (mapping.sgDma != null)
+        if (mapping.range != null)
+        {
+            mapping.device.destroy(mapping.range);
+        }
+        else if (mapping.handle != null)
+        {
+            mapping.device.unmap(mapping.handle);
+        }
+        else if (mapping.sgDma != null)
         {
             domain.unmapSg(mapping.sgDma, mapping.sgBytes, mapping.sgDma.length);
         }

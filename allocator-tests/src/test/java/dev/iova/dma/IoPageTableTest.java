@@ -297,7 +297,7 @@ class IoPageTableTest
     }
 
     @Test
-    void tablesEmptiedPieceByPieceStayInstalled()
+    void tablesEmptiedPieceByPieceAreReclaimedAtTheNextInvalidation()
     {
         try (IoPageTable table = new IoPageTable())
         {
@@ -305,9 +305,34 @@ class IoPageTableTest
             table.map(LEAF_SPAN / 2, 0, LEAF_SPAN / 2, Protection.READ);
             table.unmap(0, LEAF_SPAN / 2);
             table.unmap(LEAF_SPAN / 2, LEAF_SPAN / 2);
+            assertEquals(0, table.retiredTables(), "an emptied table stays installed until a reclaim pass");
+            assertEquals(4, table.liveTables());
+
+            final long ticket = table.invalidationStarted(); // the pass: three empty tables detached
+            assertEquals(3, table.retiredTables());
+            table.invalidationCompleted(ticket);
 
             assertEquals(0, table.retiredTables());
+            assertEquals(1, table.liveTables(), "only the root");
+        }
+    }
+
+    @Test
+    void anEmptiedTableThatIsReusedBeforeThePassStaysInstalled()
+    {
+        try (IoPageTable table = new IoPageTable())
+        {
+            table.map(PAGE, 0, PAGE, Protection.READ);
+            table.unmap(PAGE, PAGE);
+            table.map(2 * PAGE, 0x5000, PAGE, Protection.READ);
+
+            table.invalidationCompleted(table.invalidationStarted());
+
             assertEquals(4, table.liveTables());
+            assertEquals(0x5000, Translation.phys(table.translate(2 * PAGE)));
+            table.unmap(2 * PAGE, PAGE);
+            table.invalidationCompleted(table.invalidationStarted());
+            assertEquals(1, table.liveTables());
         }
     }
 

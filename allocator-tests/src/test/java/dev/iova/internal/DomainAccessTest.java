@@ -1,9 +1,6 @@
 package dev.iova.internal;
 
 import dev.iova.IovaDomain;
-import dev.iova.dma.DmaDomain;
-import dev.iova.dma.Translation;
-import dev.iova.region.Protection;
 
 import org.junit.jupiter.api.Test;
 
@@ -125,19 +122,5 @@ class DomainAccessTest
         domain.close();
         assertThrows(IllegalStateException.class, () -> ACCESS.allocFastTrusted(domain, 1, LAST_PFN));
         assertThrows(IllegalStateException.class, () -> ACCESS.freeFastTrusted(domain, 32, 1));
-    }
-
-    @Test
-    void dmaRangesCannotBeFreedBehindTheDomainsBack()
-    {
-        try (DmaDomain dma = DmaDomain.builder().build())
-        {
-            final long iova = dma.map(0x5000_0000L, 4096, Protection.READ_WRITE);
-            final long pfn = iova >>> 12;
-            final IovaDomain iovas = dma.iovaDomain();
-            assertThrows(IllegalArgumentException.class, () -> iovas.freeFast(pfn, 1));
-            assertEquals(0x5000_0000L, Translation.phys(dma.translate(iova)));
-            dma.unmap(iova, 4096);
-        }
     }
 }
