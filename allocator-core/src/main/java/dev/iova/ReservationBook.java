@@ -1,6 +1,7 @@
 package dev.iova;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,9 @@ final class ReservationBook
     private final TreeMap<String, TreeMap<Long, Long>> owned = new TreeMap<>();
     private final TreeMap<Long, Long> unowned = new TreeMap<>();
     private final TreeMap<Long, Long> allowed = new TreeMap<>();
+    /** The allowed ranges again, as sorted arrays: {@link #insideAllowed} searches them without allocating. */
+    private long[] allowedLoPfns = new long[0];
+    private long[] allowedHiPfns = new long[0];
 
     ReservationBook(final long startPfn, final long lastPfn)
     {
@@ -39,6 +43,8 @@ final class ReservationBook
         owned.forEach((owner, ranges) -> copy.owned.put(owner, new TreeMap<>(ranges)));
         copy.unowned.putAll(unowned);
         copy.allowed.putAll(allowed);
+        copy.allowedLoPfns = allowedLoPfns;
+        copy.allowedHiPfns = allowedHiPfns;
         return copy;
     }
 
@@ -63,6 +69,14 @@ final class ReservationBook
     {
         final ReservationBook next = copy();
         addMerging(next.allowed, loPfn, hiPfn);
+        next.allowedLoPfns = new long[next.allowed.size()];
+        next.allowedHiPfns = new long[next.allowed.size()];
+        int i = 0;
+        for (final Map.Entry<Long, Long> e : next.allowed.entrySet())
+        {
+            next.allowedLoPfns[i] = e.getKey();
+            next.allowedHiPfns[i++] = e.getValue();
+        }
         return next;
     }
 
@@ -71,15 +85,19 @@ final class ReservationBook
         return !allowed.isEmpty();
     }
 
-    /** @return whether {@code [loPfn, hiPfn]} lies inside one allowed range (always true when none exists). */
+    /**
+     * @return whether {@code [loPfn, hiPfn]} lies inside one allowed range (always true when none
+     *         exists). O(log n), allocates nothing: {@code allocAt} calls it.
+     */
     boolean insideAllowed(final long loPfn, final long hiPfn)
     {
-        if (allowed.isEmpty())
+        if (allowedLoPfns.length == 0)
         {
             return true;
         }
-        final Map.Entry<Long, Long> e = allowed.floorEntry(loPfn);
-        return e != null && e.getValue() >= hiPfn;
+        final int found = Arrays.binarySearch(allowedLoPfns, loPfn);
+        final int floor = found >= 0 ? found : -found - 2;
+        return floor >= 0 && allowedHiPfns[floor] >= hiPfn;
     }
 
     /** @return the merged reservations of {@code owner}, or {@code null} when it has none. */

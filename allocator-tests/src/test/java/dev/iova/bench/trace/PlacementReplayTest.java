@@ -157,8 +157,6 @@ class PlacementReplayTest
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("allocator-core: IovaDomain.allocAt allocates about 48 bytes per call once an allowed range " +
-        "exists (ReservationBook.insideAllowed, the lead's file); the replay loop itself allocates nothing (the test above)")
     void v2ReplayWithAllowedRangesAllocatesNothingPerOperation()
     {
         assertAllocatesNothingPerOperation(true);
