@@ -153,6 +153,12 @@ public final class IovaDomain implements AutoCloseable
         return startPfn;
     }
 
+    /** @return the fit {@link #alloc(long, long, boolean)} uses ({@link Builder#fit(Fit)}). */
+    public Fit fit()
+    {
+        return defaultFit;
+    }
+
     /** @return the highest pfn this domain hands out (inclusive): the aperture end. */
     public long lastPfn()
     {

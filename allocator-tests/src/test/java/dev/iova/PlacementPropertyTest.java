@@ -346,7 +346,7 @@ class PlacementPropertyTest
         private void snapshot()
         {
             final IovaDomain original = domains.get(0);
-            final byte[] bytes = DomainSnapshot.toBytes(original, geometry.defaultFit());
+            final byte[] bytes = DomainSnapshot.toBytes(original);
             history.add("snapshot (" + bytes.length + " bytes)");
             final IovaDomain restored = DomainSnapshot.restore(bytes);
             restored.verify();

@@ -53,8 +53,7 @@ import java.util.zip.CRC32C;
  *
  * <h2>Settings not saved</h2>
  * {@code IovaDomain} exposes neither {@code maxRanges} nor the cache settings; the restored
- * domain has the builder's defaults for them. The default fit is not exposed either, so the
- * writer takes it as an argument: pass the one given to {@link IovaDomain.Builder#fit(Fit)}.
+ * domain has the builder's defaults for them. The default fit is saved ({@link IovaDomain#fit()}).
  */
 public final class DomainSnapshot
 {
@@ -65,16 +64,15 @@ public final class DomainSnapshot
     }
 
     /**
-     * @param domain     an open domain, not changed by other threads meanwhile.
-     * @param defaultFit the fit the domain was built with ({@link IovaDomain.Builder#fit(Fit)}).
+     * @param domain an open domain, not changed by other threads meanwhile.
      * @return the snapshot.
      */
-    public static byte[] toBytes(final IovaDomain domain, final Fit defaultFit)
+    public static byte[] toBytes(final IovaDomain domain)
     {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try
         {
-            write(domain, defaultFit, bytes);
+            write(domain, bytes);
         }
         catch (final IOException ex)
         {
@@ -86,17 +84,13 @@ public final class DomainSnapshot
     /**
      * Writes a snapshot of {@code domain} to {@code out} (not closed).
      *
-     * @param domain     an open domain, not changed by other threads meanwhile.
-     * @param defaultFit the fit the domain was built with ({@link IovaDomain.Builder#fit(Fit)}).
-     * @param out        where the bytes go.
+     * @param domain an open domain, not changed by other threads meanwhile.
+     * @param out    where the bytes go.
      * @throws IOException when {@code out} fails.
      */
-    public static void write(final IovaDomain domain, final Fit defaultFit, final OutputStream out) throws IOException
+    public static void write(final IovaDomain domain, final OutputStream out) throws IOException
     {
-        if (defaultFit == null)
-        {
-            throw new IllegalArgumentException("defaultFit is null: pass the fit the domain was built with");
-        }
+        final Fit defaultFit = domain.fit();
         domain.flushCaches();
         final List<long[]> allowed = new ArrayList<>();
         domain.forEachAllowed((loPfn, hiPfn, reserved) -> allowed.add(new long[] {loPfn, hiPfn}));

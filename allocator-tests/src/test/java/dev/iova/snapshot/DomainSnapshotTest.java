@@ -60,7 +60,7 @@ class DomainSnapshotTest
     void restoredDomainHoldsTheSameStateAndPlacesTheSame(final Fit fit)
     {
         try (IovaDomain original = busyDomain(fit);
-             IovaDomain restored = DomainSnapshot.restore(DomainSnapshot.toBytes(original, fit)))
+             IovaDomain restored = DomainSnapshot.restore(DomainSnapshot.toBytes(original)))
         {
             assertEquals(original.granuleBytes(), restored.granuleBytes());
             assertEquals(original.startPfn(), restored.startPfn());
@@ -95,11 +95,11 @@ class DomainSnapshotTest
     {
         try (IovaDomain original = busyDomain(Fit.BEST))
         {
-            final byte[] first = DomainSnapshot.toBytes(original, Fit.BEST);
-            assertArrayEquals(first, DomainSnapshot.toBytes(original, Fit.BEST));
+            final byte[] first = DomainSnapshot.toBytes(original);
+            assertArrayEquals(first, DomainSnapshot.toBytes(original));
             try (IovaDomain restored = DomainSnapshot.restore(first))
             {
-                assertArrayEquals(first, DomainSnapshot.toBytes(restored, Fit.BEST));
+                assertArrayEquals(first, DomainSnapshot.toBytes(restored));
             }
         }
     }
@@ -112,7 +112,7 @@ class DomainSnapshotTest
             final long kept = domain.allocFast(4, 0xfffff);
             final long parked = domain.allocFast(4, 0xfffff);
             domain.freeFast(parked, 4);
-            try (IovaDomain restored = DomainSnapshot.restore(DomainSnapshot.toBytes(domain, Fit.HIGHEST)))
+            try (IovaDomain restored = DomainSnapshot.restore(DomainSnapshot.toBytes(domain)))
             {
                 assertEquals(1, restored.liveRanges());
                 assertEquals(kept, liveOf(restored).get(0)[0]);
@@ -124,7 +124,7 @@ class DomainSnapshotTest
     void emptyDomainRoundTrips()
     {
         try (IovaDomain domain = IovaDomain.builder().granuleBytes(65536).startPfn(3).lastPfn(3).build();
-             IovaDomain restored = DomainSnapshot.restore(DomainSnapshot.toBytes(domain, Fit.LOWEST)))
+             IovaDomain restored = DomainSnapshot.restore(DomainSnapshot.toBytes(domain)))
         {
             assertEquals(65536, restored.granuleBytes());
             assertEquals(3, restored.alloc(1, 3, 1, Fit.HIGHEST));
@@ -249,7 +249,7 @@ class DomainSnapshotTest
         {
             assertTrue(domain.reserve(0x100, 0x1ff, "a"));
             assertEquals(AllocAtOutcome.PLACED, domain.allocAt(0x200, 0x10));
-            final byte[] snapshot = DomainSnapshot.toBytes(domain, Fit.HIGHEST);
+            final byte[] snapshot = DomainSnapshot.toBytes(domain);
             // The live range is the last 16 bytes before the checksum: move it into the reservation.
             ByteBuffer.wrap(snapshot).putLong(snapshot.length - 4 - 16, 0x1f8).putLong(snapshot.length - 4 - 8, 0x207);
             assertMessage("live allocation [0x1f8, 0x207] cannot be restored: RESERVED", resealed(snapshot));
@@ -268,7 +268,7 @@ class DomainSnapshotTest
             assertTrue(domain.reserve(0x118, 0x120, null));
             assertEquals(AllocAtOutcome.PLACED, domain.allocAt(0x400, 8));
             domain.alloc(3, 0xfffff, 1, Fit.HIGHEST);
-            return DomainSnapshot.toBytes(domain, Fit.LOWEST);
+            return DomainSnapshot.toBytes(domain);
         }
     }
 
