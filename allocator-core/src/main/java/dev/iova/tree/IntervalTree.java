@@ -79,6 +79,7 @@ public final class IntervalTree
     private static final long MAX_GAP = InnerDescriptor.MAX_GAP_PAGES_OFFSET;
     private static final long MAX_FIT = InnerDescriptor.MAX_FIT_PAGES_OFFSET;
     private static final long CLASSES = InnerDescriptor.GAP_CLASSES_OFFSET;
+    private static final int ALL_CLASSES = 0xffff;
 
     private final SlabStore leaves;
     private final SlabStore inners;
@@ -128,6 +129,12 @@ public final class IntervalTree
     private long summaryGap;
     private long summaryFit;
     private int summaryClasses;
+    /**
+     * Whether the gap-length classes are kept: from the first best-fit search on (which computes
+     * them for the whole tree once). Until then every slot holds all classes, a superset that costs
+     * highest-fit users nothing to keep.
+     */
+    private boolean trackClasses;
     private long entries;
     private long allocatedRanges;
     private long reservedRanges;
@@ -318,7 +325,7 @@ public final class IntervalTree
         {
             final long loPfn = lo(leaf, i);
             final long gapPages = loPfn - gapLoPfn;
-            classes |= InnerDescriptor.gapLengthClass(gapPages);
+            classes |= trackClasses ? InnerDescriptor.gapLengthClass(gapPages) : ALL_CLASSES;
             if (gapPages > bestGap)
             {
                 bestGap = gapPages;
@@ -362,13 +369,13 @@ public final class IntervalTree
             gap1 = Math.max(gap1, maxGap(inner, i + 1));
             fit0 = Math.max(fit0, maxFit(inner, i));
             fit1 = Math.max(fit1, maxFit(inner, i + 1));
-            classes |= gapClasses(inner, i) | gapClasses(inner, i + 1);
+            classes |= trackClasses ? gapClasses(inner, i) | gapClasses(inner, i + 1) : ALL_CLASSES;
         }
         if (i < count)
         {
             gap0 = Math.max(gap0, maxGap(inner, i));
             fit0 = Math.max(fit0, maxFit(inner, i));
-            classes |= gapClasses(inner, i);
+            classes |= trackClasses ? gapClasses(inner, i) : ALL_CLASSES;
         }
         summaryGap = Math.max(gap0, gap1);
         summaryFit = Math.max(fit0, fit1);
@@ -720,7 +727,7 @@ public final class IntervalTree
                     summarizeLeaf(a);
                     repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
                 }
-                else
+                else if (trackClasses)
                 {
                     // The maxima stand; the two shorter gaps may add length classes.
                     final int slotClasses = gapClasses(parent, idx);
@@ -960,13 +967,43 @@ public final class IntervalTree
             }
             else
             {
-                // A child lost what the node's summary holds: one pass over the node finds all three.
-                summarizeInner(inner);
-                gap = newGap >= 0 ? newGap : summaryGap;
-                fit = newFit >= 0 ? newFit : summaryFit;
-                classes = newClasses >= 0 ? newClasses : summaryClasses;
+                // A child lost what the node's summary holds: rescan the node for that value only.
+                gap = newGap >= 0 ? newGap : maxOf(inner, MAX_GAP);
+                fit = newFit >= 0 ? newFit : maxOf(inner, MAX_FIT);
+                classes = newClasses >= 0 ? newClasses : classesOf(inner);
             }
         }
+    }
+
+    /** @return the largest of an inner node's per-child values at {@code offset} ({@link #MAX_GAP} or {@link #MAX_FIT}). */
+    private static long maxOf(final long inner, final long offset)
+    {
+        // Two accumulators halve the chain of dependent comparisons.
+        final int count = count(inner);
+        long best0 = 0;
+        long best1 = 0;
+        int i = 0;
+        for (; i + 1 < count; i += 2)
+        {
+            best0 = Math.max(best0, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
+            best1 = Math.max(best1, UnsafeApi.getLong(inner + offset + ((long)(i + 1) << 3)));
+        }
+        if (i < count)
+        {
+            best0 = Math.max(best0, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
+        }
+        return Math.max(best0, best1);
+    }
+
+    /** @return the union of an inner node's per-child gap-length classes. */
+    private static int classesOf(final long inner)
+    {
+        int classes = 0;
+        for (int i = 0, count = count(inner); i < count; i++)
+        {
+            classes |= gapClasses(inner, i);
+        }
+        return classes;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1082,7 +1119,8 @@ public final class IntervalTree
             final long mergedHiPfn = lo(a, j) - 1;
             final long gap = Math.max(maxGap(parent, idx), mergedHiPfn - freedGapLoPfn + 1);
             final long fit = Math.max(maxFit(parent, idx), Gaps.alignedFitPages(freedGapLoPfn, mergedHiPfn));
-            final int classes = gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(mergedHiPfn - freedGapLoPfn + 1);
+            final int classes = trackClasses ?
+                gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(mergedHiPfn - freedGapLoPfn + 1) : ALL_CLASSES;
             repairUp(pathNode, pathIdx, innerLevels - 1, gap, fit, classes);
         }
     }
@@ -1127,7 +1165,7 @@ public final class IntervalTree
         final long gapHiPfn = lo(next, 0) - 1;
         repairUp(nextNode, nextIdx, innerLevels - 1, Math.max(maxGap(parent, idx), gapHiPfn - gapLoPfn + 1),
             Math.max(maxFit(parent, idx), Gaps.alignedFitPages(gapLoPfn, gapHiPfn)),
-            gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(gapHiPfn - gapLoPfn + 1));
+            trackClasses ? gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(gapHiPfn - gapLoPfn + 1) : ALL_CLASSES);
     }
 
     /** The path's leaf fell below {@link #LEAF_MIN}: merge it with a sibling or even the two out. */
@@ -1770,6 +1808,11 @@ public final class IntervalTree
         {
             return bestInLeaf(leaves.address(root), pages, alignPages, limitPfn, bestRunPages, Gaps.NO_FIT);
         }
+        if (!trackClasses)
+        {
+            recomputeClasses(root, 0);
+            trackClasses = true;
+        }
         int wanted = InnerDescriptor.gapLengthClasses(pages, Long.MAX_VALUE);
         int level = 0;
         pathNode[0] = root;
@@ -1828,6 +1871,38 @@ public final class IntervalTree
                 pathEnd[level] = childEnd;
             }
         }
+    }
+
+    /**
+     * Computes the exact gap-length classes of a subtree and stores them in its slots, children
+     * first: O(n), once, on the first best-fit search. Not journaled: every slot it writes goes from
+     * all classes to exactly its subtree's, and a parent is written after its children, so a stop
+     * anywhere leaves every slot a superset of its subtree's classes (the next search redoes it).
+     * Recursion as deep as the tree (at most {@link #MAX_LEVELS}).
+     */
+    private int recomputeClasses(final int node, final int level)
+    {
+        if (level == innerLevels)
+        {
+            final long a = leaves.address(node);
+            int classes = 0;
+            long gapLoPfn = UnsafeApi.getLong(a + GAP_LO);
+            for (int i = 0, count = count(a); i < count; i++)
+            {
+                classes |= InnerDescriptor.gapLengthClass(lo(a, i) - gapLoPfn);
+                gapLoPfn = hi(a, i) + 1;
+            }
+            return classes;
+        }
+        final long inner = inners.address(node);
+        int all = 0;
+        for (int c = 0, count = count(inner); c < count; c++)
+        {
+            final int classes = recomputeClasses(child(inner, c), level + 1);
+            UnsafeApi.putShort(inner + CLASSES + ((long)c << 1), (short)classes);
+            all |= classes;
+        }
+        return all;
     }
 
     /** The best candidate of one leaf, from the top, if its run is shorter than {@code bestRunPages}; else {@code bestPfn}. */
