@@ -1573,25 +1573,9 @@ public final class IntervalTree
             final long touchingLoPfn = foundLoPfn;
             mergedLoPfn = Math.min(mergedLoPfn, touchingLoPfn);
             mergedHiPfn = Math.max(mergedHiPfn, foundHiKind & PFN_MASK);
-            final int leaf = descend(touchingLoPfn);
-            final long a = leaves.address(leaf);
-            int j = count(a) - 1;
-            while (lo(a, j) != touchingLoPfn)
-            {
-                j--;
-            }
-            removeAt(leaf, a, j);
-            reservedRanges--;
+            removeReserved(touchingLoPfn);
         }
-        final int leaf = descend(mergedLoPfn);
-        final long a = leaves.address(leaf);
-        int k = count(a);
-        while (k > 0 && lo(a, k - 1) > mergedLoPfn)
-        {
-            k--;
-        }
-        insertAt(leaf, k, mergedLoPfn, mergedHiPfn | LeafDescriptor.KIND_RESERVED);
-        reservedRanges++;
+        insertReservedInGap(mergedLoPfn, mergedHiPfn);
     }
 
     /**
@@ -2079,15 +2063,7 @@ public final class IntervalTree
         locate(loPfn);
         final long rangeLoPfn = foundLoPfn;
         final long rangeHiPfn = foundHiPfn();
-        final int leaf = descend(rangeLoPfn);
-        final long a = leaves.address(leaf);
-        int j = count(a) - 1;
-        while (lo(a, j) != rangeLoPfn)
-        {
-            j--;
-        }
-        removeAt(leaf, a, j);
-        reservedRanges--;
+        removeReserved(rangeLoPfn);
         if (rangeLoPfn < loPfn)
         {
             insertReservedInGap(rangeLoPfn, loPfn - 1);
@@ -2098,6 +2074,21 @@ public final class IntervalTree
         }
     }
 
+    /** Removes the reserved range that starts at {@code rangeLoPfn}, inside an update. */
+    private void removeReserved(final long rangeLoPfn)
+    {
+        final int leaf = descend(rangeLoPfn);
+        final long a = leaves.address(leaf);
+        int j = count(a) - 1;
+        while (lo(a, j) != rangeLoPfn)
+        {
+            j--;
+        }
+        removeAt(leaf, a, j);
+        reservedRanges--;
+    }
+
+    /** Inserts {@code [loPfn, hiPfn]}, free and touching no reserved range, as a reserved range, inside an update. */
     private void insertReservedInGap(final long loPfn, final long hiPfn)
     {
         final int leaf = descend(loPfn);
