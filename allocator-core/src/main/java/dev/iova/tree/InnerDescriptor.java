@@ -5,10 +5,14 @@ package dev.iova.tree;
  * each child's subtree knows about its free gaps.
  *
  * <pre>
- *   0       4       8                  72                     200                    328                    456              488   512
- *   +-------+-------+------------------+----------------------+----------------------+----------------------+----------------+-----+
- *   | count | (pad) |  child[0..15]    |  sepPfn[0..15]       |  maxGapPages[0..15]  |  maxFitPages[0..15]  | gapClasses[16] | pad |
- *   +-------+-------+------------------+----------------------+----------------------+----------------------+----------------+-----+
+ *   0       4       8                  72                     200                    328                    456
+ *   +-------+-------+------------------+----------------------+----------------------+----------------------+
+ *   | count | (pad) |  child[0..15]    |  sepPfn[0..15]       |  maxGapPages[0..15]  |  maxFitPages[0..15]  |
+ *   +-------+-------+------------------+----------------------+----------------------+----------------------+
+ *   456              488            496            504      505      506   512
+ *   +----------------+--------------+--------------+--------+--------+-----+
+ *   | gapClasses[16] | secondGap    | secondFit    | argGap | argFit | pad |
+ *   +----------------+--------------+--------------+--------+--------+-----+
  * </pre>
  *
  * <ul>
@@ -25,6 +29,13 @@ package dev.iova.tree;
  *       every class a gap of child {@code i}'s subtree has; a bit may stay set after the last such
  *       gap went (it is cleared when the subtree is next summarised), never the other way. Best fit
  *       skips subtrees with no gap of a length it still wants.</li>
+ *   <li>{@code argGap}, {@code argFit}: the argmax summary, one byte each: the child holding the
+ *       node's longest gap and largest fit; both {@code 0xff} ({@link #NO_ARGMAX}) when unknown.
+ *       When known, {@code secondGap} and {@code secondFit} are at least every other child's value
+ *       (an upper bound, exact after a rescan). A repair that shrinks one child's maximum then
+ *       learns the node's new maximum without rescanning the node unless that child held the
+ *       maximum and fell below the second value. Any other write to a node's slots or count
+ *       marks the summary unknown; the next repair through the node rescans it.</li>
  * </ul>
  *
  * <p>512 bytes, eight cache lines; a search reads the separators, then one maxima array, each a
@@ -53,7 +64,19 @@ public final class InnerDescriptor
     /** Offset of the children's gap-length classes, {@link #CAPACITY} shorts. */
     public static final int GAP_CLASSES_OFFSET = MAX_FIT_PAGES_OFFSET + CAPACITY * Long.BYTES;
 
-    /** Bytes per inner node, a power of two (the last 24 are unused). */
+    /** Offset of the bound on every child's longest gap but the argmax child's, a long. */
+    public static final int SECOND_GAP_PAGES_OFFSET = GAP_CLASSES_OFFSET + CAPACITY * Short.BYTES;
+
+    /** Offset of the bound on every child's largest fit but the argmax child's, a long. */
+    public static final int SECOND_FIT_PAGES_OFFSET = SECOND_GAP_PAGES_OFFSET + Long.BYTES;
+
+    /** Offset of the argmax summary: the argmax child of the longest gap (a byte), then of the largest fit (a byte). */
+    public static final int ARGMAX_OFFSET = SECOND_FIT_PAGES_OFFSET + Long.BYTES;
+
+    /** The argmax summary's two bytes when unknown, read as an unsigned short. */
+    public static final int NO_ARGMAX = 0xffff;
+
+    /** Bytes per inner node, a power of two (the last 6 are unused). */
     public static final int INNER_LENGTH = 512;
 
     private InnerDescriptor()

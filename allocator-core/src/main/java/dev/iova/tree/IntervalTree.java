@@ -79,6 +79,12 @@ public final class IntervalTree
     private static final long MAX_GAP = InnerDescriptor.MAX_GAP_PAGES_OFFSET;
     private static final long MAX_FIT = InnerDescriptor.MAX_FIT_PAGES_OFFSET;
     private static final long CLASSES = InnerDescriptor.GAP_CLASSES_OFFSET;
+    private static final long SECOND_GAP = InnerDescriptor.SECOND_GAP_PAGES_OFFSET;
+    private static final long SECOND_FIT = InnerDescriptor.SECOND_FIT_PAGES_OFFSET;
+    private static final long ARGMAX = InnerDescriptor.ARGMAX_OFFSET;
+    private static final long ARGMAX_GAP = InnerDescriptor.ARGMAX_OFFSET;
+    private static final long ARGMAX_FIT = InnerDescriptor.ARGMAX_OFFSET + 1;
+    private static final int NO_ARGMAX = InnerDescriptor.NO_ARGMAX;
     private static final int ALL_CLASSES = 0xffff;
 
     private final SlabStore leaves;
@@ -276,7 +282,15 @@ public final class IntervalTree
         UnsafeApi.putLong(address, sepPfn);
     }
 
+    /** Writes child {@code i}'s maxima outside a repair: the node's argmax summary is then unknown until its next rescan. */
     private void setMaxima(final long inner, final int i, final long gap, final long fit, final int classes)
+    {
+        writeMaxima(inner, i, gap, fit, classes);
+        forgetArgmax(inner);
+    }
+
+    /** Writes child {@code i}'s maxima, journaling only what changes; the caller keeps the node's argmax summary true. */
+    private void writeMaxima(final long inner, final int i, final long gap, final long fit, final int classes)
     {
         final long gapAddress = inner + MAX_GAP + ((long)i << 3);
         final long fitAddress = inner + MAX_FIT + ((long)i << 3);
@@ -308,6 +322,105 @@ public final class IntervalTree
     {
         logWord(inner);
         setCount(inner, count);
+        forgetArgmax(inner);
+    }
+
+    /** @return the node's argmax word: the child holding its longest gap (low byte) and largest fit (high byte), or {@link InnerDescriptor#NO_ARGMAX}. */
+    private static int argmax(final long inner)
+    {
+        return UnsafeApi.getShort(inner + ARGMAX) & 0xffff;
+    }
+
+    /** Marks the node's argmax summary unknown: the next repair through it rescans it. */
+    private void forgetArgmax(final long inner)
+    {
+        if (argmax(inner) != NO_ARGMAX)
+        {
+            logWord(inner + ARGMAX);
+            UnsafeApi.putShort(inner + ARGMAX, (short)NO_ARGMAX);
+        }
+    }
+
+    /**
+     * Rescans one maximum of an inner node ({@link #MAX_GAP} or {@link #MAX_FIT}) and stores its
+     * argmax and exact second largest value.
+     *
+     * @return the node's maximum.
+     */
+    private long rescanMaximum(final long inner, final long maxOffset, final long argmaxOffset, final long secondOffset)
+    {
+        long best = -1;
+        long second = 0;
+        int arg = 0;
+        for (int i = 0, count = count(inner); i < count; i++)
+        {
+            final long value = UnsafeApi.getLong(inner + maxOffset + ((long)i << 3));
+            if (value > best)
+            {
+                second = Math.max(second, best);
+                best = value;
+                arg = i;
+            }
+            else
+            {
+                second = Math.max(second, value);
+            }
+        }
+        if (UnsafeApi.getByte(inner + argmaxOffset) != (byte)arg)
+        {
+            logWord(inner + ARGMAX);
+            UnsafeApi.putByte(inner + argmaxOffset, (byte)arg);
+        }
+        setSecond(inner, secondOffset, second);
+        return best;
+    }
+
+    private void setSecond(final long inner, final long secondOffset, final long second)
+    {
+        if (UnsafeApi.getLong(inner + secondOffset) != second)
+        {
+            logWord(inner + secondOffset);
+            UnsafeApi.putLong(inner + secondOffset, second);
+        }
+    }
+
+    /**
+     * Child {@code c} of a node with a known argmax summary now holds {@code value} for one
+     * maximum; the node's maximum was {@code nodeMax}. Keeps the summary true (the argmax holds
+     * the maximum; the second value bounds every other child's from above) and returns the
+     * node's new maximum, rescanning only when the argmax child shrank below the bound.
+     */
+    private long nextMaximum(
+        final long inner, final long maxOffset, final long argmaxOffset, final long secondOffset, final int c, final long value,
+        final long nodeMax)
+    {
+        final int arg = UnsafeApi.getByte(inner + argmaxOffset) & 0xff;
+        if (c != arg)
+        {
+            if (value > nodeMax)
+            {
+                logWord(inner + ARGMAX);
+                UnsafeApi.putByte(inner + argmaxOffset, (byte)c);
+                raiseSecond(inner, secondOffset, nodeMax);
+                return value;
+            }
+            raiseSecond(inner, secondOffset, value);
+            return nodeMax;
+        }
+        if (value >= nodeMax || value >= UnsafeApi.getLong(inner + secondOffset))
+        {
+            return value;
+        }
+        return rescanMaximum(inner, maxOffset, argmaxOffset, secondOffset);
+    }
+
+    private void raiseSecond(final long inner, final long secondOffset, final long value)
+    {
+        if (value > UnsafeApi.getLong(inner + secondOffset))
+        {
+            logWord(inner + secondOffset);
+            UnsafeApi.putLong(inner + secondOffset, value);
+        }
     }
 
     /** Sets {@link #summaryGap} and {@link #summaryFit} to a leaf's maxima. */
@@ -394,16 +507,40 @@ public final class IntervalTree
         for (int level = 0, levels = innerLevels; level < levels; level++)
         {
             final long inner = inners.address(node);
-            int i = count(inner) - 1;
-            while (i > 0 && sep(inner, i) > pfn)
-            {
-                i--;
-            }
+            final int i = childHolding(inner, pfn);
             pathNode[level] = node;
             pathIdx[level] = i;
             node = child(inner, i);
         }
         return node;
+    }
+
+    /**
+     * @return the last child of {@code inner} whose separator is at or below {@code pfn} (child 0
+     *         when none is), scanning from the last child: the highest-fit paths that matter most
+     *         (a pair just below a limit) stop after one comparison per level, which measured
+     *         faster than counting every separator without branches (pair 118-141 against
+     *         163-248 ns of thread CPU time).
+     */
+    private static int childHolding(final long inner, final long pfn)
+    {
+        int i = count(inner) - 1;
+        while (i > 0 && sep(inner, i) > pfn)
+        {
+            i--;
+        }
+        return i;
+    }
+
+    /** @return how many ranges of leaf {@code a} start at or below {@code pfn}. */
+    private static int rangesStartingAtOrBelow(final long a, final long pfn)
+    {
+        int k = count(a);
+        while (k > 0 && lo(a, k - 1) > pfn)
+        {
+            k--;
+        }
+        return k;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -465,11 +602,7 @@ public final class IntervalTree
         final int leaf = descend(splitPfn);
         final long a = leaves.address(leaf);
         final int count = count(a);
-        int k = count;
-        while (k > 0 && lo(a, k - 1) > splitPfn)
-        {
-            k--;
-        }
+        final int k = rangesStartingAtOrBelow(a, splitPfn);
         // Range k (if any) starts above the limit: its gap is the one that may straddle it.
         if (k < count)
         {
@@ -747,11 +880,7 @@ public final class IntervalTree
             entries--;
             final int target = descend(loPfn);
             final long t = leaves.address(target);
-            int k = count(t);
-            while (k > 0 && lo(t, k - 1) > loPfn)
-            {
-                k--;
-            }
+            final int k = rangesStartingAtOrBelow(t, loPfn);
             insertAt(target, k, loPfn, hiKind);
             return;
         }
@@ -944,55 +1073,30 @@ public final class IntervalTree
             {
                 return;
             }
-            setMaxima(inner, c, gap, fit, classes);
             if (level == 0)
             {
-                return; // the root's own maxima are kept nowhere
+                // The root's own maxima are kept nowhere, nor its argmax summary.
+                setMaxima(inner, c, gap, fit, classes);
+                return;
             }
-            // This node's maxima, as its parent holds them: a value that grew past them replaces
-            // them; one that shrank changes them only if it was them (then the node is rescanned).
+            writeMaxima(inner, c, gap, fit, classes);
+            // This node's maxima, as its parent holds them, and its argmax summary give its new
+            // maxima without a rescan unless the child holding one shrank below the node's second.
             final long parent = inners.address(nodes[level - 1]);
             final int p = idxs[level - 1];
-            final long nodeGap = maxGap(parent, p);
-            final long nodeFit = maxFit(parent, p);
-            final long newGap = gap >= nodeGap ? gap : oldGap < nodeGap ? nodeGap : -1;
-            final long newFit = fit >= nodeFit ? fit : oldFit < nodeFit ? nodeFit : -1;
             // Classes only gained: the node's are its old ones plus those; some lost: rescan.
-            final int newClasses = (oldClasses & ~classes) == 0 ? gapClasses(parent, p) | classes : -1;
-            if ((newGap | newFit | newClasses) >= 0)
+            classes = (oldClasses & ~classes) == 0 ? gapClasses(parent, p) | classes : classesOf(inner);
+            if (argmax(inner) == NO_ARGMAX)
             {
-                gap = newGap;
-                fit = newFit;
-                classes = newClasses;
+                gap = rescanMaximum(inner, MAX_GAP, ARGMAX_GAP, SECOND_GAP);
+                fit = rescanMaximum(inner, MAX_FIT, ARGMAX_FIT, SECOND_FIT);
             }
             else
             {
-                // A child lost what the node's summary holds: rescan the node for that value only.
-                gap = newGap >= 0 ? newGap : maxOf(inner, MAX_GAP);
-                fit = newFit >= 0 ? newFit : maxOf(inner, MAX_FIT);
-                classes = newClasses >= 0 ? newClasses : classesOf(inner);
+                gap = gap == oldGap ? maxGap(parent, p) : nextMaximum(inner, MAX_GAP, ARGMAX_GAP, SECOND_GAP, c, gap, maxGap(parent, p));
+                fit = fit == oldFit ? maxFit(parent, p) : nextMaximum(inner, MAX_FIT, ARGMAX_FIT, SECOND_FIT, c, fit, maxFit(parent, p));
             }
         }
-    }
-
-    /** @return the largest of an inner node's per-child values at {@code offset} ({@link #MAX_GAP} or {@link #MAX_FIT}). */
-    private static long maxOf(final long inner, final long offset)
-    {
-        // Two accumulators halve the chain of dependent comparisons.
-        final int count = count(inner);
-        long best0 = 0;
-        long best1 = 0;
-        int i = 0;
-        for (; i + 1 < count; i += 2)
-        {
-            best0 = Math.max(best0, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
-            best1 = Math.max(best1, UnsafeApi.getLong(inner + offset + ((long)(i + 1) << 3)));
-        }
-        if (i < count)
-        {
-            best0 = Math.max(best0, UnsafeApi.getLong(inner + offset + ((long)i << 3)));
-        }
-        return Math.max(best0, best1);
     }
 
     /** @return the union of an inner node's per-child gap-length classes. */
@@ -1024,11 +1128,7 @@ public final class IntervalTree
         recover();
         final int leaf = descend(pfn);
         final long a = leaves.address(leaf);
-        int j = count(a) - 1;
-        while (j >= 0 && lo(a, j) > pfn)
-        {
-            j--;
-        }
+        final int j = rangesStartingAtOrBelow(a, pfn) - 1;
         final long hiKind = j >= 0 ? hiKind(a, j) : 0;
         final long hiPfn = hiKind & PFN_MASK;
         if (j < 0 || pfn > hiPfn || pfn > lastPfn)
@@ -1386,11 +1486,7 @@ public final class IntervalTree
             return false;
         }
         final long a = leaves.address(descend(pfn));
-        int j = count(a) - 1;
-        while (j >= 0 && lo(a, j) > pfn)
-        {
-            j--;
-        }
+        final int j = rangesStartingAtOrBelow(a, pfn) - 1;
         if (j < 0 || hi(a, j) < pfn)
         {
             return false;
@@ -1931,11 +2027,7 @@ public final class IntervalTree
     {
         final int leaf = descend(pfn);
         final long a = leaves.address(leaf);
-        int k = count(a);
-        while (k > 0 && lo(a, k - 1) > pfn)
-        {
-            k--;
-        }
+        final int k = rangesStartingAtOrBelow(a, pfn);
         return insertAllocated(leaf, k, pfn, pages, kind);
     }
 
@@ -1953,11 +2045,7 @@ public final class IntervalTree
         recover();
         final int leaf = descend(loPfn);
         final long a = leaves.address(leaf);
-        int k = count(a);
-        while (k > 0 && lo(a, k - 1) > loPfn)
-        {
-            k--;
-        }
+        final int k = rangesStartingAtOrBelow(a, loPfn);
         final boolean free = (k == 0 ? UnsafeApi.getLong(a + GAP_LO) <= loPfn : hi(a, k - 1) < loPfn) && k < count(a) && hiPfn < lo(a, k);
         if (free)
         {
@@ -2093,11 +2181,7 @@ public final class IntervalTree
     {
         final int leaf = descend(loPfn);
         final long a = leaves.address(leaf);
-        int k = count(a);
-        while (k > 0 && lo(a, k - 1) > loPfn)
-        {
-            k--;
-        }
+        final int k = rangesStartingAtOrBelow(a, loPfn);
         insertAt(leaf, k, loPfn, hiPfn | LeafDescriptor.KIND_RESERVED);
         reservedRanges++;
     }
@@ -2340,9 +2424,39 @@ public final class IntervalTree
                 bestFit = Math.max(bestFit, fit);
                 allClasses |= gapClasses(inner, i); // what the parent's slot must cover: a superset is allowed
             }
+            checkArgmax(node, inner, count, MAX_GAP, ARGMAX_GAP, SECOND_GAP, "longest gap");
+            checkArgmax(node, inner, count, MAX_FIT, ARGMAX_FIT, SECOND_FIT, "largest fit");
             gap = bestGap;
             fit = bestFit;
             classes = allClasses;
+        }
+
+        /** A known argmax summary names a child that holds the node's maximum, and its second value bounds every other child's. */
+        private void checkArgmax(
+            final int node, final long inner, final int count, final long maxOffset, final long argmaxOffset, final long secondOffset,
+            final String what)
+        {
+            if (argmax(inner) == NO_ARGMAX)
+            {
+                return;
+            }
+            final int arg = UnsafeApi.getByte(inner + argmaxOffset) & 0xff;
+            final long second = UnsafeApi.getLong(inner + secondOffset);
+            if (arg >= count)
+            {
+                throw new IllegalStateException("tree is broken: inner node " + node + " names child " + arg + " of " + count +
+                    " as holding its " + what);
+            }
+            final long max = UnsafeApi.getLong(inner + maxOffset + ((long)arg << 3));
+            for (int i = 0; i < count; i++)
+            {
+                final long value = UnsafeApi.getLong(inner + maxOffset + ((long)i << 3));
+                if (i != arg && (value > max || value > second))
+                {
+                    throw new IllegalStateException("tree is broken: child " + i + " of inner node " + node + " has " + what + " " +
+                        value + ", above the node's summary (child " + arg + " with " + max + ", others at most " + second + ")");
+                }
+            }
         }
 
         void checkLeaf(final int leaf)
