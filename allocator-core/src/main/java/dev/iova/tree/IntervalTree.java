@@ -86,9 +86,19 @@ public final class IntervalTree
     private static final long ARGMAX_FIT = InnerDescriptor.ARGMAX_OFFSET + 1;
     private static final int NO_ARGMAX = InnerDescriptor.NO_ARGMAX;
     private static final int ALL_CLASSES = 0xffff;
+    private static final int LEAF_SHIFT = Integer.numberOfTrailingZeros(LeafDescriptor.LEAF_LENGTH);
+    private static final int INNER_SHIFT = Integer.numberOfTrailingZeros(InnerDescriptor.INNER_LENGTH);
 
     private final SlabStore leaves;
     private final SlabStore inners;
+    // The stores' chunk tables, kept here so that a node's address is one load away from the tree
+    // rather than two (JFR put a sixth of the pair in SlabStore.address); taken again after every reserve.
+    private long[] leafChunks;
+    private long[] innerChunks;
+    private final int leafChunkShift;
+    private final int innerChunkShift;
+    private final int leafChunkMask;
+    private final int innerChunkMask;
     private final long startPfn;
     private final long lastPfn;
     private final long maxEntries;
@@ -186,11 +196,16 @@ public final class IntervalTree
         final int leafChunk = Math.max(1, chunkNodes >>> 3);
         this.leaves = new SlabStore(LeafDescriptor.LEAF_LENGTH, leafChunk);
         this.inners = new SlabStore(InnerDescriptor.INNER_LENGTH, Math.max(1, leafChunk >>> 3));
+        this.leafChunkShift = leaves.chunkShift();
+        this.innerChunkShift = inners.chunkShift();
+        this.leafChunkMask = (1 << leafChunkShift) - 1;
+        this.innerChunkMask = (1 << innerChunkShift) - 1;
         leaves.reserve(1);
+        takeChunkTables();
         leafImages = ByteBuffer.allocateDirect(8 * LeafDescriptor.LEAF_LENGTH);
         leafImagesAddress = BufferUtil.address(leafImages);
         root = leaves.allocate();
-        final long a = leaves.address(root);
+        final long a = leafAddress(root);
         UnsafeApi.putInt(a + LeafDescriptor.COUNT_OFFSET, 1);
         UnsafeApi.putLong(a + GAP_LO, startPfn);
         UnsafeApi.putLong(a + LO, lastPfn + 1);
@@ -201,6 +216,25 @@ public final class IntervalTree
     // ---------------------------------------------------------------------------------------------
     // Leaf and inner node accessors, by address
     // ---------------------------------------------------------------------------------------------
+
+    /** Takes the stores' chunk tables again: after every {@link SlabStore#reserve}, which may have grown them. */
+    private void takeChunkTables()
+    {
+        leafChunks = leaves.chunkAddresses();
+        innerChunks = inners.chunkAddresses();
+    }
+
+    /** @return the address of leaf {@code index}, as {@code leaves.address(index)}. */
+    private long leafAddress(final int index)
+    {
+        return leafChunks[index >>> leafChunkShift] + ((long)(index & leafChunkMask) << LEAF_SHIFT);
+    }
+
+    /** @return the address of inner node {@code index}, as {@code inners.address(index)}. */
+    private long innerAddress(final int index)
+    {
+        return innerChunks[index >>> innerChunkShift] + ((long)(index & innerChunkMask) << INNER_SHIFT);
+    }
 
     private static int count(final long address)
     {
@@ -506,7 +540,7 @@ public final class IntervalTree
         int node = root;
         for (int level = 0, levels = innerLevels; level < levels; level++)
         {
-            final long inner = inners.address(node);
+            final long inner = innerAddress(node);
             final int i = childHolding(inner, pfn);
             pathNode[level] = node;
             pathIdx[level] = i;
@@ -608,7 +642,7 @@ public final class IntervalTree
     {
         final long splitPfn = limitPfn + 1;
         final int leaf = descend(splitPfn);
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         final int count = count(a);
         final int k = rangesStartingAtOrBelow(a, splitPfn);
         // Range k (if any) starts above the limit: its gap is the one that may straddle it.
@@ -636,7 +670,7 @@ public final class IntervalTree
     {
         for (int level = innerLevels - 1; level >= 0; level--)
         {
-            final long inner = inners.address(pathNode[level]);
+            final long inner = innerAddress(pathNode[level]);
             for (int c = pathIdx[level] - 1; c >= 0; c--)
             {
                 if (UnsafeApi.getLong(inner + maxOffset + ((long)c << 3)) >= pages)
@@ -656,7 +690,7 @@ public final class IntervalTree
         int node = subtree;
         for (int level = fromLevel; level < innerLevels; level++)
         {
-            final long inner = inners.address(node);
+            final long inner = innerAddress(node);
             int c = count(inner) - 1;
             while (c >= 0 && UnsafeApi.getLong(inner + maxOffset + ((long)c << 3)) < pages)
             {
@@ -670,7 +704,7 @@ public final class IntervalTree
             pathIdx[level] = c;
             node = child(inner, c);
         }
-        final long a = leaves.address(node);
+        final long a = leafAddress(node);
         for (int j = count(a) - 1; j >= 0; j--)
         {
             final long pfn = Gaps.highestFit(gapLo(a, j), lo(a, j) - 1, pages, alignPages);
@@ -733,6 +767,7 @@ public final class IntervalTree
         {
             leaves.reserve(inserts);
             inners.reserve(inserts * (innerLevels + 1) + 1);
+            takeChunkTables();
         }
         final int updates = inserts + removals;
         final int words = updates * (innerLevels + 2) * 4 * (2 * INNER_CAPACITY + 4);
@@ -843,7 +878,7 @@ public final class IntervalTree
      */
     private void insertAt(final int leaf, final int j, final long loPfn, final long hiKind)
     {
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         final int count = count(a);
         saveLeaf(a);
         entries++;
@@ -860,7 +895,7 @@ public final class IntervalTree
             setCount(a, count + 1);
             if (innerLevels > 0)
             {
-                final long parent = inners.address(pathNode[innerLevels - 1]);
+                final long parent = innerAddress(pathNode[innerLevels - 1]);
                 final int idx = pathIdx[innerLevels - 1];
                 if (splitGapHiPfn - splitGapLoPfn + 1 >= maxGap(parent, idx) ||
                     Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= maxFit(parent, idx))
@@ -887,7 +922,7 @@ public final class IntervalTree
             // Room was made by moving ranges to a sibling: find the range's place again and insert there.
             entries--;
             final int target = descend(loPfn);
-            final long t = leaves.address(target);
+            final long t = leafAddress(target);
             final int k = rangesStartingAtOrBelow(t, loPfn);
             insertAt(target, k, loPfn, hiKind);
             return;
@@ -909,15 +944,15 @@ public final class IntervalTree
             return false;
         }
         final int level = innerLevels - 1;
-        final long parent = inners.address(pathNode[level]);
+        final long parent = innerAddress(pathNode[level]);
         final int idx = pathIdx[level];
         final int parentCount = count(parent);
         int leftIdx = -1;
-        if (idx + 1 < parentCount && count(leaves.address(child(parent, idx + 1))) <= LEAF_CAPACITY - 2)
+        if (idx + 1 < parentCount && count(leafAddress(child(parent, idx + 1))) <= LEAF_CAPACITY - 2)
         {
             leftIdx = idx;
         }
-        else if (idx > 0 && count(leaves.address(child(parent, idx - 1))) <= LEAF_CAPACITY - 2)
+        else if (idx > 0 && count(leafAddress(child(parent, idx - 1))) <= LEAF_CAPACITY - 2)
         {
             leftIdx = idx - 1;
         }
@@ -951,7 +986,7 @@ public final class IntervalTree
         // At an end, split at the insertion point: ascending and descending fills then leave full leaves.
         final int leftCount = j == 0 ? 1 : j == LEAF_CAPACITY - 1 ? LEAF_CAPACITY : (LEAF_CAPACITY + 1) / 2;
         final int right = leaves.allocate();
-        final long b = leaves.address(right);
+        final long b = leafAddress(right);
         saveLeaf(b); // its first word links the free list until now
         for (int i = 0; i < leftCount; i++)
         {
@@ -985,7 +1020,7 @@ public final class IntervalTree
         while (level >= 0)
         {
             final int node = pathNode[level];
-            final long inner = inners.address(node);
+            final long inner = innerAddress(node);
             final int count = count(inner);
             final int idx = pathIdx[level];
             if (count < INNER_CAPACITY)
@@ -1029,7 +1064,7 @@ public final class IntervalTree
             }
             final int leftCount = (INNER_CAPACITY + 2) / 2;
             final int right = inners.allocate();
-            final long b = inners.address(right);
+            final long b = innerAddress(right);
             logWord(b); // its first word links the free list until now
             for (int i = 0; i < leftCount; i++)
             {
@@ -1055,7 +1090,7 @@ public final class IntervalTree
         }
         // The root split: a new root above the two halves.
         final int newRoot = inners.allocate();
-        final long r = inners.address(newRoot);
+        final long r = innerAddress(newRoot);
         logWord(r); // its first word links the free list until now
         setSlot(r, 0, root, startPfn, leftGap, leftFit, leftClasses);
         setSlot(r, 1, sibling, siblingSep, siblingGap, siblingFit, siblingClasses);
@@ -1072,7 +1107,7 @@ public final class IntervalTree
     {
         for (int level = fromLevel; level >= 0; level--)
         {
-            final long inner = inners.address(nodes[level]);
+            final long inner = innerAddress(nodes[level]);
             final int c = idxs[level];
             final long oldGap = maxGap(inner, c);
             final long oldFit = maxFit(inner, c);
@@ -1090,7 +1125,7 @@ public final class IntervalTree
             writeMaxima(inner, c, gap, fit, classes);
             // This node's maxima, as its parent holds them, and its argmax summary give its new
             // maxima without a rescan unless the child holding one shrank below the node's second.
-            final long parent = inners.address(nodes[level - 1]);
+            final long parent = innerAddress(nodes[level - 1]);
             final int p = idxs[level - 1];
             // Classes only gained: the node's are its old ones plus those; some lost: rescan.
             classes = (oldClasses & ~classes) == 0 ? gapClasses(parent, p) | classes : classesOf(inner);
@@ -1135,7 +1170,7 @@ public final class IntervalTree
     {
         recover();
         final int leaf = descend(pfn);
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         final int j = rangesStartingAtOrBelow(a, pfn) - 1;
         final long hiKind = j >= 0 ? hiKind(a, j) : 0;
         final long hiPfn = hiKind & PFN_MASK;
@@ -1222,7 +1257,7 @@ public final class IntervalTree
         else
         {
             // Gap j, the range and gap j + 1 became one gap: the maxima can only grow, to its values.
-            final long parent = inners.address(pathNode[innerLevels - 1]);
+            final long parent = innerAddress(pathNode[innerLevels - 1]);
             final int idx = pathIdx[innerLevels - 1];
             final long mergedHiPfn = lo(a, j) - 1;
             final long gap = Math.max(maxGap(parent, idx), mergedHiPfn - freedGapLoPfn + 1);
@@ -1241,7 +1276,7 @@ public final class IntervalTree
     private void growFirstGapOfNextLeaf(final long gapLoPfn)
     {
         int level = innerLevels - 1;
-        while (level >= 0 && pathIdx[level] == count(inners.address(pathNode[level])) - 1)
+        while (level >= 0 && pathIdx[level] == count(innerAddress(pathNode[level])) - 1)
         {
             level--;
         }
@@ -1251,24 +1286,24 @@ public final class IntervalTree
         }
         System.arraycopy(pathNode, 0, nextNode, 0, level + 1);
         System.arraycopy(pathIdx, 0, nextIdx, 0, level + 1);
-        final long split = inners.address(pathNode[level]);
+        final long split = innerAddress(pathNode[level]);
         final int c = pathIdx[level] + 1;
         nextIdx[level] = c;
         setSep(split, c, gapLoPfn);
         int node = child(split, c);
         for (int l = level + 1; l < innerLevels; l++)
         {
-            final long inner = inners.address(node);
+            final long inner = innerAddress(node);
             setSep(inner, 0, gapLoPfn);
             nextNode[l] = node;
             nextIdx[l] = 0;
             node = child(inner, 0);
         }
-        final long next = leaves.address(node);
+        final long next = leafAddress(node);
         logWord(next + GAP_LO);
         UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
         // Its first gap only grew: the leaf's maxima can only grow, to that gap's values.
-        final long parent = inners.address(nextNode[innerLevels - 1]);
+        final long parent = innerAddress(nextNode[innerLevels - 1]);
         final int idx = nextIdx[innerLevels - 1];
         final long gapHiPfn = lo(next, 0) - 1;
         repairUp(nextNode, nextIdx, innerLevels - 1, Math.max(maxGap(parent, idx), gapHiPfn - gapLoPfn + 1),
@@ -1280,19 +1315,19 @@ public final class IntervalTree
     private void rebalanceLeaf()
     {
         final int level = innerLevels - 1;
-        final long parent = inners.address(pathNode[level]);
+        final long parent = innerAddress(pathNode[level]);
         final int parentCount = count(parent);
         final int idx = pathIdx[level];
         if (parentCount == 1)
         {
-            summarizeLeaf(leaves.address(child(parent, idx)));
+            summarizeLeaf(leafAddress(child(parent, idx)));
             repairUp(pathNode, pathIdx, level, summaryGap, summaryFit, summaryClasses);
             return;
         }
         final int leftIdx = idx + 1 < parentCount ? idx : idx - 1;
-        final long l = leaves.address(child(parent, leftIdx));
+        final long l = leafAddress(child(parent, leftIdx));
         final int rightLeaf = child(parent, leftIdx + 1);
-        final long r = leaves.address(rightLeaf);
+        final long r = leafAddress(rightLeaf);
         final int leftCount = count(l);
         final int rightCount = count(r);
         if (leftCount + rightCount <= LEAF_MERGE_MAX)
@@ -1321,8 +1356,8 @@ public final class IntervalTree
      */
     private void evenOutLeaves(final int level, final long parent, final int leftIdx)
     {
-        final long l = leaves.address(child(parent, leftIdx));
-        final long r = leaves.address(child(parent, leftIdx + 1));
+        final long l = leafAddress(child(parent, leftIdx));
+        final long r = leafAddress(child(parent, leftIdx + 1));
         saveLeaf(l);
         saveLeaf(r);
         final int leftCount = count(l);
@@ -1385,7 +1420,7 @@ public final class IntervalTree
         while (true)
         {
             final int node = pathNode[level];
-            final long inner = inners.address(node);
+            final long inner = innerAddress(node);
             final int count = count(inner);
             if (level == 0)
             {
@@ -1404,7 +1439,7 @@ public final class IntervalTree
                 repairUp(pathNode, pathIdx, level - 1, summaryGap, summaryFit, summaryClasses);
                 return;
             }
-            final long parent = inners.address(pathNode[level - 1]);
+            final long parent = innerAddress(pathNode[level - 1]);
             final int parentCount = count(parent);
             final int idx = pathIdx[level - 1];
             if (parentCount == 1)
@@ -1414,9 +1449,9 @@ public final class IntervalTree
                 return;
             }
             final int leftIdx = idx + 1 < parentCount ? idx : idx - 1;
-            final long l = inners.address(child(parent, leftIdx));
+            final long l = innerAddress(child(parent, leftIdx));
             final int rightNode = child(parent, leftIdx + 1);
-            final long r = inners.address(rightNode);
+            final long r = innerAddress(rightNode);
             final int leftCount = count(l);
             final int rightCount = count(r);
             if (leftCount + rightCount <= INNER_MERGE_MAX)
@@ -1493,7 +1528,7 @@ public final class IntervalTree
         {
             return false;
         }
-        final long a = leaves.address(descend(pfn));
+        final long a = leafAddress(descend(pfn));
         final int j = rangesStartingAtOrBelow(a, pfn) - 1;
         if (j < 0 || hi(a, j) < pfn)
         {
@@ -1534,7 +1569,7 @@ public final class IntervalTree
         int leaf = descend(loPfn);
         while (leaf != 0)
         {
-            final long a = leaves.address(leaf);
+            final long a = leafAddress(leaf);
             for (int i = 0, count = count(a); i < count; i++)
             {
                 final long lo = lo(a, i);
@@ -1559,7 +1594,7 @@ public final class IntervalTree
     private int nextLeafOnPath()
     {
         int level = innerLevels - 1;
-        while (level >= 0 && pathIdx[level] == count(inners.address(pathNode[level])) - 1)
+        while (level >= 0 && pathIdx[level] == count(innerAddress(pathNode[level])) - 1)
         {
             level--;
         }
@@ -1568,12 +1603,12 @@ public final class IntervalTree
             return 0;
         }
         pathIdx[level]++;
-        int node = child(inners.address(pathNode[level]), pathIdx[level]);
+        int node = child(innerAddress(pathNode[level]), pathIdx[level]);
         for (int l = level + 1; l < innerLevels; l++)
         {
             pathNode[l] = node;
             pathIdx[l] = 0;
-            node = child(inners.address(node), 0);
+            node = child(innerAddress(node), 0);
         }
         return node;
     }
@@ -1713,6 +1748,7 @@ public final class IntervalTree
         }
         leaves.reserve(count);
         inners.reserve(count * (innerLevels + 1) + 1);
+        takeChunkTables();
         ensureRoom(1, mostMerged);
     }
 
@@ -1787,14 +1823,14 @@ public final class IntervalTree
         final long lastStartPfn = limitPfn - pages + 1;
         if (innerLevels == 0)
         {
-            return scanLeaf(leaves.address(root), pages, alignPages, limitPfn, ascending);
+            return scanLeaf(leafAddress(root), pages, alignPages, limitPfn, ascending);
         }
         int level = 0;
         pathNode[0] = root;
-        pathIdx[0] = ascending ? 0 : count(inners.address(root)) - 1;
+        pathIdx[0] = ascending ? 0 : count(innerAddress(root)) - 1;
         while (true)
         {
-            final long inner = inners.address(pathNode[level]);
+            final long inner = innerAddress(pathNode[level]);
             final int count = count(inner);
             int c = pathIdx[level];
             while (c >= 0 && c < count)
@@ -1826,7 +1862,7 @@ public final class IntervalTree
             final int child = child(inner, c);
             if (level == innerLevels - 1)
             {
-                final long pfn = scanLeaf(leaves.address(child), pages, alignPages, limitPfn, ascending);
+                final long pfn = scanLeaf(leafAddress(child), pages, alignPages, limitPfn, ascending);
                 if (pfn != Gaps.NO_FIT)
                 {
                     return pfn;
@@ -1837,7 +1873,7 @@ public final class IntervalTree
             {
                 level++;
                 pathNode[level] = child;
-                pathIdx[level] = ascending ? 0 : count(inners.address(child)) - 1;
+                pathIdx[level] = ascending ? 0 : count(innerAddress(child)) - 1;
             }
         }
     }
@@ -1894,7 +1930,7 @@ public final class IntervalTree
         long bestPfn = Gaps.NO_FIT;
         if (innerLevels == 0)
         {
-            return bestInLeaf(leaves.address(root), pages, alignPages, limitPfn, bestRunPages, Gaps.NO_FIT);
+            return bestInLeaf(leafAddress(root), pages, alignPages, limitPfn, bestRunPages, Gaps.NO_FIT);
         }
         if (!trackClasses)
         {
@@ -1904,11 +1940,11 @@ public final class IntervalTree
         int wanted = InnerDescriptor.gapLengthClasses(pages, Long.MAX_VALUE);
         int level = 0;
         pathNode[0] = root;
-        pathIdx[0] = count(inners.address(root)) - 1;
+        pathIdx[0] = count(innerAddress(root)) - 1;
         pathEnd[0] = Long.MAX_VALUE;
         while (true)
         {
-            final long inner = inners.address(pathNode[level]);
+            final long inner = innerAddress(pathNode[level]);
             final int count = count(inner);
             int c = pathIdx[level];
             long childEnd = 0;
@@ -1938,11 +1974,11 @@ public final class IntervalTree
             final int child = child(inner, c);
             if (level == innerLevels - 1)
             {
-                final long pfn = bestInLeaf(leaves.address(child), pages, alignPages, limitPfn, bestRunPages, bestPfn);
+                final long pfn = bestInLeaf(leafAddress(child), pages, alignPages, limitPfn, bestRunPages, bestPfn);
                 if (pfn != bestPfn)
                 {
                     bestPfn = pfn;
-                    bestRunPages = bestRunPages(leaves.address(child), pfn, limitPfn);
+                    bestRunPages = bestRunPages(leafAddress(child), pfn, limitPfn);
                     if (bestRunPages == pages)
                     {
                         return bestPfn;
@@ -1955,7 +1991,7 @@ public final class IntervalTree
             {
                 level++;
                 pathNode[level] = child;
-                pathIdx[level] = count(inners.address(child)) - 1;
+                pathIdx[level] = count(innerAddress(child)) - 1;
                 pathEnd[level] = childEnd;
             }
         }
@@ -1972,7 +2008,7 @@ public final class IntervalTree
     {
         if (level == innerLevels)
         {
-            final long a = leaves.address(node);
+            final long a = leafAddress(node);
             int classes = 0;
             long gapLoPfn = UnsafeApi.getLong(a + GAP_LO);
             for (int i = 0, count = count(a); i < count; i++)
@@ -1982,7 +2018,7 @@ public final class IntervalTree
             }
             return classes;
         }
-        final long inner = inners.address(node);
+        final long inner = innerAddress(node);
         int all = 0;
         for (int c = 0, count = count(inner); c < count; c++)
         {
@@ -2034,7 +2070,7 @@ public final class IntervalTree
     private long insertInGap(final long pfn, final long pages, final long kind)
     {
         final int leaf = descend(pfn);
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         final int k = rangesStartingAtOrBelow(a, pfn);
         return insertAllocated(leaf, k, pfn, pages, kind);
     }
@@ -2052,7 +2088,7 @@ public final class IntervalTree
     {
         recover();
         final int leaf = descend(loPfn);
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         final int k = rangesStartingAtOrBelow(a, loPfn);
         final boolean free = (k == 0 ? UnsafeApi.getLong(a + GAP_LO) <= loPfn : hi(a, k - 1) < loPfn) && k < count(a) && hiPfn < lo(a, k);
         if (free)
@@ -2174,7 +2210,7 @@ public final class IntervalTree
     private void removeReserved(final long rangeLoPfn)
     {
         final int leaf = descend(rangeLoPfn);
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         int j = count(a) - 1;
         while (lo(a, j) != rangeLoPfn)
         {
@@ -2188,7 +2224,7 @@ public final class IntervalTree
     private void insertReservedInGap(final long loPfn, final long hiPfn)
     {
         final int leaf = descend(loPfn);
-        final long a = leaves.address(leaf);
+        final long a = leafAddress(leaf);
         final int k = rangesStartingAtOrBelow(a, loPfn);
         insertAt(leaf, k, loPfn, hiPfn | LeafDescriptor.KIND_RESERVED);
         reservedRanges++;
@@ -2237,7 +2273,7 @@ public final class IntervalTree
         int leaf = descend(startPfn); // the first leaf
         while (leaf != 0)
         {
-            final long a = leaves.address(leaf);
+            final long a = leafAddress(leaf);
             final int count = count(a);
             for (int i = 0; i < count; i++)
             {
@@ -2263,7 +2299,7 @@ public final class IntervalTree
     {
         recover();
         final long splitPfn = limitPfn + 1;
-        final long a = leaves.address(descend(splitPfn));
+        final long a = leafAddress(descend(splitPfn));
         long best = 0;
         for (int i = 0, count = count(a); i < count; i++)
         {
@@ -2276,7 +2312,7 @@ public final class IntervalTree
         }
         for (int level = 0; level < innerLevels; level++)
         {
-            final long inner = inners.address(pathNode[level]);
+            final long inner = innerAddress(pathNode[level]);
             for (int c = 0; c < pathIdx[level]; c++)
             {
                 best = Math.max(best, maxGap(inner, c));
@@ -2308,7 +2344,7 @@ public final class IntervalTree
         int leaf = descend(startPfn);
         while (leaf != 0)
         {
-            final long a = leaves.address(leaf);
+            final long a = leafAddress(leaf);
             final int count = count(a);
             for (int i = 0; i < count; i++)
             {
@@ -2393,7 +2429,7 @@ public final class IntervalTree
         void checkInner(final int node, final int level)
         {
             innerCount++;
-            final long inner = inners.address(node);
+            final long inner = innerAddress(node);
             final int count = count(inner);
             if (count < (level == 0 ? 2 : 1) || count > INNER_CAPACITY)
             {
@@ -2470,7 +2506,7 @@ public final class IntervalTree
         void checkLeaf(final int leaf)
         {
             leafCount++;
-            final long a = leaves.address(leaf);
+            final long a = leafAddress(leaf);
             final int count = count(a);
             if (count < 1 || count > LEAF_CAPACITY)
             {

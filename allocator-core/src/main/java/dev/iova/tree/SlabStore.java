@@ -53,6 +53,27 @@ final class SlabStore
         this.chunkMask = chunkSlots - 1;
     }
 
+    /**
+     * @return the first address of every chunk, by chunk number: the array is replaced when the
+     *         store grows, so a caller that keeps it takes it again after each {@link #reserve}.
+     */
+    long[] chunkAddresses()
+    {
+        return chunkAddresses;
+    }
+
+    /** @return log2 of the slots per chunk. */
+    int chunkShift()
+    {
+        return chunkShift;
+    }
+
+    /** @return log2 of the bytes per slot. */
+    int slotShift()
+    {
+        return slotShift;
+    }
+
     /** @return the address of slot {@code index}'s first byte. */
     long address(final int index)
     {
