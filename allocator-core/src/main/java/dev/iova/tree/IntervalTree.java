@@ -108,6 +108,13 @@ public final class IntervalTree
     /** Best fit's walk: the first pfn after the last range of the node on the path at each level. */
     private final long[] pathEnd = new long[MAX_LEVELS];
     /** A second path, to the leaf after the one a removal emptied the end of. */
+    // The finger: a leaf that the last update left in place, and the path to it, so that the next
+    // descent to a pfn that leaf covers (a pair's free after its alloc, the next alloc after that
+    // free) copies the path instead of walking it. Any update clears it first (prepare), so it
+    // never outlives the structure it describes.
+    private int fingerLeaf;
+    private final int[] fingerNode = new int[MAX_LEVELS];
+    private final int[] fingerIdx = new int[MAX_LEVELS];
     private final int[] nextNode = new int[MAX_LEVELS];
     private final int[] nextIdx = new int[MAX_LEVELS];
     /** Scratch for splits: one more entry than a node holds. */
@@ -537,6 +544,21 @@ public final class IntervalTree
      */
     private int descend(final long pfn)
     {
+        final int finger = fingerLeaf;
+        if (finger != 0)
+        {
+            final long a = leafAddress(finger);
+            if (pfn >= UnsafeApi.getLong(a + GAP_LO) && pfn <= hi(a, count(a) - 1))
+            {
+                // Every pfn from the leaf's first gap to its last range descends to it, by this path.
+                for (int level = 0, levels = innerLevels; level < levels; level++)
+                {
+                    pathNode[level] = fingerNode[level];
+                    pathIdx[level] = fingerIdx[level];
+                }
+                return finger;
+            }
+        }
         int node = root;
         for (int level = 0, levels = innerLevels; level < levels; level++)
         {
@@ -724,6 +746,8 @@ public final class IntervalTree
 
     private long insertAllocated(final int leaf, final int j, final long pfn, final long pages, final long kind)
     {
+        // A leaf with room takes the range without a split: the path then still leads to it.
+        final boolean inPlace = count(leafAddress(leaf)) < LEAF_CAPACITY;
         prepare(1, 0);
         try
         {
@@ -736,6 +760,16 @@ public final class IntervalTree
             throw t;
         }
         allocatedRanges++;
+        if (inPlace)
+        {
+            // Inline, not a call: nothing after the commit may throw StackOverflowError.
+            for (int level = 0, levels = innerLevels; level < levels; level++)
+            {
+                fingerNode[level] = pathNode[level];
+                fingerIdx[level] = pathIdx[level];
+            }
+            fingerLeaf = leaf;
+        }
         return pfn;
     }
 
@@ -745,6 +779,7 @@ public final class IntervalTree
      */
     private void prepare(final int inserts, final int removals)
     {
+        fingerLeaf = 0;
         ensureRoom(inserts, removals);
         savedLeaves = 0;
         loggedWords = 0;
@@ -1189,6 +1224,9 @@ public final class IntervalTree
         {
             hintPfn = 0; // the gap that grows reaches the hint's range or above it
         }
+        // Not the leaf's last range and no rebalance: the leaf stays, and the path to it.
+        final int count = count(a);
+        final boolean inPlace = j < count - 1 && count - 1 >= LEAF_MIN;
         prepare(0, 1);
         try
         {
@@ -1201,6 +1239,16 @@ public final class IntervalTree
             throw t;
         }
         allocatedRanges--;
+        if (inPlace)
+        {
+            // Inline, not a call: nothing after the commit may throw StackOverflowError.
+            for (int level = 0, levels = innerLevels; level < levels; level++)
+            {
+                fingerNode[level] = pathNode[level];
+                fingerIdx[level] = pathIdx[level];
+            }
+            fingerLeaf = leaf;
+        }
     }
 
     private static IllegalArgumentException badFree(
