@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #tree}: {@code alloc(1, LIMIT_PFN, true)} / {@code free(pfn, 1)}: the tree path,
  *       one insertion and one removal in a tree of {@code liveRanges + 1} ranges, under the
  *       domain's lock (Linux: {@code alloc_iova}/{@code __free_iova}).</li>
+ *   <li>{@link #treeMillion}: {@link #tree} with a million other live ranges in every run, for
+ *       the pair at scale beside the pair at a thousand.</li>
  *   <li>{@link #treeViaFastApiCachesOff}: {@code allocFast}/{@code freeFast} on a domain built
  *       with {@code maxCachedPages(0)}: the tree path plus whatever the fast API adds when it
  *       has no cache to use.</li>
@@ -70,6 +72,9 @@ public class AllocFreePairBenchmark
     /** The pages of each pair. */
     static final long PAIR_PAGES = 1;
 
+    /** The background of {@link #treeMillion}, whatever {@link #liveRanges} says. */
+    static final int MILLION = 1_000_000;
+
     /** How many other 1-page ranges are live while the pairs run. */
     @Param({"1000"})
     public int liveRanges;
@@ -93,6 +98,23 @@ public class AllocFreePairBenchmark
         IovaDomain.Builder builder()
         {
             return IovaDomain.builder().maxCachedPages(0);
+        }
+    }
+
+    /** A domain without range caches and {@value #MILLION} background ranges: the pair at scale (issue 12). */
+    @State(Scope.Benchmark)
+    public static class UncachedMillionDomain extends DomainState
+    {
+        @Override
+        IovaDomain.Builder builder()
+        {
+            return IovaDomain.builder().maxCachedPages(0);
+        }
+
+        @Override
+        int liveRanges(final AllocFreePairBenchmark benchmark)
+        {
+            return MILLION;
         }
     }
 
@@ -154,6 +176,23 @@ public class AllocFreePairBenchmark
     }
 
     /**
+     * {@link #tree} with {@value #MILLION} other live ranges, whatever {@link #liveRanges} says:
+     * the ANCHORS row "1-page alloc+free pair, 1 million other live ranges", beside the thousand
+     * of {@link #tree} in every run.
+     *
+     * @param state the shared domain.
+     * @return the pfn the pair got.
+     */
+    @Benchmark
+    public long treeMillion(final UncachedMillionDomain state)
+    {
+        final IovaDomain domain = state.domain;
+        final long pfn = domain.alloc(PAIR_PAGES, LIMIT_PFN, true);
+        domain.free(pfn, PAIR_PAGES);
+        return pfn;
+    }
+
+    /**
      * A pair through {@code allocFast}/{@code freeFast} of a domain whose caches are off, so
      * that both go to the tree.
      *
@@ -184,11 +223,17 @@ public class AllocFreePairBenchmark
 
         abstract IovaDomain.Builder builder();
 
+        /** @return the background's size: the benchmark's {@link #liveRanges} unless a state fixes its own. */
+        int liveRanges(final AllocFreePairBenchmark benchmark)
+        {
+            return benchmark.liveRanges;
+        }
+
         @Setup(Level.Trial)
         public void fill(final AllocFreePairBenchmark benchmark)
         {
             domain = builder().granuleBytes(4096).startPfn(1).build();
-            fillBackground(domain, benchmark.liveRanges, LIMIT_PFN);
+            fillBackground(domain, liveRanges(benchmark), LIMIT_PFN);
         }
 
         @TearDown(Level.Trial)
@@ -197,10 +242,10 @@ public class AllocFreePairBenchmark
             try
             {
                 domain.flushCaches();
-                if (domain.liveRanges() != benchmark.liveRanges)
+                if (domain.liveRanges() != liveRanges(benchmark))
                 {
                     throw new IllegalStateException("after the run " + domain.liveRanges() + " ranges are live, expected the " +
-                        benchmark.liveRanges + " of the background: a pair leaked or freed a background range");
+                        liveRanges(benchmark) + " of the background: a pair leaked or freed a background range");
                 }
                 domain.verify();
             }
