@@ -57,17 +57,18 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  *       {@code classes × depotMagazines}, whatever the number of threads;</li>
  *   <li>nothing belongs to a thread, so a thread that dies loses no range;</li>
  *   <li>a range freed on another thread (a completion thread freeing what a submitter mapped)
- *       goes into that thread's stripe exactly like a local free, and full magazines flow to
- *       the submitter's stripe through the depot;</li>
+ *       goes back into the stripe that handed it out, where the submitter allocates next;</li>
  *   <li>no lock is shared by all threads on the hit path: a stripe lock is contended only when
  *       two running threads hash to it at the same moment, and then one moves on.</li>
  * </ul>
  *
  * <h2>Checking frees without the tree</h2>
- * A {@link LiveRangeMap} records every range handed out; a free must clear its byte, so double,
- * unknown, misaligned and wrong-size frees are caught on the fast path and go to the tree's
- * checked free, which throws and changes nothing. A caller that checks its own frees (the DMA
- * layer) uses {@link #allocFastTrusted} / {@link #freeFastTrusted}, which skip the map.
+ * A {@link LiveRangeMap} records every range handed out and the stripe that guards it (the one
+ * that handed it out); a free must clear its byte under that stripe's lock, so double, unknown,
+ * misaligned and wrong-size frees are caught on the fast path and go to the tree's checked free,
+ * which throws and changes nothing, and a free of a range its own stripe handed out costs one
+ * atomic instruction, the lock. A caller that checks its own frees (the DMA layer) uses
+ * {@link #allocFastTrusted} / {@link #freeFastTrusted}, which skip the map.
  *
  * <h2>Closing</h2>
  * {@link #close()} closes the locks ({@link StripedSpinLocks#beginClose()}: every stripe and
