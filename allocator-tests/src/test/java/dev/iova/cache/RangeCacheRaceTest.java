@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import static dev.iova.IovaDomain.NO_ADDRESS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       handed-out range succeeds, and a range is never held by two owners;</li>
  *   <li>frees racing {@code flushCaches()}: nothing lost, nothing freed twice;</li>
  *   <li>threads that die with ranges parked in their stripes' magazines: a flush gets them all
- *       back.</li>
+ *       back;</li>
+ *   <li>the guard protocol ({@code LiveRangeMap}): a range freed on another thread than the one
+ *       whose stripe handed it out is taken back under that stripe's lock, while its owner keeps
+ *       using the stripe, two strangers free it at once and the caches are flushed; ranges whose
+ *       handing thread died are freed by others; and, with more stripes than a byte can name,
+ *       stripes that share a guard.</li>
  * </ul>
  * Each ends with every range freed, the caches flushed, no range live and the tree sound.
  */
@@ -181,6 +187,188 @@ class RangeCacheRaceTest
             assertTrue(domain.cacheStats().cachedRanges() > 0, "the dead threads left ranges parked");
             RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
             assertEquals(0, domain.cacheStats().cachedRanges());
+            assertEquals(LAST_PFN, domain.freePages(LAST_PFN), "every page is free again");
+        }
+    }
+
+    @Test
+    void twoStrangersFreeingWhatAnOwnerHandedOutWhileItKeepsItsStripeBusyAndCachesAreFlushedSucceedOnce() throws Exception
+    {
+        for (final long pages : SIZES)
+        {
+            try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).build())
+            {
+                final int rounds = 500;
+                final int batch = 16;
+                final long[] shared = new long[batch];
+                final AtomicInteger successfulFrees = new AtomicInteger();
+                final AtomicInteger running = new AtomicInteger(3);
+                final CyclicBarrier barrier = new CyclicBarrier(3);
+                final AtomicReference<Throwable> failure = new AtomicReference<>();
+                final List<Thread> threads = new ArrayList<>();
+                threads.add(new Thread(() -> run(failure, () ->
+                {
+                    try
+                    {
+                        for (int round = 0; round < rounds; round++)
+                        {
+                            for (int i = 0; i < batch; i++)
+                            {
+                                shared[i] = domain.allocFast(pages, LAST_PFN);
+                                assertNotEquals(NO_ADDRESS, shared[i]);
+                            }
+                            barrier.await(30, TimeUnit.SECONDS);
+                            // Keep this stripe's lock busy while the strangers free into it, with 2-page
+                            // ranges: a shared range handed out again here could be taken back by a stranger.
+                            for (int i = 0; i < batch; i++)
+                            {
+                                domain.freeFast(domain.allocFast(2, LAST_PFN), 2);
+                            }
+                            barrier.await(30, TimeUnit.SECONDS);
+                        }
+                    }
+                    finally
+                    {
+                        running.decrementAndGet();
+                    }
+                })));
+                for (int t = 0; t < 2; t++)
+                {
+                    threads.add(new Thread(() -> run(failure, () ->
+                    {
+                        try
+                        {
+                            for (int round = 0; round < rounds; round++)
+                            {
+                                barrier.await(30, TimeUnit.SECONDS);
+                                for (int i = 0; i < batch; i++)
+                                {
+                                    if (tryFree(domain, shared[i], pages))
+                                    {
+                                        successfulFrees.incrementAndGet();
+                                    }
+                                }
+                                barrier.await(30, TimeUnit.SECONDS);
+                            }
+                        }
+                        finally
+                        {
+                            running.decrementAndGet();
+                        }
+                    })));
+                }
+                threads.add(new Thread(() -> run(failure, () ->
+                {
+                    while (running.get() > 0)
+                    {
+                        domain.flushCaches();
+                        Thread.yield();
+                    }
+                })));
+                threads.forEach(Thread::start);
+                for (final Thread thread : threads)
+                {
+                    thread.join();
+                }
+                assertNull(failure.get(), () -> "pages=" + pages + ": " + failure.get());
+                assertEquals((long)rounds * batch, successfulFrees.get(), "pages=" + pages + ": each shared range freed exactly once");
+                RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
+                assertEquals(LAST_PFN, domain.freePages(LAST_PFN));
+            }
+        }
+    }
+
+    @Test
+    void rangesHandedOutToThreadsThatDiedAreFreedByOthersOnceAndNeverTwice() throws Exception
+    {
+        try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).build())
+        {
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final List<long[]> handedOut = new ArrayList<>();
+            final List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++)
+            {
+                final long pages = SIZES[t % SIZES.length];
+                final long[] held = new long[40];
+                handedOut.add(held);
+                threads.add(new Thread(() -> run(failure, () ->
+                {
+                    for (int i = 0; i < held.length; i++)
+                    {
+                        held[i] = domain.allocFast(pages, LAST_PFN); // live, guarded by this thread's stripe; then the thread dies
+                        assertNotEquals(NO_ADDRESS, held[i]);
+                    }
+                })));
+            }
+            threads.forEach(Thread::start);
+            for (final Thread thread : threads)
+            {
+                thread.join();
+            }
+            assertNull(failure.get(), () -> String.valueOf(failure.get()));
+            for (int t = 0; t < handedOut.size(); t++)
+            {
+                final long pages = SIZES[t % SIZES.length];
+                for (final long pfn : handedOut.get(t))
+                {
+                    domain.freeFast(pfn, pages);
+                    assertFalse(tryFree(domain, pfn, pages), "a second free of 0x" + Long.toHexString(pfn) + " is refused");
+                }
+            }
+            RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
+            assertEquals(LAST_PFN, domain.freePages(LAST_PFN), "every page is free again");
+        }
+    }
+
+    @Test
+    void stripesBeyondWhatALiveMapByteCanNameShareGuardsAndLoseNothing() throws Exception
+    {
+        // 1024 stripes: threads whose probe lands on stripe 255 or above are guarded by stripe % 255.
+        try (IovaDomain domain = IovaDomain.builder().lastPfn(LAST_PFN).cacheStripes(1024).build())
+        {
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final List<Thread> threads = new ArrayList<>();
+            final long[][] handedOut = new long[32][];
+            for (int t = 0; t < handedOut.length; t++)
+            {
+                final long pages = SIZES[t % SIZES.length];
+                final long[] held = new long[20];
+                handedOut[t] = held;
+                threads.add(new Thread(() -> run(failure, () ->
+                {
+                    for (int round = 0; round < 20; round++)
+                    {
+                        for (int i = 0; i < held.length; i++)
+                        {
+                            held[i] = domain.allocFast(pages, LAST_PFN);
+                            assertNotEquals(NO_ADDRESS, held[i]);
+                        }
+                        for (final long pfn : held)
+                        {
+                            domain.freeFast(pfn, pages);
+                            assertFalse(tryFree(domain, pfn, pages), "a second free is refused");
+                        }
+                    }
+                    for (int i = 0; i < held.length; i++)
+                    {
+                        held[i] = domain.allocFast(pages, LAST_PFN); // left live for the main thread to free
+                    }
+                })));
+            }
+            threads.forEach(Thread::start);
+            for (final Thread thread : threads)
+            {
+                thread.join();
+            }
+            assertNull(failure.get(), () -> String.valueOf(failure.get()));
+            for (int t = 0; t < handedOut.length; t++)
+            {
+                for (final long pfn : handedOut[t])
+                {
+                    domain.freeFast(pfn, SIZES[t % SIZES.length]);
+                }
+            }
+            RangeCacheFaultTest.assertFlushLeavesNothingLive(domain);
             assertEquals(LAST_PFN, domain.freePages(LAST_PFN), "every page is free again");
         }
     }

@@ -2,6 +2,7 @@ package dev.iova.bench.cli;
 
 import dev.iova.IovaDomain;
 import dev.iova.bench.trace.CachedReplayTarget;
+import dev.iova.cache.RangeCacheStats;
 import dev.iova.bench.trace.DomainReplayTarget;
 import dev.iova.bench.trace.ReplayResult;
 import dev.iova.bench.trace.ReplayTarget;
@@ -31,7 +32,8 @@ import java.util.concurrent.Callable;
  * {@code nsPerOp}, {@code pfnDigest} ({@code reservesSkipped} too when a reserve fell outside
  * the domain; {@code reserveFailed} for a v2 trace; {@code via} with {@code --cache}, saying that
  * the digest is not a tree digest). A v2 trace replays only straight into the tree: with
- * {@code --cache} it is refused in one sentence.
+ * {@code --cache} it is refused in one sentence. With {@code --cache}, {@code cacheHitRate} gives the
+ * share of allocations a magazine served ({@code cacheStats()} after the replay, before the flush).
  * {@code --json} adds the same fields as one JSON object on the last line.
  */
 @Command(
@@ -90,6 +92,7 @@ final class ReplayCommand implements Callable<Integer>
         final TraceReplayer replayer = new TraceReplayer(trace);
         ReplayResult first = null;
         ReplayResult best = null;
+        RangeCacheStats cacheStats = null;
         for (int run = 1; run <= repeat; run++)
         {
             final ReplayResult result;
@@ -99,6 +102,7 @@ final class ReplayCommand implements Callable<Integer>
                 result = replayer.replay(target);
                 if (cache)
                 {
+                    cacheStats = domain.cacheStats(); // the same every replay: each starts from a fresh domain
                     domain.flushCaches(); // after the clock: the domain then holds only the trace's live ranges
                 }
                 final String brokenInvariant = verify ? brokenInvariant(domain, result) : null;
@@ -127,7 +131,7 @@ final class ReplayCommand implements Callable<Integer>
                 best = result;
             }
         }
-        print(spec.commandLine().getOut(), trace, best);
+        print(spec.commandLine().getOut(), trace, best, cacheStats);
         return ExitCode.OK;
     }
 
@@ -150,7 +154,7 @@ final class ReplayCommand implements Callable<Integer>
             "the domain holds " + liveRanges + " live ranges, the replay left " + result.liveAtEnd();
     }
 
-    private void print(final PrintWriter out, final Trace trace, final ReplayResult result)
+    private void print(final PrintWriter out, final Trace trace, final ReplayResult result, final RangeCacheStats cacheStats)
     {
         final String nsPerOp = String.format(Locale.ROOT, "%.1f", result.nsPerOp());
         line(out, "trace", trace.name());
@@ -173,8 +177,12 @@ final class ReplayCommand implements Callable<Integer>
         }
         line(out, "nsPerOp", nsPerOp);
         line(out, "pfnDigest", result.pfnDigestHex());
+        final String hitRate = cache ? String.format(Locale.ROOT, "%.2f", 100 * cacheStats.hitRatio()) : null;
         if (cache)
         {
+            line(out, "cacheHitRate", hitRate + "% (" + cacheStats.allocHits() + " hits, " + cacheStats.allocMisses() +
+                " misses, " + cacheStats.treeAllocs() + " ranges from the tree, " + cacheStats.treeFrees() + " back to it, " +
+                cacheStats.flushes() + " flushes)");
             line(out, "via", "range caches (allocFast/freeFast): pfnDigest is not comparable with tree replays");
         }
         if (verify)
@@ -191,7 +199,7 @@ final class ReplayCommand implements Callable<Integer>
                 (trace.version() >= 2 ? ", \"reserveFailed\": " + result.reserveFailed() : "") +
                 ", \"nsPerOp\": " + nsPerOp +
                 ", \"pfnDigest\": \"" + result.pfnDigestHex() + "\"" +
-                (cache ? ", \"cache\": true" : "") +
+                (cache ? ", \"cache\": true, \"cacheHitRate\": " + hitRate : "") +
                 (verify ? ", \"verified\": true" : "") +
                 "}");
         }

@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  * verdict that still stands there holds "also at the CI bounds"; otherwise the intervals overlap
  * the threshold and one run does not settle it.
  */
-public sealed interface Target permits Target.Ratio, Target.FirstOf, Target.AllocationFree
+public sealed interface Target permits Target.Ratio, Target.Ceiling, Target.FirstOf, Target.AllocationFree
 {
     /** @return what the target promises, as the issue words it. */
     String name();
@@ -344,6 +344,41 @@ public sealed interface Target permits Target.Ratio, Target.FirstOf, Target.Allo
                     .map(e -> " " + e.getKey() + "=" + e.getValue()).sorted().collect(Collectors.joining());
             }
             return "`" + a.className() + "` " + a.mode();
+        }
+    }
+
+    /**
+     * "A at most N" in absolute terms: one score no higher than a ceiling, in the ceiling's unit
+     * (a time per operation: a score in another time unit is converted). At the CI bounds, a
+     * ceiling that holds must hold at the interval's upper end, one that is missed at its lower end.
+     *
+     * @param name    what the target promises.
+     * @param ceiling N, in {@code unit}.
+     * @param unit    JMH's unit of N: {@code ns/op}, {@code us/op}, ...
+     * @param select  A.
+     */
+    record Ceiling(String name, double ceiling, String unit, Select select) implements Target
+    {
+        @Override
+        public Outcome evaluate(final List<BenchmarkResult> results)
+        {
+            final String thresholdText = "≤ " + BigDecimal.valueOf(ceiling).stripTrailingZeros().toPlainString() + " " +
+                Units.pretty(unit);
+            final Figure a = select.find(results);
+            if (a == null)
+            {
+                return new Outcome(this, Verdict.NOT_MEASURED, false, false, "–", "–", thresholdText,
+                    "no " + select.describe() + " in this run");
+            }
+            final double toUnit = Units.conversion(a.unit(), unit);
+            final double score = a.score() * toUnit;
+            final boolean holds = score <= ceiling;
+            final boolean boundsKnown = Double.isFinite(a.low()) && Double.isFinite(a.high()) && Double.isFinite(toUnit);
+            final double bound = holds ? a.high() * toUnit : a.low() * toUnit;
+            final boolean atBounds = boundsKnown && (holds ? bound <= ceiling : bound > ceiling);
+            return new Outcome(this, holds ? Verdict.HOLDS : Verdict.MISSED, atBounds, boundsKnown,
+                Format.number(score) + " " + Units.pretty(unit), Format.number(bound) + " " + Units.pretty(unit), thresholdText,
+                select.describe() + ": " + a.text());
         }
     }
 

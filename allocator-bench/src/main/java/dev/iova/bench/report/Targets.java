@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The targets of the benchmark issue (#7) and of placement control (issue 14), in one place: what each promises, which results of
+ * The targets of the benchmark issue (#7), of the second fast path (issue 13) and of placement control (issue 14), in one place: what each promises, which results of
  * which suite it reads, and its threshold. The report judges every run against them.
  *
  * <p>How the words of the issue became figures:
@@ -36,6 +36,8 @@ public final class Targets
     private static final String FRAGMENTED = "FragmentedSpaceBenchmark";
     private static final String MAP_UNMAP = "MapUnmapBenchmark";
     private static final String PLACEMENT = "PlacementBenchmark";
+    private static final String TRACES = "TraceReplayBenchmark";
+    private static final String CROSS_THREAD_FREE = "CachedCrossThreadFreeBenchmark";
 
     /** Every target, in the order the report lists them. */
     public static final List<Target> ALL = List.of(
@@ -76,6 +78,16 @@ public final class Targets
         placementAtScale("lowest"),
         placementAtScale("best"),
         placementAtScale("fixed"),
+        new Target.Ratio("cached 1-page alloc+free pair, 1 thread, at least 7x faster than the TreeMap baseline (issue 13)", true, 7,
+            Target.Select.of("TreeMap baseline", SIZES, "allocFreePair", "avgt", "pages=1", "target=treemap-baseline"),
+            Target.Select.of("cached", SIZES, "allocFreePair", "avgt", "pages=1", "target=cached"), null),
+        new Target.Ratio("a 1-page range freed on another thread: its free at most 1.2x a local pair's time (issue 13)", false, 1.2,
+            Target.Select.of("same thread", CROSS_THREAD_FREE, "sameThread", "thrpt"),
+            Target.Select.of("freeing thread", CROSS_THREAD_FREE, "crossThread", "thrpt").slowestOf("crossThreadFree"), null),
+        traceCeiling("network", 15),
+        traceCeiling("mixed", 25),
+        traceCeiling("storage", 60),
+        traceCeiling("fragmenting", 120),
         new Target.AllocationFree("`gc.alloc.rate.norm` below 1 B/op on every hot path of ours (baselines excluded)", 1, BASELINES));
 
     private Targets()
@@ -89,6 +101,13 @@ public final class Targets
             false, 2,
             Target.Select.of("1M", PLACEMENT, "allocFreePair", "avgt", "placement=" + placement, "liveRanges=1000000"),
             Target.Select.of("1K", PLACEMENT, "allocFreePair", "avgt", "placement=" + placement, "liveRanges=1000"), null);
+    }
+
+    /** Issue 13: a generated trace replayed through the caches, at most this many ns per trace operation. */
+    private static Target traceCeiling(final String shape, final double nanosPerOp)
+    {
+        return new Target.Ceiling(shape + " trace through the caches at most " + (long)nanosPerOp + " ns per operation (issue 13)",
+            nanosPerOp, "ns/op", Target.Select.of("cached", TRACES, "replay", "avgt", "shape=" + shape, "target=cached"));
     }
 
     /** A ratio read from the first suite of two that the run has. */

@@ -90,10 +90,12 @@ class MainTest
         assertEquals("ops             3000", lines.get(2));
         assertEquals("via             range caches (allocFast/freeFast): pfnDigest is not comparable with tree replays",
             lines.get(lines.size() - 3));
+        assertTrue(lines.get(lines.size() - 4).matches("cacheHitRate    \\d+\\.\\d\\d% \\(\\d+ hits, \\d+ misses, \\d+ ranges from " +
+            "the tree, \\d+ back to it, \\d+ flushes\\)"), lines.get(lines.size() - 4));
         assertEquals("verified        true", lines.get(lines.size() - 2));
         assertTrue(lines.get(lines.size() - 1).matches("\\{\"ops\": 3000, \"allocOk\": \\d+, \"allocFailed\": \\d+, " +
             "\"freeSkipped\": \\d+, \"liveAtEnd\": \\d+, \"nsPerOp\": \\d+\\.\\d, \"pfnDigest\": \"[0-9a-f]{16}\", " +
-            "\"cache\": true, \"verified\": true}"), lines.get(lines.size() - 1));
+            "\"cache\": true, \"cacheHitRate\": \\d+\\.\\d\\d, \"verified\": true}"), lines.get(lines.size() - 1));
     }
 
     @Test

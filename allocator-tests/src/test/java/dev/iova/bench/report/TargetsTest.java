@@ -25,6 +25,10 @@ class TargetsTest
     private static final String MAP_4_THREADS = "4 threads at least 1.5x";
     private static final String CROSS_THREAD = "cross-thread unmap";
     private static final String ALLOCATION = "gc.alloc.rate.norm";
+    private static final String TREEMAP_7X = "at least 7x faster than the TreeMap baseline";
+    private static final String FREED_ON_ANOTHER_THREAD = "freed on another thread";
+    private static final String NETWORK_TRACE = "network trace through the caches";
+    private static final String STORAGE_TRACE = "storage trace through the caches";
 
     @TempDir
     Path tempDir;
@@ -136,6 +140,54 @@ class TargetsTest
     }
 
     @Test
+    void aTraceCeilingShouldJudgeTheScoreItselfAgainstNanosPerOperation() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(issue13Run().results());
+
+        final Target.Outcome network = outcome(outcomes, NETWORK_TRACE);
+        assertEquals(Target.Verdict.MISSED, network.verdict(), "20.75 ns/op against at most 15");
+        assertEquals("20.75 ns/op", network.value());
+        assertEquals("≤ 15 ns/op", network.threshold());
+        assertTrue(network.atBounds(), "the interval's lower end, 17.4 ns/op, is still above 15");
+        assertEquals("17.43 ns/op", network.boundValue());
+        assertTrue(network.figures().startsWith("`TraceReplayBenchmark.replay` avgt shape=network target=cached: cached 20."),
+            network.figures());
+
+        final Target.Outcome storage = outcome(outcomes, STORAGE_TRACE);
+        assertEquals(Target.Verdict.HOLDS, storage.verdict(), "38.32 ns/op against at most 60");
+        assertFalse(storage.atBounds(), "the interval's upper end, 121.8 ns/op, is above 60");
+        assertEquals("121.8 ns/op", storage.boundValue());
+    }
+
+    @Test
+    void aTraceCeilingWithoutItsResultShouldBeNotMeasured() throws Exception
+    {
+        final Target.Outcome network = outcome(Targets.evaluate(RunResults.load(Fixtures.copyRun("after-fixes", tempDir)).results()),
+            NETWORK_TRACE);
+
+        assertEquals(Target.Verdict.NOT_MEASURED, network.verdict());
+        assertEquals("no `TraceReplayBenchmark.replay` avgt shape=network target=cached in this run", network.figures());
+    }
+
+    @Test
+    void theIssue13PairAndCrossThreadTargetsShouldReadTheirSuites() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(issue13Run().results());
+
+        final Target.Outcome treeMap = outcome(outcomes, TREEMAP_7X);
+        assertEquals(Target.Verdict.MISSED, treeMap.verdict(), "151.8 / 32.66 ns/op");
+        assertEquals("4.65x", treeMap.value());
+        assertEquals("≥ 7x", treeMap.threshold());
+
+        // sameThread 38.99 ops/µs over the freeing side of crossThread, 41.99 (the group's 83.98 is both sides)
+        final Target.Outcome crossThread = outcome(outcomes, FREED_ON_ANOTHER_THREAD);
+        assertEquals(Target.Verdict.HOLDS, crossThread.verdict());
+        assertEquals("0.93x", crossThread.value());
+        assertEquals("≤ 1.2x", crossThread.threshold());
+        assertTrue(crossThread.figures().contains("freeing thread (`crossThreadFree`) 41.99"), crossThread.figures());
+    }
+
+    @Test
     void theRecordedQuickRunShouldGetTheseVerdicts() throws Exception
     {
         final List<Target.Outcome> outcomes = Targets.evaluate(quickRun().results());
@@ -143,9 +195,10 @@ class TargetsTest
         assertEquals(List.of("MISSED 3.23x", "HOLDS 10.4x", "HOLDS 2.07x", "MISSED 3.24x", "HOLDS 1.72x", "HOLDS 12,304x (worst: 131071 holes)",
             "HOLDS 1.57x", "MISSED 0.63x", "MISSED 0.99x", "MISSED 1.96x",
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PlacementBenchmark
+            "MISSED 3.23x", "NOT_MEASURED –", "MISSED 20.69 ns/op", "NOT_MEASURED –", "MISSED 257.8 ns/op", "MISSED 371.4 ns/op", // no mixed trace yet
             "HOLDS 0.450 B/op"),
             outcomes.stream().map(o -> o.verdict() + " " + o.value()).toList());
-        assertEquals(List.of(false, false, false, true, false, true, true, true, false, false, false),
+        assertEquals(List.of(false, false, false, true, false, true, true, true, false, false, false, true, true, true, false),
             outcomes.stream().filter(o -> o.verdict() != Target.Verdict.NOT_MEASURED).map(Target.Outcome::atBounds).toList(),
             "one fork of 3 iterations: wide intervals");
     }
@@ -158,6 +211,7 @@ class TargetsTest
         assertEquals(List.of("MISSED 3.29x", "HOLDS 10.3x", "HOLDS 1.95x", "MISSED 3.11x", "HOLDS 1.78x", "HOLDS 10,102x (worst: 131071 holes)",
             "HOLDS 1.18x", "MISSED 1.21x", "MISSED 1.01x", "MISSED 2.46x",
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PlacementBenchmark
+            "MISSED 3.29x", "NOT_MEASURED –", "MISSED 20.85 ns/op", "NOT_MEASURED –", "MISSED 241.0 ns/op", "MISSED 333.5 ns/op", // no mixed trace yet
             "HOLDS 0.108 B/op"),
             outcomes.stream().map(o -> o.verdict() + " " + o.value()).toList());
         assertTrue(outcomes.stream().filter(o -> o.verdict() != Target.Verdict.NOT_MEASURED).allMatch(Target.Outcome::atBounds),
@@ -176,7 +230,7 @@ class TargetsTest
         assertTrue(md.contains("| cached 1-page alloc+free pair, 1 thread, at least 5x faster than our tree without caches | " +
             "`AllocFreePairBenchmark` avgt: tree 378.9 ± 29.3 ns/op / cached 26.50 ± 1.49 ns/op | 14.3x | ≥ 5x | " +
             "**HOLDS**, also at the CI bounds (12.5x at their worst ends) |"), md);
-        assertTrue(md.contains("3 of 16 targets hold (3 also at the CI bounds), 0 missed (0 also at the CI bounds), 13 not measured."), md);
+        assertTrue(md.contains("3 of 22 targets hold (3 also at the CI bounds), 0 missed (0 also at the CI bounds), 19 not measured."), md);
     }
 
     @Test
@@ -221,6 +275,12 @@ class TargetsTest
     static RunResults quickRun() throws Exception
     {
         return RunResults.load(recorded("2026-11-25-vm"));
+    }
+
+    /** The last quick run before issue 13's second fast path: it has the trace replays and the cross-thread free. */
+    static RunResults issue13Run() throws Exception
+    {
+        return RunResults.load(recorded("2026-12-02-vm-2"));
     }
 
     static RunResults fullReference() throws Exception
