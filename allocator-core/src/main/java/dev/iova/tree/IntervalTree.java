@@ -783,13 +783,15 @@ public final class IntervalTree
         ensureRoom(inserts, removals);
         savedLeaves = 0;
         loggedWords = 0;
-        updating = true;
         leaves.snapshot(leafStoreState);
         inners.snapshot(innerStoreState);
         rootBefore = root;
         innerLevelsBefore = innerLevels;
         entriesBefore = entries;
         reservedRangesBefore = reservedRanges;
+        // Last: a StackOverflowError in a snapshot call above must not leave an update open whose
+        // saved fields are the previous update's (the next call's rollback would restore those).
+        updating = true;
     }
 
     /**
