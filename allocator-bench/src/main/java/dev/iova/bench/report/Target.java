@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  * verdict that still stands there holds "also at the CI bounds"; otherwise the intervals overlap
  * the threshold and one run does not settle it.
  */
-public sealed interface Target permits Target.Ratio, Target.FirstOf, Target.AllocationFree
+public sealed interface Target permits Target.Ratio, Target.FirstOf, Target.AllocationFree, Target.Ceiling
 {
     /** @return what the target promises, as the issue words it. */
     String name();
@@ -344,6 +344,41 @@ public sealed interface Target permits Target.Ratio, Target.FirstOf, Target.Allo
                     .map(e -> " " + e.getKey() + "=" + e.getValue()).sorted().collect(Collectors.joining());
             }
             return "`" + a.className() + "` " + a.mode();
+        }
+    }
+
+    /**
+     * "A at most L": one time-per-operation score under an absolute ceiling (the page table's figures
+     * against the kernel's). Holds at the CI bounds when the interval's upper end is at most L too;
+     * missed at the bounds when its lower end is above L.
+     *
+     * @param name   what the target promises.
+     * @param limit  L, in {@code unit}.
+     * @param unit   a time-per-operation unit JMH writes ({@code ns/op}, {@code us/op}).
+     * @param select the score.
+     */
+    record Ceiling(String name, double limit, String unit, Select select) implements Target
+    {
+        @Override
+        public Outcome evaluate(final List<BenchmarkResult> results)
+        {
+            final String thresholdText = "≤ " + BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString() + " " + Units.pretty(unit);
+            final Figure figure = select.find(results);
+            if (figure == null)
+            {
+                return new Outcome(this, Verdict.NOT_MEASURED, false, false, "–", "–", thresholdText,
+                    "no " + select.describe() + " in this run");
+            }
+            final double toUnit = Units.conversion(figure.unit(), unit);
+            final double score = figure.score() * toUnit;
+            final double low = figure.low() * toUnit;
+            final double high = figure.high() * toUnit;
+            final boolean holds = score <= limit;
+            final boolean boundsKnown = Double.isFinite(low) && Double.isFinite(high);
+            final boolean atBounds = boundsKnown && (holds ? high <= limit : low > limit);
+            return new Outcome(this, holds ? Verdict.HOLDS : Verdict.MISSED, atBounds, boundsKnown, Format.number(score) + " " +
+                Units.pretty(unit), Format.number(holds ? high : low) + " " + Units.pretty(unit), thresholdText,
+                select.describe() + ": " + figure.text());
         }
     }
 
