@@ -124,7 +124,7 @@ public final class IoPageTable implements AutoCloseable
     private final int levels;
     private final int leafLevel;
     private final TablePool pool;
-    /** {@code -tableBytes}: the address bits of a table entry (the live count sits below them). */
+    /** {@code -tableBytes}: the address bits of a table entry (flags sit below them). */
     private final long addressMask;
     private final InvalidationClock clock = new InvalidationClock();
     private final EmptyTables emptied = new EmptyTables(this);
@@ -471,25 +471,66 @@ public final class IoPageTable implements AutoCloseable
             final long address = iova + (done << granuleShift);
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
-            final long table = tableAt(address, leafLevel);
+            final long table = announceExisting(address);
             if (table != 0)
             {
-                long cleared = 0;
-                for (long i = 0; i < count; i++)
+                final long held = table;
+                try
                 {
-                    final long entryAddress = table + entryOffset(first + i);
-                    if (UnsafeApi.getLongAcquire(null, entryAddress) != 0)
+                    long cleared = 0;
+                    for (long i = 0; i < count; i++)
                     {
-                        UnsafeApi.putLongRelease(null, entryAddress, 0L);
-                        cleared++;
+                        final long entryAddress = (table & ~TableHazards.SLOT_MASK) + entryOffset(first + i);
+                        if (UnsafeApi.getLongAcquire(null, entryAddress) != 0)
+                        {
+                            UnsafeApi.putLongRelease(null, entryAddress, 0L);
+                            cleared++;
+                        }
+                    }
+                    if (cleared != 0)
+                    {
+                        offerIfMaybeEmpty(address, table & ~TableHazards.SLOT_MASK, first, count, false);
                     }
                 }
-                if (cleared != 0)
+                finally
                 {
-                    offerIfMaybeEmpty(address, table, first, count, false);
+                    hazards.end(held);
                 }
             }
             done += count;
+        }
+    }
+
+    /**
+     * Announces the leaf table on {@code iova}'s path, when there is one, without installing any: a
+     * caller that may find none of its own entries in it (so nothing keeps it attached) reads and
+     * writes it only under the announcement.
+     *
+     * @return {@code table | slot} (end it with {@link TableHazards#end}), or 0 when no table is there.
+     */
+    private long announceExisting(final long iova)
+    {
+        while (true)
+        {
+            final long epoch = pool.epochAcquire();
+            final long parent = tableAt(iova, leafLevel - 1);
+            if (parent == 0)
+            {
+                return 0;
+            }
+            final long entryAddress = parent + entryOffset(index(leafLevel - 1, iova));
+            final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+            if ((entry & TABLE) == 0)
+            {
+                return 0;
+            }
+            final long table = tableAddress(entry, addressMask);
+            final long held = hazards.announce(table);
+            if (isAttached(entryAddress, table) && pool.epochAfterWalk() == epoch)
+            {
+                return held;
+            }
+            hazards.end(held); // detached or recycled meanwhile: look again
         }
     }
 
@@ -1344,7 +1385,7 @@ public final class IoPageTable implements AutoCloseable
 
     /**
      * Takes back what a map that ran out of tables wrote, its first {@code pages} pages (whole
-     * leaf-table chunks, each pinned and written): cleared and detached as an unmap does, the
+     * leaf-table chunks, each entered and written): cleared and detached as an unmap does, the
      * tables waiting for an invalidation of the range. Nobody else has an entry in the range.
      */
     private void undoFailedMap(final long iova, final long pages)
