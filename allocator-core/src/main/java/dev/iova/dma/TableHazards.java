@@ -30,8 +30,11 @@ import dev.iova.concurrent.ThreadProbe;
  * <h2>Slots</h2>
  * At most {@value #MAX_SLOTS} slots, four per processor rounded up to a power of two, each on its
  * own 128-byte line. A thread starts at the slot its probe names and moves on when that one is taken
- * (rehashing its probe, so that it keeps the slot it found free). The slot index travels in the low
- * bits of the announced table's address, which tables' alignment leaves free.
+ * (rehashing its probe, so that it keeps the slot it found free); after as many failures as there
+ * are slots it yields, since more maps are then writing than there are slots and some holder is not
+ * running. A slot is held only while a map writes its leaves (no lock, no wait inside). The slot
+ * index travels in the low bits of the announced table's address, which tables' alignment leaves
+ * free.
  */
 final class TableHazards
 {
@@ -64,6 +67,7 @@ final class TableHazards
     {
         final Thread thread = Thread.currentThread();
         int probe = ThreadProbe.get(thread);
+        int failures = 0;
         while (true)
         {
             final int slot = probe & slotMask;
@@ -72,7 +76,14 @@ final class TableHazards
                 return table | slot;
             }
             probe = ThreadProbe.advance(thread, probe); // taken: another map in progress on this slot
-            Thread.onSpinWait();
+            if ((++failures & slotMask) == 0)
+            {
+                Thread.yield(); // as many failures as slots: more maps in progress than slots, some holders descheduled
+            }
+            else
+            {
+                Thread.onSpinWait();
+            }
         }
     }
 

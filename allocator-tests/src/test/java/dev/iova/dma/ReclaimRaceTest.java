@@ -25,26 +25,25 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class ReclaimRaceTest
 {
     private static final long PHYS_OFFSET = 0x7_0000_0000L;
-    private static final int OWNERS = 3;
-
-    @ParameterizedTest(name = "bitsPerLevel={0} iovaBits={1} pagesPerMap={2}")
-    @CsvSource({"2, 24, 1", "3, 30, 1", "3, 30, 3", "9, 48, 1"})
-    void mapsRacingTheReclaimOfTheirTablesAreNeverLost(final int bitsPerLevel, final int iovaBits, final int pagesPerMap)
-        throws Exception
+    /** The last case runs more owners than a 2-core machine has announcement slots (eight). */
+    @ParameterizedTest(name = "bitsPerLevel={0} iovaBits={1} pagesPerMap={2} owners={3}")
+    @CsvSource({"2, 24, 1, 3", "3, 30, 1, 3", "3, 30, 3, 3", "9, 48, 1, 3", "3, 30, 1, 24"})
+    void mapsRacingTheReclaimOfTheirTablesAreNeverLost(final int bitsPerLevel, final int iovaBits, final int pagesPerMap,
+        final int owners) throws Exception
     {
         final long page = 4096;
         final long entries = 1L << bitsPerLevel;
-        final long slotPages = OWNERS * (long)pagesPerMap;
+        final long slotPages = owners * (long)pagesPerMap;
         final long windowPages = Math.max(4 * entries, 64 * slotPages); // several leaf tables, shared by every owner
-        final int rounds = bitsPerLevel <= 3 ? 40_000 : 20_000;
+        final int rounds = owners > 3 ? 4_000 : bitsPerLevel <= 3 ? 40_000 : 20_000;
         try (IoPageTable table = new IoPageTable(12, bitsPerLevel, iovaBits, 1 << 16))
         {
             final int start = table.liveTables();
             final AtomicBoolean done = new AtomicBoolean();
             final AtomicReference<Throwable> failure = new AtomicReference<>();
-            final CyclicBarrier go = new CyclicBarrier(OWNERS + 1);
+            final CyclicBarrier go = new CyclicBarrier(owners + 1);
             final List<Thread> threads = new ArrayList<>();
-            for (int o = 0; o < OWNERS; o++)
+            for (int o = 0; o < owners; o++)
             {
                 final int owner = o;
                 threads.add(new Thread(() -> run(failure, go, () ->
