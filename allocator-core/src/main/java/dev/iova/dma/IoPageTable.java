@@ -1332,7 +1332,8 @@ public final class IoPageTable implements AutoCloseable
         {
             UnsafeApi.fullFence(); // StoreLoad: our clears before the reads of the neighbours
         }
-        if (lineIsEmpty(table, first) && lineIsEmpty(table, first + count - 1))
+        final long last = first + count - 1;
+        if (lineIsEmpty(table, first) && (last >>> 3 == first >>> 3 || lineIsEmpty(table, last)))
         {
             emptied.offer(iova & -(1L << shift(leafLevel - 1)), leafLevel);
         }
