@@ -678,6 +678,16 @@ public final class IoPageTable implements AutoCloseable
         pool.failAllocation(n);
     }
 
+    /**
+     * Fault injection for tests: the {@code n}th table allocation from now throws {@link OutOfMemoryError}.
+     *
+     * @param n 1 for the next allocation; 0 or less cancels.
+     */
+    void throwOnTableAllocation(final long n)
+    {
+        pool.throwOnAllocation(n);
+    }
+
     /** @return the root table's native address (for tests that plant entries a racing recycle could leave). */
     long rootTableAddress()
     {
@@ -964,22 +974,38 @@ public final class IoPageTable implements AutoCloseable
             }
             parent = holding & ~TableHazards.SLOT_MASK;
         }
-        final long table = pool.allocate();
-        if (table == 0)
+        final long table;
+        try
         {
-            endAnnouncement(holding);
+            table = pool.allocate();
+            if (table != 0)
+            {
+                final long entryAddress = parent + entryOffset(index(level - 1, iova));
+                if (!UnsafeApi.compareAndSetLong(null, entryAddress, 0L, tableEntry(table))) // release: the zeroed table before the pointer
+                {
+                    pool.freeUnpublished(table); // another owner in this span installed one first
+                }
+                return holding;
+            }
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            if (held == 0)
+            {
+                endAnnouncement(holding); // the slot was taken above, for the parent: no caller knows it
+            }
             if (level > 1)
             {
                 offerEmptied(iova, level - 1); // it may have been installed for this map alone
             }
-            return OUT_OF_TABLES;
+            throw ex;
         }
-        final long entryAddress = parent + entryOffset(index(level - 1, iova));
-        if (!UnsafeApi.compareAndSetLong(null, entryAddress, 0L, tableEntry(table))) // release: the zeroed table before the pointer
+        endAnnouncement(holding);
+        if (level > 1)
         {
-            pool.freeUnpublished(table); // another owner in this span installed one first
+            offerEmptied(iova, level - 1); // it may have been installed for this map alone
         }
-        return holding;
+        return OUT_OF_TABLES;
     }
 
     /** Offers the table at {@code level} on {@code iova}'s path to the next reclaim pass, when reclaim is on. */

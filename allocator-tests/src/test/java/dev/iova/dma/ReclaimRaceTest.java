@@ -108,6 +108,33 @@ class ReclaimRaceTest
         }
     }
 
+    /**
+     * A map whose table allocation throws (an {@link OutOfMemoryError} at the first, second, third
+     * install of its path) gives back the announcement it held: otherwise the table it announced
+     * could never be reclaimed, and the tables would not return to the root alone.
+     */
+    @ParameterizedTest(name = "throw at allocation {0}")
+    @CsvSource({"1", "2", "3", "4"})
+    void aMapWhoseTableAllocationThrowsLeavesNoAnnouncementBehind(final int allocation)
+    {
+        try (IoPageTable table = new IoPageTable(12, 3, 30, 1 << 10)) // six levels: five installs for the first page
+        {
+            final int start = table.liveTables();
+            table.throwOnTableAllocation(allocation);
+            org.junit.jupiter.api.Assertions.assertThrows(OutOfMemoryError.class,
+                () -> table.map(0x1234_5000L, 0x9000, 4096, Protection.READ));
+            assertEquals(true, Translation.isFault(table.translate(0x1234_5000L)));
+
+            table.map(0x2000_0000L, 0x9000, 4096, Protection.READ); // another path, so the one above is offered only by the failure
+            table.unmap(0x2000_0000L, 4096);
+            table.invalidationCompleted(table.invalidationStarted());
+            table.invalidationCompleted(table.invalidationStarted());
+
+            assertEquals(start, table.liveTables(), "the tables the failed map installed are reclaimed");
+            assertEquals(0, table.retiredTables());
+        }
+    }
+
     private static void run(final AtomicReference<Throwable> failure, final CyclicBarrier go, final ThrowingRunnable body)
     {
         try
