@@ -7,12 +7,12 @@ import org.agrona.UnsafeApi;
 import static dev.iova.dma.PageTableDescriptor.FIRST;
 import static dev.iova.dma.PageTableDescriptor.FIXED;
 import static dev.iova.dma.PageTableDescriptor.LAST;
+import static dev.iova.dma.PageTableDescriptor.RECLAIMING;
 import static dev.iova.dma.PageTableDescriptor.OWNER_MASK;
 import static dev.iova.dma.PageTableDescriptor.PHYS_BITS;
 import static dev.iova.dma.PageTableDescriptor.PHYS_MASK;
 import static dev.iova.dma.PageTableDescriptor.TABLE;
 import static dev.iova.dma.PageTableDescriptor.VALID;
-import static dev.iova.dma.PageTableDescriptor.countOf;
 import static dev.iova.dma.PageTableDescriptor.entryOffset;
 import static dev.iova.dma.PageTableDescriptor.leafPhys;
 import static dev.iova.dma.PageTableDescriptor.protectionBits;
@@ -50,20 +50,22 @@ import static dev.iova.dma.PageTableDescriptor.tableEntry;
  * </ul>
  *
  * <h2>Reclaiming tables</h2>
- * Every table entry carries its child's <em>live count</em> (non-empty entries plus the pins of
- * maps about to write it) in the bits below the table alignment ({@link PageTableDescriptor}). A
- * map pins a leaf table with one compare-and-set before writing its leaves (installing it, and
- * pinning its parent for the new entry, when absent); an unmap unpins it after clearing them. A
- * pinned table is never detached. A table one unmap covers whole is detached at once, the largest
- * such, with one compare-and-set of its parent entry. A table emptied piece by piece stays
- * installed with a count of 0 (the next map in its span pins it again) and is offered to a reclaim
- * pass ({@link EmptyTables}) that detaches it if still empty: before every whole invalidation
- * ({@link #invalidationStarted()}), and when the domain asks. A detached subtree is recycled only
- * after an IOTLB invalidation that covers it has completed — {@link #rangeInvalidated(long, long)}
- * or {@link #invalidationCompleted(long)} — and behind a recycle epoch that walkers check (see
- * {@link TablePool}), so neither a walk cache nor a walk in progress can see a table reused.
- * Memory returns to the system at {@link #close()}. {@link #reclaimEmptyTables(boolean)} turns the
- * pass off.
+ * No count of live entries is kept: a count in the parent entry, raised by every map and lowered by
+ * every unmap, made threads mapping neighbouring IOVAs contend on one word. A table one unmap covers
+ * whole is detached at once, the largest such, with one compare-and-set of its parent entry. A table
+ * emptied piece by piece stays installed (the next map in its span uses it again); an unmap that
+ * reads the lines around what it cleared empty offers it to a reclaim pass ({@link EmptyTables}):
+ * before every whole invalidation ({@link #invalidationStarted()}), and when the domain asks. The
+ * pass marks the parent entry of each offered table that reads empty {@code RECLAIMING}, reads the
+ * announcements of maps in progress ({@link TableHazards}), reads the table again, and detaches it
+ * only when it is still empty, no map announced it and no map took the mark off. A map announces
+ * the table it writes into, then checks that the entry still points to it without the mark (taking
+ * the mark off if set): one of the two sees the other, so a map never writes into a table being
+ * detached. A detached subtree is recycled only after an IOTLB invalidation that covers it has
+ * completed — {@link #rangeInvalidated(long, long)} or {@link #invalidationCompleted(long)} — and
+ * behind a recycle epoch that walkers check (see {@link TablePool}), so neither a walk cache nor a
+ * walk in progress can see a table reused; a map that walked across a recycle walks again. Memory
+ * returns to the system at {@link #close()}. {@link #reclaimEmptyTables(boolean)} turns the pass off.
  *
  * <h2>Walks that trust nothing they read</h2>
  * A walker (a {@code translate}, or a bad {@code unmap} reading someone else's range) may be inside
@@ -122,10 +124,11 @@ public final class IoPageTable implements AutoCloseable
     private final int levels;
     private final int leafLevel;
     private final TablePool pool;
-    /** {@code -tableBytes}: the address bits of a table entry (the live count sits below them). */
+    /** {@code -tableBytes}: the address bits of a table entry (flags sit below them). */
     private final long addressMask;
     private final InvalidationClock clock = new InvalidationClock();
     private final EmptyTables emptied = new EmptyTables(this);
+    private final TableHazards hazards = new TableHazards();
     private final long rootAddress;
     private final OperationGate gate = new OperationGate(OperationGate.defaultStripes(), "page table is closed: ", null, null);
     private volatile boolean ownedByDomain;
@@ -331,12 +334,12 @@ public final class IoPageTable implements AutoCloseable
     /** @return tables detached. */
     private int claimAndClear(final long iova, final long pages, final long firstEntry)
     {
-        final long firstEntryAddress = leafTable(iova) + entryOffset(leafIndex(iova));
-        if (!UnsafeApi.compareAndSetLong(null, firstEntryAddress, firstEntry, 0L))
+        final long firstTable = leafTable(iova);
+        if (!UnsafeApi.compareAndSetLong(null, firstTable + entryOffset(leafIndex(iova)), firstEntry, 0L))
         {
             throw new IllegalArgumentException("iova=" + hex(iova) + " is not mapped: unmapped by another thread meanwhile");
         }
-        return clearAndDetach(iova, pages);
+        return clearAndDetach(iova, pages, firstTable);
     }
 
     /**
@@ -399,7 +402,7 @@ public final class IoPageTable implements AutoCloseable
     public long invalidationStarted()
     {
         checkOpen();
-        emptied.reclaim(); // tables emptied piece by piece, detached now, are covered by this invalidation
+        emptied.reclaim(hazards); // tables emptied piece by piece, detached now, are covered by this invalidation
         return clock.begin();
     }
 
@@ -468,25 +471,66 @@ public final class IoPageTable implements AutoCloseable
             final long address = iova + (done << granuleShift);
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
-            final long table = tableAt(address, leafLevel);
+            final long table = announceExisting(address);
             if (table != 0)
             {
-                long cleared = 0;
-                for (long i = 0; i < count; i++)
+                final long held = table;
+                try
                 {
-                    final long entryAddress = table + entryOffset(first + i);
-                    if (UnsafeApi.getLongAcquire(null, entryAddress) != 0)
+                    long cleared = 0;
+                    for (long i = 0; i < count; i++)
                     {
-                        UnsafeApi.putLongRelease(null, entryAddress, 0L);
-                        cleared++;
+                        final long entryAddress = (table & ~TableHazards.SLOT_MASK) + entryOffset(first + i);
+                        if (UnsafeApi.getLongAcquire(null, entryAddress) != 0)
+                        {
+                            UnsafeApi.putLongRelease(null, entryAddress, 0L);
+                            cleared++;
+                        }
+                    }
+                    if (cleared != 0)
+                    {
+                        offerIfMaybeEmpty(address, table & ~TableHazards.SLOT_MASK, first, count, false);
                     }
                 }
-                if (cleared != 0)
+                finally
                 {
-                    unpin(address, leafLevel, cleared);
+                    hazards.end(held);
                 }
             }
             done += count;
+        }
+    }
+
+    /**
+     * Announces the leaf table on {@code iova}'s path, when there is one, without installing any: a
+     * caller that may find none of its own entries in it (so nothing keeps it attached) reads and
+     * writes it only under the announcement.
+     *
+     * @return {@code table | slot} (end it with {@link TableHazards#end}), or 0 when no table is there.
+     */
+    private long announceExisting(final long iova)
+    {
+        while (true)
+        {
+            final long epoch = pool.epochAcquire();
+            final long parent = tableAt(iova, leafLevel - 1);
+            if (parent == 0)
+            {
+                return 0;
+            }
+            final long entryAddress = parent + entryOffset(index(leafLevel - 1, iova));
+            final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+            if ((entry & TABLE) == 0)
+            {
+                return 0;
+            }
+            final long table = tableAddress(entry, addressMask);
+            final long held = hazards.announce(table);
+            if (isAttached(entryAddress, table) && pool.epochAfterWalk() == epoch)
+            {
+                return held;
+            }
+            hazards.end(held); // detached or recycled meanwhile: look again
         }
     }
 
@@ -499,7 +543,7 @@ public final class IoPageTable implements AutoCloseable
      */
     int reclaimEmptyTables()
     {
-        return emptied.reclaim();
+        return emptied.reclaim(hazards);
     }
 
     /** @return true when enough tables wait empty that a reclaim pass is due (a racy read, cheap). */
@@ -632,6 +676,16 @@ public final class IoPageTable implements AutoCloseable
     void failTableAllocation(final long n)
     {
         pool.failAllocation(n);
+    }
+
+    /**
+     * Fault injection for tests: the {@code n}th table allocation from now throws {@link OutOfMemoryError}.
+     *
+     * @param n 1 for the next allocation; 0 or less cancels.
+     */
+    void throwOnTableAllocation(final long n)
+    {
+        pool.throwOnAllocation(n);
     }
 
     /** @return the root table's native address (for tests that plant entries a racing recycle could leave). */
@@ -789,138 +843,189 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Pins the table at {@code level} (1 or more) on {@code iova}'s path for {@code pins} entries
-     * about to be written: adds them to its live count, installing the table (and the tables above
-     * it) when absent. A pinned table cannot be detached, so entries written into it stay reachable.
+     * Finds the table at {@code level} (1 or more) on {@code iova}'s path, installing it (and the
+     * tables above it) when absent, and announces it in this thread's hazard slot
+     * ({@link TableHazards}): once this returns, a reclaim pass cannot detach it until the
+     * announcement ends or moves to another table, so leaves written into it stay reachable.
      *
-     * @return the table's address, or 0 when out of tables (then nothing stays pinned).
+     * @param held what an earlier call returned (the slot this thread holds), or 0 for none yet.
+     * @return {@code table | slot}; 0 when out of tables (the announcement has ended then). When it
+     *         throws, a slot it took itself ({@code held} 0) is given back; a slot held before is
+     *         the caller's to end.
      */
-    private long pin(final long iova, final int level, final long pins)
+    private long enterTable(final long iova, final int level, final long held)
     {
-        int strays = 0;
-        while (true)
+        long holding = held;
+        try
         {
-            final long parent = tableAt(iova, level - 1);
-            if (parent != 0)
+            int strays = 0;
+            while (true)
             {
-                final long entryAddress = parent + entryOffset(index(level - 1, iova));
-                final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
-                if ((entry & TABLE) != 0)
+                final long epoch = pool.epochAcquire();
+                final long parent = tableAt(iova, level - 1);
+                if (parent != 0)
                 {
-                    final long count = countOf(entry, addressMask);
-                    if (UnsafeApi.compareAndSetLong(null, entryAddress, entry, withCount(entry, count + pins)))
+                    final long entryAddress = parent + entryOffset(index(level - 1, iova));
+                    final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
+                    if ((entry & TABLE) != 0)
                     {
-                        return tableAddress(entry, addressMask);
+                        final long table = tableAddress(entry, addressMask);
+                        if (holding == 0)
+                        {
+                            holding = hazards.announce(table); // a CAS: ordered before the checks below
+                        }
+                        else
+                        {
+                            hazards.reannounce(holding, table);
+                            holding = table | (holding & TableHazards.SLOT_MASK);
+                        }
+                        // No table was recycled during the walk (so the entry was read where it belongs),
+                        // and the table is still there with no pass about to detach it.
+                        if (isAttached(entryAddress, table) && pool.epochAfterWalk() == epoch)
+                        {
+                            return holding;
+                        }
+                        continue;
                     }
-                    continue; // another map or unmap changed the count, or the table was detached: read again
-                }
-                if (entry != 0)
-                {
-                    if (++strays > STRAY_RETRIES)
+                    if (entry != 0)
                     {
-                        return 0; // not a table, for good: never write through it (reported as out of tables)
+                        if (++strays > STRAY_RETRIES)
+                        {
+                            endAnnouncement(holding);
+                            return 0; // not a table, for good: never write through it (reported as out of tables)
+                        }
+                        continue; // a racing recycle left a stray word: walk again
                     }
-                    continue; // a racing recycle left a stray word: walk again
                 }
-            }
-            final long installed = installPinned(iova, level, pins);
-            if (installed != RETRY)
-            {
-                return installed;
-            }
-        }
-    }
-
-    /** How many times {@link #pin} walks again past a word that is neither empty nor a table before it gives up. */
-    private static final int STRAY_RETRIES = 64;
-
-    /** What {@link #installPinned} returns when another thread installed the table first. */
-    private static final long RETRY = -1;
-
-    /**
-     * Installs a fresh table at {@code level} with {@code pins} already counted, pinning its parent
-     * for the new entry first (the root needs none).
-     *
-     * @return the table, 0 when out of tables, {@link #RETRY} when the slot was taken meanwhile.
-     */
-    private long installPinned(final long iova, final int level, final long pins)
-    {
-        final long parent = level == 1 ? rootAddress : pin(iova, level - 1, 1);
-        if (parent == 0)
-        {
-            return 0;
-        }
-        final long table = pool.allocate();
-        if (table == 0)
-        {
-            if (level > 1)
-            {
-                unpin(iova, level - 1, 1);
-            }
-            return 0;
-        }
-        final long entryAddress = parent + entryOffset(index(level - 1, iova));
-        if (UnsafeApi.compareAndSetLong(null, entryAddress, 0L, tableEntry(table, pins))) // release: the zeroed table before the pointer
-        {
-            return table;
-        }
-        pool.freeUnpublished(table); // another owner in this span installed one first
-        if (level > 1)
-        {
-            unpin(iova, level - 1, 1);
-        }
-        return RETRY;
-    }
-
-    /**
-     * Takes {@code pins} off the live count of the table at {@code level} on {@code iova}'s path
-     * (entries cleared, or pins of a map that wrote nothing). The call that brings the count to
-     * zero detaches the table with the same compare-and-set, retires it, and takes one off its
-     * parent's count in turn: a table emptied piece by piece is reclaimed like one unmapped whole.
-     *
-     * @return how many tables it detached.
-     */
-    private int unpin(final long iova, final int level, final long pins)
-    {
-        final long parent = tableAt(iova, level - 1);
-        final long entryAddress = parent + entryOffset(index(level - 1, iova));
-        while (true)
-        {
-            final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
-            final long count = countOf(entry, addressMask);
-            if ((entry & TABLE) == 0 || count < pins)
-            {
-                throw new IllegalStateException("page table at level " + level + " for iova=" + hex(iova) + " has a live count of " +
-                    count + ", below the " + pins + " entries being released (entry " + hex(entry) + ")");
-            }
-            if (count > pins)
-            {
-                if (UnsafeApi.compareAndSetLong(null, entryAddress, entry, withCount(entry, count - pins)))
+                final long next = install(iova, level, holding);
+                if (next == OUT_OF_TABLES)
                 {
                     return 0;
                 }
-                continue;
+                holding = next;
             }
-            if (UnsafeApi.compareAndSetLong(null, entryAddress, entry, withCount(entry, 0)))
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            if (held == 0)
             {
-                if (reclaimEmptied)
-                {
-                    emptied.offer(iova & -(1L << shift(level - 1)), level);
-                }
-                return 0;
+                endAnnouncement(holding); // this call took the slot; otherwise its caller, which holds it, ends it
             }
+            throw ex;
+        }
+    }
+
+    private void endAnnouncement(final long held)
+    {
+        if (held != 0)
+        {
+            hazards.end(held);
         }
     }
 
     /**
-     * Detaches the empty table at {@code level} on {@code iova}'s path, if it is still there and
-     * still empty (a map may have pinned it again since it emptied), retires it, and takes it off
-     * its parent's count (which may leave the parent empty, a candidate in turn).
-     *
-     * @return 1 when it detached a table, else 0.
+     * Reads the entry again after the announcement: true when it still points to {@code table}. A
+     * {@code RECLAIMING} mark is cleared on the way, which makes the pass's detach fail.
      */
-    int detachIfEmpty(final long iova, final int level)
+    private boolean isAttached(final long entryAddress, final long table)
     {
+        while (true)
+        {
+            final long entry = UnsafeApi.getLongVolatile(null, entryAddress);
+            if ((entry & TABLE) == 0 || tableAddress(entry, addressMask) != table)
+            {
+                return false; // detached (by a pass that did not see us, before we wrote anything): walk again
+            }
+            if ((entry & RECLAIMING) == 0)
+            {
+                return true;
+            }
+            UnsafeApi.compareAndSetLong(null, entryAddress, entry, entry & ~RECLAIMING);
+        }
+    }
+
+    /** What {@link #install} returns when out of tables. */
+    private static final long OUT_OF_TABLES = -1;
+
+    /** How many times {@link #enterTable} walks again past a word that is neither empty nor a table before it gives up. */
+    private static final int STRAY_RETRIES = 64;
+
+    /**
+     * Installs a fresh table at {@code level}, entering its parent first (the root needs none).
+     *
+     * @return what to hold next ({@code held}, or the parent announced; 0 for nothing): walk again to
+     *         enter the table, ours or one another thread installed first; {@link #OUT_OF_TABLES}
+     *         when out of tables (the announcement has ended).
+     */
+    private long install(final long iova, final int level, final long held)
+    {
+        long holding = held;
+        final long parent;
+        if (level == 1)
+        {
+            parent = rootAddress;
+        }
+        else
+        {
+            holding = enterTable(iova, level - 1, held);
+            if (holding == 0)
+            {
+                return OUT_OF_TABLES;
+            }
+            parent = holding & ~TableHazards.SLOT_MASK;
+        }
+        final long table;
+        try
+        {
+            table = pool.allocate();
+            if (table != 0)
+            {
+                final long entryAddress = parent + entryOffset(index(level - 1, iova));
+                if (!UnsafeApi.compareAndSetLong(null, entryAddress, 0L, tableEntry(table))) // release: the zeroed table before the pointer
+                {
+                    pool.freeUnpublished(table); // another owner in this span installed one first
+                }
+                return holding;
+            }
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            if (held == 0)
+            {
+                endAnnouncement(holding); // the slot was taken above, for the parent: no caller knows it
+            }
+            if (level > 1)
+            {
+                offerEmptied(iova, level - 1); // it may have been installed for this map alone
+            }
+            throw ex;
+        }
+        endAnnouncement(holding);
+        if (level > 1)
+        {
+            offerEmptied(iova, level - 1); // it may have been installed for this map alone
+        }
+        return OUT_OF_TABLES;
+    }
+
+    /** Offers the table at {@code level} on {@code iova}'s path to the next reclaim pass, when reclaim is on. */
+    private void offerEmptied(final long iova, final int level)
+    {
+        if (reclaimEmptied)
+        {
+            emptied.offer(iova & -(1L << shift(level - 1)), level);
+        }
+    }
+
+    /**
+     * The first step of a reclaim pass for the table at {@code level} on {@code iova}'s path: when it
+     * is there and empty, marks its parent entry {@code RECLAIMING}.
+     *
+     * @return the entry's address, the entry read before marking it in {@code marked[0]}; 0 when not marked.
+     */
+    long markIfEmpty(final long iova, final int level, final long[] marked)
+    {
+        final long epoch = pool.epochAcquire();
         final long parent = tableAt(iova, level - 1);
         if (parent == 0)
         {
@@ -928,23 +1033,83 @@ public final class IoPageTable implements AutoCloseable
         }
         final long entryAddress = parent + entryOffset(index(level - 1, iova));
         final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
-        if ((entry & TABLE) == 0 || countOf(entry, addressMask) != 0 || !UnsafeApi.compareAndSetLong(null, entryAddress, entry, 0L))
+        if ((entry & TABLE) == 0 || (entry & RECLAIMING) != 0 || !isEmpty(tableAddress(entry, addressMask)) ||
+            !UnsafeApi.compareAndSetLong(null, entryAddress, entry, entry | RECLAIMING))
         {
-            return 0; // gone, pinned again, or changed meanwhile: the next emptying offers it again
+            return 0; // gone, in use, or changed meanwhile: a later unmap offers it again
+        }
+        if (pool.epochAfterWalk() != epoch)
+        {
+            UnsafeApi.compareAndSetLong(null, entryAddress, entry | RECLAIMING, entry); // the walk may have read a recycled table
+            return 0;
+        }
+        marked[0] = entry;
+        return entryAddress;
+    }
+
+    /**
+     * The last step of a reclaim pass, after {@link TableHazards#snapshot}: detaches the marked table
+     * when no map announced it, it is still empty and the mark survived; else takes the mark off.
+     * A detached table is retired, and its parent offered in turn.
+     *
+     * @return 1 when it detached the table, else 0.
+     */
+    int detachMarked(final long iova, final int level, final long entryAddress, final long entry, final long[] announced,
+        final int announcedCount)
+    {
+        final long table = tableAddress(entry, addressMask);
+        boolean inUse = !isEmpty(table);
+        for (int i = 0; i < announcedCount && !inUse; i++)
+        {
+            inUse = (announced[i] & ~TableHazards.SLOT_MASK) == table;
+        }
+        if (inUse || !UnsafeApi.compareAndSetLong(null, entryAddress, entry | RECLAIMING, 0L))
+        {
+            UnsafeApi.compareAndSetLong(null, entryAddress, entry | RECLAIMING, entry); // fails when a map took the mark off first
+            return 0;
         }
         final long spanBytes = 1L << shift(level - 1);
         final long first = iova & -spanBytes;
-        pool.retire(tableAddress(entry, addressMask), level, first, first + spanBytes - 1, clock.tagAfterUnmap());
+        pool.retire(table, level, first, first + spanBytes - 1, clock.tagAfterUnmap());
         if (level > 1)
         {
-            unpin(iova, level - 1, 1);
+            offerEmptied(iova, level - 1);
         }
         return 1;
     }
 
-    private long withCount(final long entry, final long count)
+    /** Takes a pass's {@code RECLAIMING} mark off, unless the entry changed meanwhile. */
+    void unmark(final long entryAddress, final long entry)
     {
-        return (entry & (addressMask | TABLE | VALID)) | PageTableDescriptor.encodeCount(count);
+        UnsafeApi.compareAndSetLong(null, entryAddress, entry | RECLAIMING, entry);
+    }
+
+    /** @return true when every entry of the table reads 0 (acquire loads, so leaves published before are seen). */
+    private boolean isEmpty(final long table)
+    {
+        for (long i = 0; i < entriesPerTable; i++)
+        {
+            if (UnsafeApi.getLongAcquire(null, table + entryOffset(i)) != 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** @return true when the entries on {@code index}'s line of the table (up to 8) read 0: the table may be empty. */
+    private boolean lineIsEmpty(final long table, final long index)
+    {
+        final long lineEntries = Math.min(8, entriesPerTable);
+        final long first = index & -lineEntries;
+        for (long i = first; i < first + lineEntries; i++)
+        {
+            if (UnsafeApi.getLongAcquire(null, table + entryOffset(i)) != 0)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private long readLeaf(final long iova)
@@ -997,33 +1162,49 @@ public final class IoPageTable implements AutoCloseable
     {
         final long fixedBits = softwareBits & FIXED;
         long done = 0;
-        while (done < pages)
+        long held = 0;
+        try
         {
-            final long address = iova + (done << granuleShift);
-            final long first = leafIndex(address);
-            final long count = Math.min(pages - done, entriesPerTable - first);
-            final long table = pin(address, leafLevel, count);
-            if (table == 0)
+            while (done < pages)
             {
-                return done; // out of tables: the caller takes back what this call wrote
-            }
-            for (long i = 0; i < count; i++)
-            {
-                final long page = done + i;
-                long entry = (phys + (page << granuleShift)) | leafBits | fixedBits;
-                if (page == 0)
+                final long address = iova + (done << granuleShift);
+                final long first = leafIndex(address);
+                final long count = Math.min(pages - done, entriesPerTable - first);
+                held = enterTable(address, leafLevel, held);
+                if (held == 0)
                 {
-                    entry |= softwareBits & (FIRST | OWNER_MASK);
+                    return done; // out of tables (the announcement has ended): the caller takes back what this call wrote
                 }
-                if (page == pages - 1)
-                {
-                    entry |= softwareBits & LAST;
-                }
-                UnsafeApi.putLongRelease(null, table + entryOffset(first + i), entry);
+                writeLeafRun(held & ~TableHazards.SLOT_MASK, first, count, done, pages, phys, leafBits | fixedBits, softwareBits);
+                done += count;
             }
-            done += count;
         }
+        catch (final RuntimeException | Error ex)
+        {
+            endAnnouncement(held);
+            throw ex;
+        }
+        hazards.end(held); // release: a pass that reads the slot empty sees every leaf written above
         return done;
+    }
+
+    private void writeLeafRun(final long table, final long first, final long count, final long done, final long pages,
+        final long phys, final long leafBits, final long softwareBits)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            final long page = done + i;
+            long entry = (phys + (page << granuleShift)) | leafBits;
+            if (page == 0)
+            {
+                entry |= softwareBits & (FIRST | OWNER_MASK);
+            }
+            if (page == pages - 1)
+            {
+                entry |= softwareBits & LAST;
+            }
+            UnsafeApi.putLongRelease(null, table + entryOffset(first + i), entry);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1113,12 +1294,12 @@ public final class IoPageTable implements AutoCloseable
     /**
      * Clears {@code [iova, iova + pages)}, whose entries are all this call's: a table whose whole
      * span the range covers is detached with one compare-and-set of its parent entry; elsewhere the
-     * leaves are cleared and taken off their table's live count, which detaches the table when
-     * that was its last entry (and its parent in turn when that was its last table).
+     * leaves are cleared, and a table that may be empty now is offered to the next reclaim pass.
      *
+     * @param claimedTable the leaf table whose entry at {@code iova} the caller's claim cleared, or 0 (no claim).
      * @return how many tables it detached; each waits for an invalidation that covers it.
      */
-    private int clearAndDetach(final long iova, final long pages)
+    private int clearAndDetach(final long iova, final long pages, final long claimedTable)
     {
         int detached = 0;
         long done = 0;
@@ -1133,17 +1314,55 @@ public final class IoPageTable implements AutoCloseable
                 done += 1L << (shift(level - 1) - granuleShift);
                 continue;
             }
-            final long table = tableAt(address, leafLevel);
             final long first = leafIndex(address);
             final long count = Math.min(left, entriesPerTable - first);
-            for (long i = 0; i < count; i++)
+            if (done == 0 && claimedTable != 0)
             {
-                UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
+                // The claim cleared the first entry. Walk no more: when it was the chunk's only entry, a
+                // reclaim pass may already have detached the table, which this call must then never write.
+                for (long i = 1; i < count; i++)
+                {
+                    UnsafeApi.putLongRelease(null, claimedTable + entryOffset(first + i), 0L);
+                }
+                offerIfMaybeEmpty(address, claimedTable, first, count, count == 1);
             }
-            detached += unpin(address, leafLevel, count);
+            else
+            {
+                final long table = tableAt(address, leafLevel); // holds entries of this call: attached
+                for (long i = 0; i < count; i++)
+                {
+                    UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
+                }
+                offerIfMaybeEmpty(address, table, first, count, false);
+            }
             done += count;
         }
         return detached;
+    }
+
+    /**
+     * After clearing entries {@code [first, first + count)} of a leaf table: offers the table to the
+     * next reclaim pass when the lines at both ends of the cleared run read empty (the run's own
+     * lines in between are empty). Two unmaps clearing the last entries of one line both clear,
+     * fence, then read, so at least one of them sees the line empty and offers the table.
+     *
+     * @param fenced true when the only store was the claiming compare-and-set (a full fence already).
+     */
+    private void offerIfMaybeEmpty(final long iova, final long table, final long first, final long count, final boolean fenced)
+    {
+        if (!reclaimEmptied)
+        {
+            return;
+        }
+        if (!fenced)
+        {
+            UnsafeApi.fullFence(); // StoreLoad: our clears before the reads of the neighbours
+        }
+        final long last = first + count - 1;
+        if (lineIsEmpty(table, first) && (last >>> 3 == first >>> 3 || lineIsEmpty(table, last)))
+        {
+            emptied.offer(iova & -(1L << shift(leafLevel - 1)), leafLevel);
+        }
     }
 
     /** @return the level of the largest table whose whole span starts at {@code iova} and fits in the pages left; 0 for none. */
@@ -1161,40 +1380,46 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Detaches the table at {@code level} whose whole span this call owns, then takes its entry off
-     * the parent's live count.
+     * Detaches the table at {@code level} whose whole span this call owns (a reclaim pass's
+     * {@code RECLAIMING} mark does not stop it: the pass's own detach then fails), then offers the
+     * parent, which may be empty now.
      *
-     * @return tables detached (the table, and parents its entry was the last of).
+     * @return 1: the table detached.
      */
     private int detachWhole(final long iova, final int level)
     {
         final long parent = tableAt(iova, level - 1);
         final long entryAddress = parent + entryOffset(index(level - 1, iova));
-        final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
-        if ((entry & TABLE) == 0 || !UnsafeApi.compareAndSetLong(null, entryAddress, entry, 0L))
+        long entry;
+        do
         {
-            throw new IllegalStateException("page table at level " + level + " for iova=" + hex(iova) +
-                " changed under the owner of its whole span (entry " + hex(entry) + ")");
+            entry = UnsafeApi.getLongAcquire(null, entryAddress);
+            if ((entry & TABLE) == 0)
+            {
+                throw new IllegalStateException("page table at level " + level + " for iova=" + hex(iova) +
+                    " changed under the owner of its whole span (entry " + hex(entry) + ")");
+            }
         }
+        while (!UnsafeApi.compareAndSetLong(null, entryAddress, entry, 0L)); // fails only when a pass marks or unmarks it
         final long spanBytes = 1L << shift(level - 1);
         pool.retire(tableAddress(entry, addressMask), level, iova, iova + spanBytes - 1, clock.tagAfterUnmap());
         if (level > 1)
         {
-            unpin(iova, level - 1, 1);
+            offerEmptied(iova, level - 1);
         }
         return 1;
     }
 
     /**
      * Takes back what a map that ran out of tables wrote, its first {@code pages} pages (whole
-     * leaf-table chunks, each pinned and written): cleared and detached as an unmap does, the
+     * leaf-table chunks, each entered and written): cleared and detached as an unmap does, the
      * tables waiting for an invalidation of the range. Nobody else has an entry in the range.
      */
     private void undoFailedMap(final long iova, final long pages)
     {
         if (pages > 0)
         {
-            clearAndDetach(iova, pages);
+            clearAndDetach(iova, pages, 0);
         }
     }
 

@@ -13,10 +13,10 @@ import dev.iova.region.Protection;
  *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
  *                        leaf entry (last level): g = granule shift, the physical frame
  *
- *  63                                                        t t-1                   4     3       2   1       0
- *  +---------------------------------------------------------+------------------------+-------+-----------+-------+
- *  |  native address of the next-level table [63:t]          |  live count [high]     |   1   |count[1:0] |   1   |
- *  +---------------------------------------------------------+------------------------+-------+-----------+-------+
+ *  63                                                        t t-1           4     3     2        1          0
+ *  +---------------------------------------------------------+---------------+-------+-----+-----------+-------+
+ *  |  native address of the next-level table [63:t]          |       0       |   1   |  0  | RECLAIMING|   1   |
+ *  +---------------------------------------------------------+---------------+-------+-----+-----------+-------+
  *                        table entry (every level but the last): 2^t = table bytes, at least 128
  * </pre>
  *
@@ -29,6 +29,10 @@ import dev.iova.region.Protection;
  * {@code OWNER} (bits 52 to 62, on a map call's first leaf only) is the software field naming the
  * {@link DmaDevice} that made the mapping (0: none), which lets a device's unmap refuse another
  * device's buffer and {@link DmaDevice#unmapAll()} find the device's mappings in the table itself.
+ *
+ * {@code RECLAIMING} (table entries only, ignored by the walker) marks a table that a reclaim pass
+ * found empty and is about to detach: a map that wants to write into it clears the bit, which makes
+ * the pass's detach fail ({@link IoPageTable}, "Reclaiming tables").
  *
  * <p>Table entries hold the child's native address, not an index: a walk costs one load per level
  * and no lookup in a chunk array that could grow under a reader. Tables are aligned to at least
@@ -51,6 +55,9 @@ final class PageTableDescriptor
 
     /** The entry points to a next-level table. */
     static final long TABLE = 1L << 3;
+
+    /** Table entries: a reclaim pass found the table empty and will detach it unless a map clears this bit first. */
+    static final long RECLAIMING = 1L << 1;
 
     /** Software bit: the first page of a map call. */
     static final long FIRST = 1L << 4;
@@ -97,37 +104,11 @@ final class PageTableDescriptor
 
     /**
      * @param tableAddress native address of a table, aligned to its size (at least {@link #TABLE_ALIGNMENT}).
-     * @param count        the child's live count: its non-empty entries plus the pins of maps about to write it.
      * @return the entry that points to it.
      */
-    static long tableEntry(final long tableAddress, final long count)
+    static long tableEntry(final long tableAddress)
     {
-        return tableAddress | TABLE | VALID | encodeCount(count);
-    }
-
-    /**
-     * The live count sits in the bits a table entry has free below the table's alignment: bits 1
-     * and 2, then bits 4 up to the alignment. A table of {@code 2^b} entries is aligned to at least
-     * {@code 2^max(b + 3, 7)} bytes, which leaves {@code b + 1} bits (five for tiny tables): enough
-     * for a count from 0 to {@code 2^b}.
-     *
-     * @param count 0 to the entries per table.
-     * @return its bits in a table entry.
-     */
-    static long encodeCount(final long count)
-    {
-        return ((count & 3) << 1) | ((count >>> 2) << 4);
-    }
-
-    /**
-     * @param entry       a table entry.
-     * @param addressMask {@code -tableBytes}: the table-address bits.
-     * @return the live count of the table it points to.
-     */
-    static long countOf(final long entry, final long addressMask)
-    {
-        final long low = entry & ~addressMask;
-        return ((low >>> 1) & 3) | ((low >>> 4) << 2);
+        return tableAddress | TABLE | VALID;
     }
 
     /**

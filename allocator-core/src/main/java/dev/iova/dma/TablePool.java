@@ -65,6 +65,8 @@ final class TablePool
 
     /** Allocations left before one fails as if {@code maxTables} were reached; negative: never (fault injection). */
     private long allocationsBeforeFault = -1;
+    /** Whether the injected fault throws {@link OutOfMemoryError} rather than returning 0. */
+    private boolean faultThrows;
 
     /**
      * @param tableBytes      bytes per table, a power of two (rounded up to {@link PageTableDescriptor#TABLE_ALIGNMENT}).
@@ -89,6 +91,10 @@ final class TablePool
     {
         if (allocationsBeforeFault >= 0 && allocationsBeforeFault-- == 0)
         {
+            if (faultThrows)
+            {
+                throw new OutOfMemoryError("injected: table allocation");
+            }
             return 0;
         }
         final long address;
@@ -119,6 +125,18 @@ final class TablePool
     synchronized void failAllocation(final long n)
     {
         allocationsBeforeFault = n - 1;
+        faultThrows = false;
+    }
+
+    /**
+     * Fault injection for tests: the {@code n}th allocation from now throws {@link OutOfMemoryError}, once.
+     *
+     * @param n 1 for the next allocation; 0 or less cancels.
+     */
+    synchronized void throwOnAllocation(final long n)
+    {
+        allocationsBeforeFault = n - 1;
+        faultThrows = true;
     }
 
     /**

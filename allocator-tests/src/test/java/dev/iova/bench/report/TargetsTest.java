@@ -194,6 +194,7 @@ class TargetsTest
 
         assertEquals(List.of("MISSED 3.23x", "HOLDS 10.4x", "HOLDS 2.07x", "MISSED 3.24x", "HOLDS 1.72x", "HOLDS 12,304x (worst: 131071 holes)",
             "HOLDS 1.57x", "MISSED 0.63x", "MISSED 0.99x", "MISSED 1.96x",
+            "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PageTableBenchmark
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PlacementBenchmark
             "MISSED 3.23x", "NOT_MEASURED –", "MISSED 20.69 ns/op", "NOT_MEASURED –", "MISSED 257.8 ns/op", "MISSED 371.4 ns/op", // no mixed trace yet
             "HOLDS 0.450 B/op"),
@@ -210,6 +211,7 @@ class TargetsTest
 
         assertEquals(List.of("MISSED 3.29x", "HOLDS 10.3x", "HOLDS 1.95x", "MISSED 3.11x", "HOLDS 1.78x", "HOLDS 10,102x (worst: 131071 holes)",
             "HOLDS 1.18x", "MISSED 1.21x", "MISSED 1.01x", "MISSED 2.46x",
+            "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PageTableBenchmark
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PlacementBenchmark
             "MISSED 3.29x", "NOT_MEASURED –", "MISSED 20.85 ns/op", "NOT_MEASURED –", "MISSED 241.0 ns/op", "MISSED 333.5 ns/op", // no mixed trace yet
             "HOLDS 0.108 B/op"),
@@ -230,7 +232,7 @@ class TargetsTest
         assertTrue(md.contains("| cached 1-page alloc+free pair, 1 thread, at least 5x faster than our tree without caches | " +
             "`AllocFreePairBenchmark` avgt: tree 378.9 ± 29.3 ns/op / cached 26.50 ± 1.49 ns/op | 14.3x | ≥ 5x | " +
             "**HOLDS**, also at the CI bounds (12.5x at their worst ends) |"), md);
-        assertTrue(md.contains("3 of 22 targets hold (3 also at the CI bounds), 0 missed (0 also at the CI bounds), 19 not measured."), md);
+        assertTrue(md.contains("3 of 24 targets hold (3 also at the CI bounds), 0 missed (0 also at the CI bounds), 21 not measured."), md);
     }
 
     @Test
@@ -263,6 +265,34 @@ class TargetsTest
         assertEquals(Target.Verdict.MISSED, best.verdict(), "1,290.5 / 354.2 ns/op");
         assertEquals("3.64x", best.value());
         assertEquals(Target.Verdict.NOT_MEASURED, outcome(outcomes, TREE_AT_SCALE).verdict(), "the run has no TreeAtScaleBenchmark");
+    }
+
+    @Test
+    void pageTableCeilingsShouldJudgeTheScoreAndItsIntervalAgainstTheLimit() throws Exception
+    {
+        final List<Target.Outcome> outcomes = Targets.evaluate(RunResults.load(recorded("2026-12-02-vm-2")).results());
+
+        final Target.Outcome onePage = outcome(outcomes, "map + unmap of one 4 KiB page");
+        assertEquals(Target.Verdict.HOLDS, onePage.verdict(), "79.89 ± 8.30 ns/op against 55 + 70");
+        assertEquals("≤ 125 ns/op", onePage.threshold());
+        assertEquals("79.89 ns/op", onePage.value());
+        assertTrue(onePage.atBounds(), "the interval's upper end, 88.19, is below 125 too");
+        assertTrue(onePage.figures().startsWith("`PageTableBenchmark.mapUnmap` avgt pages=1: 1 page 79.89 ± 8.30 ns/op"),
+            onePage.figures());
+
+        final Target.Outcome pages256 = outcome(outcomes, "256 x 4 KiB");
+        assertEquals(Target.Verdict.MISSED, pages256.verdict(), "813.9 ± 11.4 ns/op against 390 + 360");
+        assertTrue(pages256.atBounds(), "the interval's lower end, 802.5, is above 750 too");
+        assertEquals("**MISSED**, also at the CI bounds (802.5 ns/op at their best ends)", pages256.verdictText());
+    }
+
+    @Test
+    void aCeilingWhoseBenchmarkDidNotRunShouldBeNotMeasured() throws Exception
+    {
+        final Target.Outcome onePage = outcome(Targets.evaluate(quickRun().results()), "map + unmap of one 4 KiB page");
+
+        assertEquals(Target.Verdict.NOT_MEASURED, onePage.verdict());
+        assertEquals("no `PageTableBenchmark.mapUnmap` avgt pages=1 in this run", onePage.figures());
     }
 
     private static Target.Outcome outcome(final List<Target.Outcome> outcomes, final String nameContains)
