@@ -43,6 +43,7 @@ public final class Targets
     private static final String TRACES = "TraceReplayBenchmark";
     private static final String CROSS_THREAD_FREE = "CachedCrossThreadFreeBenchmark";
     private static final String PAGE_TABLE = "PageTableBenchmark";
+    private static final String FILL = "TreeFillBenchmark";
 
     /** Every target, in the order the report lists them. */
     public static final List<Target> ALL = List.of(
@@ -97,6 +98,19 @@ public final class Targets
         traceCeiling("mixed", 25),
         traceCeiling("storage", 60),
         traceCeiling("fragmenting", 120),
+        new Target.Ratio("tree 1-page alloc+free pair at 1 million live ranges at most 1.5x its cost at 1 thousand (issue 12)", false, 1.5,
+            Target.Select.of("1M", PAIR, "treeMillion", "avgt"),
+            Target.Select.of("1K", PAIR, "tree", "avgt", "liveRanges=1000"), null),
+        new Target.Ceiling("tree path: the 1,000,000-range step at most 562.5 ns, half the 1,125 ns of results/2026-11-25-vm-full-reference-2 (issue 12)",
+            562.5, "ns/op", Target.Select.of("tree", SCALE, "freeAllocStep", "avgt", "target=tree", "liveRanges=1000000")),
+        treeTraceCeiling("network"),
+        treeTraceCeiling("storage"),
+        treeTraceCeiling("fragmenting"),
+        treeTraceCeiling("mixed"),
+        new Target.Ceiling("fragmented 32-bit space, a request that cannot fit, at the most holes: at most 150 ns (issue 12)", 150, "ns/op",
+            Target.Select.of("tree", FRAGMENTED, "failingRequest", "avgt", "target=tree", "holes=" + Target.Select.MAX)),
+        new Target.Ceiling("filling a million ranges through the tree: at most 60 ns per allocation (issue 12)", 60, "ns/op",
+            Target.Select.of("tree", FILL, "fill", "ss", "target=tree")),
         new Target.AllocationFree("`gc.alloc.rate.norm` below 1 B/op on every hot path of ours (baselines excluded)", 1, BASELINES));
 
     private Targets()
@@ -110,6 +124,13 @@ public final class Targets
             false, 2,
             Target.Select.of("1M", PLACEMENT, "allocFreePair", "avgt", "placement=" + placement, "liveRanges=1000000"),
             Target.Select.of("1K", PLACEMENT, "allocFreePair", "avgt", "placement=" + placement, "liveRanges=1000"), null);
+    }
+
+    /** Issue 12: a generated trace replayed straight into the tree, at most 120 ns per trace operation. */
+    private static Target treeTraceCeiling(final String shape)
+    {
+        return new Target.Ceiling(shape + " trace straight into the tree at most 120 ns per operation (issue 12)", 120, "ns/op",
+            Target.Select.of("tree", TRACES, "replay", "avgt", "shape=" + shape, "target=tree"));
     }
 
     /** Issue 13: a generated trace replayed through the caches, at most this many ns per trace operation. */
