@@ -5,35 +5,24 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.UnsafeApi;
 
 /**
- * Which ranges the caches have handed out and not yet taken back, and which stripe lock guards
- * each: one sparse byte map per size class, a byte per naturally aligned slot of that class,
- * holding 0 while the range is not handed out, else {@code 1 + guard}, where the guard is the
- * stripe lock ({@link #guardOf}) that a free of the range must hold.
+ * Which ranges the caches have handed out and not yet taken back: one sparse byte map per size
+ * class, a byte per naturally aligned slot of that class, set by {@code allocFast} and cleared by
+ * {@code freeFast} with a compare-and-set.
  *
  * <h2>Why</h2>
  * Linux's {@code free_iova_fast} trusts its caller: a double free puts the same range in a
  * magazine twice and it is later handed to two owners. Here a free must clear a byte that an
  * allocation set, so a double free, a free of a pfn the caches never handed out, a misaligned
- * free and a free of the wrong size class all fail before anything changes.
- *
- * <h2>The protocol: a byte changes only under its guard's lock, or in its range's owner's hands</h2>
- * An allocation sets the byte ({@link #markLive}) of a range it has just taken out of a magazine
- * or the tree: nobody else may legitimately touch that range, so a release store does. It writes
- * the guard of the stripe it holds. A free reads the byte: 0 means not handed out (refused); a
- * guard {@code g} means it must hold stripe lock {@code g} and read the byte again, and only if it
- * still reads {@code 1 + g} may it clear it ({@link #clear}, a release store) and park the range in
- * stripe {@code g}'s magazines. Every clearing of a byte that reads {@code 1 + g} thus happens under
- * lock {@code g}: two threads freeing the same range serialise on that lock, and the second reads
- * 0. The byte is the claim, and the stripe lock the free needs anyway for its magazine is the
- * instruction that makes it exclusive: a free of a range handed out by the freeing thread's own
- * stripe costs one atomic read-modify-write (the lock), where a compare-and-set on the byte
- * plus the lock cost two.
+ * free and a free of the wrong size class all fail before anything changes, and no lock is taken.
  *
  * <h2>Why a byte, not a bit</h2>
- * Bytes can be written on their own; with bits, neighbouring slots share a word and every write
- * needed a compare-and-set. The price is eight times the memory per touched window (32 KiB
- * instead of 4 KiB). A byte holds {@value #GUARDS} guards: with more stripes than that, stripe
- * {@code s} is guarded by lock {@code s % 255} (a free of its ranges takes two stripe locks).
+ * The thread that marks a slot owns it: it has just taken the range out of a magazine under its
+ * stripe's lock, and nobody else may legitimately free it before it is returned. A byte can be
+ * written on its own, so marking is a plain release store; only the free, where two threads may
+ * race to take back the same range, needs a compare-and-set. With bits, neighbouring slots share
+ * a word and marking needed a compare-and-set too: one atomic instruction more per pair, about a
+ * fifth of a cached pair's cost on the reference machine ({@code docs/benchmarks.md}). The price
+ * is eight times the memory per touched window (32 KiB instead of 4 KiB).
  *
  * <h2>Shape</h2>
  * A class-{@code c} range starting at {@code pfn} is slot {@code pfn >>> c}. Slots are grouped in
@@ -45,10 +34,9 @@ import org.agrona.UnsafeApi;
  * and is at most {@value #DIRECTORY_SLOTS} leaves per class. When a class's directory is full,
  * {@link #markLive} says so and the caller hands out an untracked tree range instead.
  *
- * <p>Thread-safe; allocates nothing on the Java heap. A leaf is freed only by {@link #close()},
- * after every stripe lock is taken for good, so a thread holding any stripe lock may read it.
+ * <p>Thread-safe and lock-free; allocates nothing on the Java heap.
  */
-final class LiveRangeMap
+final class LiveRangeMap implements RangeCache.LiveMarker
 {
     /** log2 of the slots per leaf. */
     static final int LEAF_SHIFT = 15;
@@ -59,14 +47,11 @@ final class LiveRangeMap
     /** Bytes per leaf: 32 KiB. */
     static final int LEAF_BYTES = LEAF_SLOTS;
 
-    /** A slot's byte while its range is not handed out. */
+    /** A slot's byte while its range is handed out. */
+    private static final byte LIVE = 1;
+
+    /** A slot's byte otherwise. */
     private static final byte NOT_LIVE = 0;
-
-    /** How many guards a byte can name: 1 to 255 (0 is {@link #NOT_LIVE}). */
-    static final int GUARDS = 255;
-
-    /** What {@link #guardAt} returns for a range that is not handed out. */
-    static final int NO_GUARD = -1;
 
     /** Bytes per cache line, the unit that neighbouring slots must not share. */
     static final int CACHE_LINE_BYTES = 64;
@@ -109,26 +94,16 @@ final class LiveRangeMap
     }
 
     /**
-     * @param stripe a stripe index.
-     * @return the stripe lock that guards the ranges it hands out: itself, below {@value #GUARDS}.
-     */
-    static int guardOf(final int stripe)
-    {
-        return stripe < GUARDS ? stripe : stripe % GUARDS;
-    }
-
-    /**
-     * Marks the class-{@code sizeClass} range at {@code pfn} as handed out, guarded by
-     * {@code guard}. The caller holds the range alone (just taken from a magazine or the tree).
+     * Marks the class-{@code sizeClass} range at {@code pfn} as handed out.
      *
      * @param pfn       first pfn, aligned to the class.
      * @param sizeClass the size class.
      * @param hint      address of a leaf hint ({@link #LEAF_HINT_LENGTH} bytes) only the caller uses.
-     * @param guard     {@link #guardOf} the stripe the caller holds.
      * @return false when the class's directory is full and the range cannot be tracked.
      * @throws IllegalStateException when the range is already marked (the caches are corrupt).
      */
-    boolean markLive(final long pfn, final int sizeClass, final long hint, final int guard)
+    @Override
+    public boolean markLive(final long pfn, final int sizeClass, final long hint)
     {
         final long slot = pfn >>> sizeClass;
         final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, true, hint);
@@ -142,54 +117,28 @@ final class LiveRangeMap
             throw new IllegalStateException("range cache corrupted: pfn=0x" + Long.toHexString(pfn) + " of size class " +
                 sizeClass + " is handed out twice");
         }
-        UnsafeApi.putByteRelease(null, address, (byte)(guard + 1)); // the caller owns the range: no other thread writes it now
+        UnsafeApi.putByteRelease(null, address, LIVE); // the caller owns the slot: no other thread writes it now
         return true;
     }
 
     /**
+     * Takes back the class-{@code sizeClass} range at {@code pfn}, if it is marked.
+     *
      * @param pfn       first pfn, aligned to the class.
      * @param sizeClass the size class.
      * @param hint      address of a leaf hint ({@link #LEAF_HINT_LENGTH} bytes) only the caller uses.
-     * @return the address of the range's byte, for {@link #guardAt} and {@link #clear}; 0 when
-     *         no range of its window was ever handed out (so it is not handed out now).
+     * @return true when it was marked (and is now clear); false when it was not, which changes nothing.
      */
-    long slotAddressOf(final long pfn, final int sizeClass, final long hint)
+    boolean clearLive(final long pfn, final int sizeClass, final long hint)
     {
         final long slot = pfn >>> sizeClass;
         final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, false, hint);
-        return leaf == 0 ? 0 : slotAddress(leaf, slot);
-    }
-
-    /**
-     * @param slotAddress from {@link #slotAddressOf}; the caller holds a stripe lock.
-     * @return the guard of the range, or {@link #NO_GUARD} when it is not handed out.
-     */
-    static int guardAt(final long slotAddress)
-    {
-        return (UnsafeApi.getByteVolatile(null, slotAddress) & 0xff) - 1; // LoadLoad: pairs with markLive's release
-    }
-
-    /**
-     * Takes the range back: the caller holds the lock of the guard {@link #guardAt} just read
-     * (under that lock), so no other free can clear it too.
-     *
-     * @param slotAddress from {@link #slotAddressOf}.
-     */
-    static void clear(final long slotAddress)
-    {
-        UnsafeApi.putByteRelease(null, slotAddress, NOT_LIVE);
-    }
-
-    /**
-     * Undoes {@link #clear} when parking the range failed (an {@link Error}): the caller, still
-     * under the guard's lock, holds the range again.
-     *
-     * @param slotAddress from {@link #slotAddressOf}.
-     * @param guard       what {@link #guardAt} read.
-     */
-    static void restore(final long slotAddress, final int guard)
-    {
-        UnsafeApi.putByteRelease(null, slotAddress, (byte)(guard + 1));
+        if (leaf == 0)
+        {
+            return false;
+        }
+        // Two threads freeing the same range race here: exactly one of them takes it back.
+        return UnsafeApi.compareAndSetByte(null, slotAddress(leaf, slot), LIVE, NOT_LIVE);
     }
 
     /** @return off-heap bytes held: the directory and every leaf. */

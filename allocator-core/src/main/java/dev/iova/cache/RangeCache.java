@@ -57,18 +57,17 @@ import static dev.iova.cache.StripeDescriptor.stripeLength;
  *       {@code classes × depotMagazines}, whatever the number of threads;</li>
  *   <li>nothing belongs to a thread, so a thread that dies loses no range;</li>
  *   <li>a range freed on another thread (a completion thread freeing what a submitter mapped)
- *       goes back into the stripe that handed it out, where the submitter allocates next;</li>
+ *       goes into that thread's stripe exactly like a local free, and full magazines flow to
+ *       the submitter's stripe through the depot;</li>
  *   <li>no lock is shared by all threads on the hit path: a stripe lock is contended only when
  *       two running threads hash to it at the same moment, and then one moves on.</li>
  * </ul>
  *
  * <h2>Checking frees without the tree</h2>
- * A {@link LiveRangeMap} records every range handed out and the stripe that guards it (the one
- * that handed it out); a free must clear its byte under that stripe's lock, so double, unknown,
- * misaligned and wrong-size frees are caught on the fast path and go to the tree's checked free,
- * which throws and changes nothing, and a free of a range its own stripe handed out costs one
- * atomic instruction, the lock. A caller that checks its own frees (the DMA layer) uses
- * {@link #allocFastTrusted} / {@link #freeFastTrusted}, which skip the map.
+ * A {@link LiveRangeMap} records every range handed out; a free must clear its byte, so double,
+ * unknown, misaligned and wrong-size frees are caught on the fast path and go to the tree's
+ * checked free, which throws and changes nothing. A caller that checks its own frees (the DMA
+ * layer) uses {@link #allocFastTrusted} / {@link #freeFastTrusted}, which skip the map.
  *
  * <h2>Closing</h2>
  * {@link #close()} closes the locks ({@link StripedSpinLocks#beginClose()}: every stripe and
@@ -201,8 +200,6 @@ public final class RangeCache implements AutoCloseable
     /** One lock per stripe (indexes 0 to stripes - 1), then one per depot. */
     private final StripedSpinLocks locks;
     private final LiveRangeMap liveMap;
-    /** Per stripe, what marks a range from the tree live under that stripe's guard; made once, so a refill allocates nothing. */
-    private final LiveMarker[] markers;
 
     /**
      * @param backend        the domain underneath.
@@ -249,13 +246,6 @@ public final class RangeCache implements AutoCloseable
         magazinesAddress = depotsAddress + depotsBytes;
         locks = new StripedSpinLocks(stripes + sizeClasses, "domain is closed: its range caches are gone");
         liveMap = new LiveRangeMap(sizeClasses);
-        markers = new LiveMarker[stripes];
-        for (int stripe = 0; stripe < stripes; stripe++)
-        {
-            final int guard = LiveRangeMap.guardOf(stripe);
-            final LiveRangeMap map = liveMap;
-            markers[stripe] = (pfn, sizeClass, hint) -> map.markLive(pfn, sizeClass, hint, guard);
-        }
 
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
         {
@@ -325,14 +315,14 @@ public final class RangeCache implements AutoCloseable
             if (pfn != NO_ADDRESS)
             {
                 incrementOwned(stripeAddress + ALLOC_HITS_OFFSET);
-                if (!tracked || markLiveOrPutBack(stripe, sizeClass, pfn))
+                if (!tracked || markLiveOrPutBack(stripeAddress, sizeClass, pfn))
                 {
                     return pfn;
                 }
                 return untrackedInstead(pfn, sizeClass, limitPfn);
             }
             incrementOwned(stripeAddress + ALLOC_MISSES_OFFSET);
-            final long treePfn = allocFromTree(stripe, sizeClass, limitPfn, tracked);
+            final long treePfn = allocFromTree(stripeAddress, sizeClass, limitPfn, tracked);
             if (treePfn != NO_ADDRESS)
             {
                 return treePfn;
@@ -346,15 +336,8 @@ public final class RangeCache implements AutoCloseable
     }
 
     /**
-     * Takes back a range that {@link #allocFast} handed out, into a magazine of the stripe that
-     * guards it ({@link LiveRangeMap}): the calling thread's own when that stripe handed it out,
-     * else the handing stripe's. A range the caches did not hand out goes to the tree's checked free.
-     *
-     * <p>The thread locks its own stripe and reads the range's byte there. When its own stripe
-     * guards the range (a range freed by the thread that allocated it), it takes the range back
-     * under that one lock: one atomic read-modify-write. Otherwise it releases its stripe and takes
-     * the guard's lock, waiting for its holder if need be, and reads the byte again there; a range
-     * reallocated by another stripe meanwhile moves it on to that stripe's lock.
+     * Takes back a range that {@link #allocFast} handed out, into a magazine of the calling
+     * thread's stripe. A range the caches did not hand out goes to the tree's checked free.
      *
      * @param pfn       first pfn of the range.
      * @param pages     its length as the caller gives it (an ordinary tree range must match it).
@@ -368,16 +351,23 @@ public final class RangeCache implements AutoCloseable
         final long classPages = 1L << sizeClass;
         if ((pfn & (classPages - 1)) == 0)
         {
-            final long slotAddress;
-            final int guard;
             final int stripe = lockAnyStripe();
             try
             {
-                slotAddress = liveMap.slotAddressOf(pfn, sizeClass, stripeAddress(stripe) + leafHintOffset(sizeClass));
-                guard = slotAddress == 0 ? LiveRangeMap.NO_GUARD : LiveRangeMap.guardAt(slotAddress);
-                if (guard == stripe)
+                final long stripeAddress = stripeAddress(stripe);
+                final long hint = stripeAddress + leafHintOffset(sizeClass);
+                if (liveMap.clearLive(pfn, sizeClass, hint))
                 {
-                    takeBack(stripe, sizeClass, pfn, slotAddress);
+                    try
+                    {
+                        putInStripe(stripeAddress, sizeClass, pfn);
+                    }
+                    catch (final Throwable ex)
+                    {
+                        liveMap.markLive(pfn, sizeClass, hint); // the free did not happen: the caller still holds the range
+                        throw ex;
+                    }
+                    incrementOwned(stripeAddress + FAST_FREES_OFFSET);
                     return;
                 }
             }
@@ -385,64 +375,9 @@ public final class RangeCache implements AutoCloseable
             {
                 locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
             }
-            if (guard != LiveRangeMap.NO_GUARD && freeUnderGuard(guard, sizeClass, pfn, slotAddress))
-            {
-                return;
-            }
         }
         // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
         backend.freeUntracked(pfn, pages, classPages);
-    }
-
-    /**
-     * The free of a range another stripe guards (it was handed out there): under that stripe's
-     * lock, if its byte still names it, else under the lock it names now.
-     *
-     * @return false when the range is not handed out (any more): nothing changed.
-     */
-    private boolean freeUnderGuard(final int firstGuard, final int sizeClass, final long pfn, final long slotAddress)
-    {
-        int guard = firstGuard;
-        while (true)
-        {
-            final int now;
-            locks.lock(guard); // checks the caches are open: the leaf behind slotAddress is still there
-            try
-            {
-                now = LiveRangeMap.guardAt(slotAddress);
-                if (now == guard)
-                {
-                    takeBack(guard, sizeClass, pfn, slotAddress);
-                    return true;
-                }
-            }
-            finally
-            {
-                locks.unlock(guard); // called directly: see StripedSpinLocks on stack depth
-            }
-            if (now == LiveRangeMap.NO_GUARD)
-            {
-                return false;
-            }
-            guard = now; // freed and handed out again by another stripe meanwhile: a racing free may take that back
-        }
-    }
-
-    /** Clears a handed-out range's byte and parks it in stripe {@code guard}'s magazines; the caller holds that stripe's lock. */
-    private void takeBack(final int guard, final int sizeClass, final long pfn, final long slotAddress)
-    {
-        final long stripeAddress = stripeAddress(guard);
-        LiveRangeMap.clear(slotAddress);
-        try
-        {
-            putInStripe(stripeAddress, sizeClass, pfn);
-        }
-        catch (final Throwable ex)
-        {
-            LiveRangeMap.restore(slotAddress, guard); // the free did not happen: the caller still holds the range
-            throw ex;
-        }
-        incrementOwned(stripeAddress + FAST_FREES_OFFSET);
     }
 
     /**
@@ -777,12 +712,11 @@ public final class RangeCache implements AutoCloseable
      *
      * @return false when the live map cannot track the range (see {@link LiveRangeMap#markLive}).
      */
-    private boolean markLiveOrPutBack(final int stripe, final int sizeClass, final long pfn)
+    private boolean markLiveOrPutBack(final long stripeAddress, final int sizeClass, final long pfn)
     {
-        final long stripeAddress = stripeAddress(stripe);
         try
         {
-            return liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass), LiveRangeMap.guardOf(stripe));
+            return liveMap.markLive(pfn, sizeClass, stripeAddress + leafHintOffset(sizeClass));
         }
         catch (final Throwable ex)
         {
@@ -798,16 +732,15 @@ public final class RangeCache implements AutoCloseable
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * Called with {@code stripe} locked, when its magazines have nothing
+     * Called with the stripe at {@code stripeAddress} locked, when its magazines have nothing
      * for the request. Classes smaller than {@link TreeRefill#RUN_PAGES} take a whole aligned
      * run from the tree ({@link TreeRefill}), hand out its highest range and keep the others in
      * the loaded magazine; larger classes, or a magazine without room for the run, take one range.
      */
-    private long allocFromTree(final int stripe, final int sizeClass, final long limitPfn, final boolean tracked)
+    private long allocFromTree(final long stripeAddress, final int sizeClass, final long limitPfn, final boolean tracked)
     {
         final long classPages = 1L << sizeClass;
-        final long stripeAddress = stripeAddress(stripe);
-        final LiveMarker marker = tracked ? markers[stripe] : null;
+        final LiveMarker marker = tracked ? liveMap : null;
         final long hint = stripeAddress + leafHintOffset(sizeClass);
         final long loaded = magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));
         final int maxRunRanges = TreeRefill.maxRunRanges(sizeClass);
@@ -856,7 +789,7 @@ public final class RangeCache implements AutoCloseable
         final int stripe = lockAnyStripe();
         try
         {
-            return allocFromTree(stripe, sizeClass, limitPfn, tracked);
+            return allocFromTree(stripeAddress(stripe), sizeClass, limitPfn, tracked);
         }
         finally
         {

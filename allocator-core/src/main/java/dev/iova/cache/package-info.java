@@ -1,8 +1,8 @@
 /**
  * Range caches: magazines of recently freed ranges in front of the tree, per size class (powers
  * of two up to {@code maxCachedPages}, 512 pages by default), hung off a fixed set of
- * lock-striped slots instead of CPUs, with a bounded depot, a live map that checks every free
- * (each range's byte guarded by the stripe that handed it out), and the run walk that refills a magazine from the tree
+ * lock-striped slots instead of CPUs, with a bounded depot, a lock-free live map that checks
+ * every free, and the run walk that refills a magazine from the tree
  * ({@link dev.iova.cache.RangeCache} explains the design, {@link dev.iova.cache.TreeRefill} the
  * refill).
  *

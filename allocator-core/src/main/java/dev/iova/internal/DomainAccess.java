@@ -9,8 +9,7 @@ import dev.iova.IovaDomain;
  *
  * <h2>Why the DMA layer skips the free check</h2>
  * {@link IovaDomain#freeFast} checks every free against the caches' live map, which costs a
- * read and a write of a map shared by all threads (and, for a range another stripe handed out,
- * that stripe's lock as well). The DMA layer already knows each
+ * compare-and-set and a write to a map shared by all threads. The DMA layer already knows each
  * IOVA range is freed exactly once: an unmap claims the mapping from the page table with one
  * compare-and-set, from entries that mark the first and last page, and only the winner frees
  * the range (after its invalidation, in lazy mode). Checking again in the live map was a quarter

@@ -237,31 +237,6 @@ class RangeCacheOperationsTest
         }
     }
 
-    @Test
-    void aRangeFreedOnAnotherStripeGoesBackToTheStripeThatHandedItOut()
-    {
-        try (IovaDomain domain = domainBuilder().cacheStripes(2).build())
-        {
-            useStripe(0);
-            final long handedOut = domain.allocFast(1, LAST_PFN); // a run from the tree: the rest waits in stripe 0
-            useStripe(1);
-            domain.freeFast(handedOut, 1); // guarded by stripe 0: taken back under its lock, into its magazine
-            assertThrows(IllegalArgumentException.class, () -> domain.freeFast(handedOut, 1), "a second free is refused");
-            assertEquals(1, domain.cacheStats().fastFrees());
-
-            useStripe(0);
-            assertThrows(IllegalArgumentException.class, () -> domain.freeFast(handedOut, 1), "from either stripe");
-            assertEquals(handedOut, domain.allocFast(1, LAST_PFN), "stripe 0 pops it first: last in, first out");
-            useStripe(1);
-            domain.freeFast(handedOut, 1);
-            useStripe(0);
-            assertEquals(handedOut, domain.allocFast(1, LAST_PFN), "and again");
-            domain.freeFast(handedOut, 1);
-            domain.flushCaches();
-            assertEquals(0, domain.liveRanges());
-        }
-    }
-
     private static void allocOnePageEach(final IovaDomain domain, final long[] pfns)
     {
         for (int i = 0; i < pfns.length; i++)
