@@ -374,7 +374,8 @@ public sealed interface Target permits Target.Ratio, Target.Ceiling, Target.Firs
             final double score = a.score() * toUnit;
             final boolean holds = score <= ceiling;
             final boolean boundsKnown = Double.isFinite(a.low()) && Double.isFinite(a.high()) && Double.isFinite(toUnit);
-            final double bound = holds ? a.high() * toUnit : a.low() * toUnit;
+            // A time is never below 0: an interval wider than its score says "0" at its best end.
+            final double bound = holds ? a.high() * toUnit : Math.max(0, a.low() * toUnit);
             final boolean atBounds = boundsKnown && (holds ? bound <= ceiling : bound > ceiling);
             return new Outcome(this, holds ? Verdict.HOLDS : Verdict.MISSED, atBounds, boundsKnown,
                 Format.number(score) + " " + Units.pretty(unit), Format.number(bound) + " " + Units.pretty(unit), thresholdText,
