@@ -71,6 +71,7 @@ public final class IntervalTree
     private static final int MAX_LEVELS = 24;
 
     private static final long GAP_LO = LeafDescriptor.GAP_LO_PFN_OFFSET;
+    private static final long SECOND = LeafDescriptor.SECOND_OFFSET;
     private static final long LO = LeafDescriptor.LO_PFN_OFFSET;
     private static final long HI = LeafDescriptor.HI_KIND_OFFSET;
     private static final long PFN_MASK = LeafDescriptor.PFN_MASK;
@@ -214,6 +215,7 @@ public final class IntervalTree
         root = leaves.allocate();
         final long a = leafAddress(root);
         UnsafeApi.putInt(a + LeafDescriptor.COUNT_OFFSET, 1);
+        UnsafeApi.putInt(a + SECOND, 0);
         UnsafeApi.putLong(a + GAP_LO, startPfn);
         UnsafeApi.putLong(a + LO, lastPfn + 1);
         UnsafeApi.putLong(a + HI, (lastPfn + 1) | LeafDescriptor.KIND_RESERVED);
@@ -464,7 +466,43 @@ public final class IntervalTree
         }
     }
 
-    /** Sets {@link #summaryGap} and {@link #summaryFit} to a leaf's maxima. */
+    /**
+     * Stores a bound on a leaf's second-longest gap ({@link LeafDescriptor#SECOND_OFFSET}): below
+     * 2^31 pages exactly, above as the next power of two (a bound may only be rounded up). Not
+     * journaled here: every leaf an update sets the bound of was saved by {@link #saveLeaf} (or
+     * is new), except the next leaf of {@link #growFirstGapOfNextLeaf}, which logs the word itself.
+     */
+    private static void setSecond(final long leaf, final long pages)
+    {
+        UnsafeApi.putInt(leaf + SECOND, pages <= Integer.MAX_VALUE ? (int)pages :
+            Integer.MIN_VALUE | (64 - Long.numberOfLeadingZeros(pages - 1)));
+    }
+
+    /** @return a leaf's bound on its second-longest gap, in pages. */
+    private static long second(final long leaf)
+    {
+        final int bound = UnsafeApi.getInt(leaf + SECOND);
+        return bound >= 0 ? bound : 1L << (bound & 63);
+    }
+
+    /**
+     * A gap of a leaf grew from {@code oldPages} (the larger of the gaps that merged into it) to
+     * {@code gapPages}, while the leaf's longest gap was {@code oldMaxGap}. When the old gap was a
+     * longest one, every other gap was already within the bound, and the grown gap is the new
+     * longest: the bound stands. Otherwise the longest gap stays where it was or the grown gap
+     * takes its place, so every other gap is at most the larger of the bound and the smaller of
+     * the two. A fit being at most its gap, the same bounds the second-largest fit.
+     */
+    private static void raiseSecondOfLeaf(final long leaf, final long oldPages, final long gapPages, final long oldMaxGap)
+    {
+        final long old = second(leaf);
+        if (oldPages < oldMaxGap && Math.min(gapPages, oldMaxGap) > old)
+        {
+            setSecond(leaf, Math.min(gapPages, oldMaxGap));
+        }
+    }
+
+    /** Sets {@link #summaryGap} and {@link #summaryFit} to a leaf's maxima, and the leaf's bound on its second-longest gap. */
     private void summarizeLeaf(final long leaf)
     {
         // Pass 1: the longest gap. Its aligned fit is at least half the largest power of two in it,
@@ -473,6 +511,7 @@ public final class IntervalTree
         final int count = count(leaf);
         long gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
         long bestGap = 0;
+        long secondGap = 0;
         long bestGapLoPfn = 0;
         int classes = 0;
         for (int i = 0; i < count; i++)
@@ -482,11 +521,17 @@ public final class IntervalTree
             classes |= trackClasses ? InnerDescriptor.gapLengthClass(gapPages) : ALL_CLASSES;
             if (gapPages > bestGap)
             {
+                secondGap = bestGap;
                 bestGap = gapPages;
                 bestGapLoPfn = gapLoPfn;
             }
+            else if (gapPages > secondGap)
+            {
+                secondGap = gapPages;
+            }
             gapLoPfn = hi(leaf, i) + 1;
         }
+        setSecond(leaf, secondGap);
         long bestFit = bestGap == 0 ? 0 : Gaps.alignedFitPages(bestGapLoPfn, bestGapLoPfn + bestGap - 1);
         if (bestFit < bestGap)
         {
@@ -910,6 +955,51 @@ public final class IntervalTree
     }
 
     /**
+     * A range {@code [loPfn, hiPfn]} was put in gap {@code [gapLoPfn, gapHiPfn]} of the path's leaf,
+     * a gap that held the leaf's longest gap ({@code gapHeld}) or its largest fit. When the longer
+     * of the two pieces left is at least the leaf's bound on every other gap ({@link #second}),
+     * that piece is the leaf's new maximum and no other gap needs reading; the same for the fit.
+     * Otherwise (another gap may now be the longest) the leaf is scanned. Then the path is repaired.
+     */
+    private void splitLongestGap(
+        final long a, final long parent, final int idx, final boolean gapHeld, final long oldMaxGap, final long oldMaxFit,
+        final long gapLoPfn, final long gapHiPfn, final long loPfn, final long hiPfn)
+    {
+        final long below = loPfn - gapLoPfn;
+        final long above = gapHiPfn - hiPfn;
+        final long bound = second(a);
+        long gap = oldMaxGap;
+        long fit = oldMaxFit;
+        boolean known = true;
+        if (gapHeld)
+        {
+            gap = Math.max(below, above);
+            known = gap >= bound;
+        }
+        if (known && Gaps.alignedFitPages(gapLoPfn, gapHiPfn) >= oldMaxFit)
+        {
+            fit = Math.max(below == 0 ? 0 : Gaps.alignedFitPages(gapLoPfn, loPfn - 1),
+                above == 0 ? 0 : Gaps.alignedFitPages(hiPfn + 1, gapHiPfn));
+            known = fit >= bound;
+        }
+        if (!known)
+        {
+            summarizeLeaf(a);
+            repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
+            return;
+        }
+        // Every other gap, and so every other fit, is at most max(bound, the shorter piece).
+        final long shorter = Math.min(below, above);
+        if (shorter > bound)
+        {
+            setSecond(a, shorter);
+        }
+        final int classes = trackClasses ?
+            gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(below) | InnerDescriptor.gapLengthClass(above) : ALL_CLASSES;
+        repairUp(pathNode, pathIdx, innerLevels - 1, gap, fit, classes);
+    }
+
+    /**
      * Inserts a range before range {@code j} of {@code leaf}, in the gap that range owns; the
      * path of the last descent must lead to {@code leaf}. Room was made by {@link #prepare}.
      */
@@ -934,11 +1024,12 @@ public final class IntervalTree
             {
                 final long parent = innerAddress(pathNode[innerLevels - 1]);
                 final int idx = pathIdx[innerLevels - 1];
-                if (splitGapHiPfn - splitGapLoPfn + 1 >= maxGap(parent, idx) ||
-                    Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= maxFit(parent, idx))
+                final long oldMaxGap = maxGap(parent, idx);
+                final long oldMaxFit = maxFit(parent, idx);
+                final boolean gapHeld = splitGapHiPfn - splitGapLoPfn + 1 >= oldMaxGap;
+                if (gapHeld || Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= oldMaxFit)
                 {
-                    summarizeLeaf(a);
-                    repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
+                    splitLongestGap(a, parent, idx, gapHeld, oldMaxGap, oldMaxFit, splitGapLoPfn, splitGapHiPfn, loPfn, hiKind & PFN_MASK);
                 }
                 else if (trackClasses)
                 {
@@ -1279,6 +1370,8 @@ public final class IntervalTree
         final int count = count(a);
         final boolean wasLast = j == count - 1;
         final long freedGapLoPfn = gapLo(a, j);
+        final long removedLoPfn = lo(a, j);
+        final long removedHiPfn = hi(a, j);
         saveLeaf(a);
         for (int i = j; i < count - 1; i++)
         {
@@ -1310,6 +1403,8 @@ public final class IntervalTree
             final long parent = innerAddress(pathNode[innerLevels - 1]);
             final int idx = pathIdx[innerLevels - 1];
             final long mergedHiPfn = lo(a, j) - 1;
+            raiseSecondOfLeaf(a, Math.max(removedLoPfn - freedGapLoPfn, mergedHiPfn - removedHiPfn), mergedHiPfn - freedGapLoPfn + 1,
+                maxGap(parent, idx));
             final long gap = Math.max(maxGap(parent, idx), mergedHiPfn - freedGapLoPfn + 1);
             final long fit = Math.max(maxFit(parent, idx), Gaps.alignedFitPages(freedGapLoPfn, mergedHiPfn));
             final int classes = trackClasses ?
@@ -1350,12 +1445,15 @@ public final class IntervalTree
             node = child(inner, 0);
         }
         final long next = leafAddress(node);
+        final long oldFirstGapPages = lo(next, 0) - UnsafeApi.getLong(next + GAP_LO);
+        logWord(next); // its count and bound on the second-longest gap: the leaf is not saved
         logWord(next + GAP_LO);
         UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
         // Its first gap only grew: the leaf's maxima can only grow, to that gap's values.
         final long parent = innerAddress(nextNode[innerLevels - 1]);
         final int idx = nextIdx[innerLevels - 1];
         final long gapHiPfn = lo(next, 0) - 1;
+        raiseSecondOfLeaf(next, oldFirstGapPages, gapHiPfn - gapLoPfn + 1, maxGap(parent, idx));
         repairUp(nextNode, nextIdx, innerLevels - 1, Math.max(maxGap(parent, idx), gapHiPfn - gapLoPfn + 1),
             Math.max(maxFit(parent, idx), Gaps.alignedFitPages(gapLoPfn, gapHiPfn)),
             trackClasses ? gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(gapHiPfn - gapLoPfn + 1) : ALL_CLASSES);
@@ -2568,6 +2666,7 @@ public final class IntervalTree
                     Long.toHexString(UnsafeApi.getLong(a + GAP_LO)) + ", the previous range ends at 0x" + Long.toHexString(previousHiPfn));
             }
             long bestGap = 0;
+            long secondGap = 0;
             long bestFit = 0;
             int leafClasses = 0;
             for (int i = 0; i < count; i++)
@@ -2588,7 +2687,9 @@ public final class IntervalTree
                     throw new IllegalStateException("tree is broken: range [0x" + Long.toHexString(loPfn) + ", 0x" +
                         Long.toHexString(hiPfn) + "] in leaf " + leaf + " leaves the domain or has a bad kind");
                 }
-                bestGap = Math.max(bestGap, loPfn - previousHiPfn - 1);
+                final long gapPages = loPfn - previousHiPfn - 1;
+                secondGap = Math.max(secondGap, Math.min(bestGap, gapPages));
+                bestGap = Math.max(bestGap, gapPages);
                 bestFit = Math.max(bestFit, Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
                 leafClasses |= InnerDescriptor.gapLengthClass(loPfn - previousHiPfn - 1);
                 if (kind == LeafDescriptor.KIND_RESERVED)
@@ -2603,6 +2704,11 @@ public final class IntervalTree
                 previousHiPfn = hiPfn;
                 lastLoPfn = loPfn;
                 lastHiKind = hiKind;
+            }
+            if (innerLevels > 0 && second(a) < secondGap)
+            {
+                throw new IllegalStateException("tree is broken: leaf " + leaf + " bounds its second-longest gap by " + second(a) +
+                    " pages, it has one of " + secondGap);
             }
             gap = bestGap;
             fit = bestFit;

@@ -5,10 +5,10 @@ package dev.iova.tree;
  * two parallel arrays so that a scan of first pfns reads consecutive words.
  *
  * <pre>
- *   0       4       8               16                         136                        256
- *   +-------+-------+---------------+--------------------------+--------------------------+
- *   | count | (pad) |   gapLoPfn    |  loPfn[0..14]            |  hiKind[0..14]           |
- *   +-------+-------+---------------+--------------------------+--------------------------+
+ *   0       4        8               16                         136                        256
+ *   +-------+--------+---------------+--------------------------+--------------------------+
+ *   | count | second |   gapLoPfn    |  loPfn[0..14]            |  hiKind[0..14]           |
+ *   +-------+--------+---------------+--------------------------+--------------------------+
  *   hiKind[i]: bits 63..62 the kind ({@link #KIND_RESERVED}, {@link #KIND_CACHED}), bits 55..0 the last pfn
  * </pre>
  *
@@ -16,6 +16,11 @@ package dev.iova.tree;
  *   <li>{@code count}: ranges held, 1 to {@link #CAPACITY} (0 only while an update is in progress).</li>
  *   <li>{@code gapLoPfn}: the first pfn of the free gap below range 0, that is the previous
  *       leaf's last {@code hiPfn + 1} (the domain's {@code startPfn} for the first leaf).</li>
+ *   <li>{@code second}: a bound on the leaf's second-longest gap (every gap but its
+ *       longest is at most this many pages). Because a gap's aligned
+ *       fit is at most its length, it also bounds the second-largest fit. It lets an insertion
+ *       that splits the longest gap find the leaf's new maxima from the two pieces alone,
+ *       without reading the other gaps. Kept only while the leaf has a parent.</li>
  *   <li>Range {@code i} is {@code [loPfn[i], hiPfn[i]]}, inclusive, and owns the free gap just
  *       below it: {@code [hiPfn[i - 1] + 1, loPfn[i] - 1]} ({@code gapLoPfn} for {@code i = 0}),
  *       empty when the two touch. Every free pfn of the domain is in exactly one range's gap.</li>
@@ -32,6 +37,12 @@ public final class LeafDescriptor
 
     /** Offset of the number of ranges, an int. */
     public static final int COUNT_OFFSET = 0;
+
+    /**
+     * Offset of the bound on the second-longest gap, an int: from 0 to 2^31 - 1 the bound in pages;
+     * with bit 31 set, {@code 2^(low six bits)} pages (a bound rounded up).
+     */
+    public static final int SECOND_OFFSET = 4;
 
     /** Offset of the first pfn of range 0's gap. */
     public static final int GAP_LO_PFN_OFFSET = 8;
