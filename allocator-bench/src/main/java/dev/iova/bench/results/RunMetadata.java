@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -12,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
+import java.util.Properties;
 
 /**
  * The machine, JDK and command a result was made with, so that every stored figure says where it
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * @param memoryBytes physical memory, or -1 when the JVM cannot tell.
  * @param cpuModel    the CPU model from {@code /proc/cpuinfo}, or "unknown".
  * @param jdk         vendor, version and VM of the running JDK.
- * @param gitCommit   the project's commit, with "-dirty" for uncommitted changes, or "unknown".
+ * @param gitCommit   the commit the running jar was built from (recorded at build time), with "-dirty"
+ *                    when the build had uncommitted changes, or "unknown".
  * @param command     the command line that made the result.
  */
 public record RunMetadata(
@@ -117,37 +119,42 @@ public record RunMetadata(
         return "unknown";
     }
 
-    private static String readGitCommit()
-    {
-        final String commit = run("git", "rev-parse", "HEAD");
-        if (commit == null || commit.isEmpty())
-        {
-            return "unknown";
-        }
-        final String status = run("git", "status", "--porcelain", "--untracked-files=no");
-        return status != null && !status.isEmpty() ? commit + "-dirty" : commit;
-    }
+    /** Where the build records the commit the jar is made from (git-commit-id-maven-plugin, in allocator-bench's pom). */
+    static final String GIT_PROPERTIES = "/dev/iova/bench/git.properties";
 
-    private static String run(final String... command)
+    /**
+     * @return the commit this jar was built from, with "-dirty" when the build had uncommitted
+     *         changes to tracked files, or "unknown" when it was built outside a git repository.
+     */
+    static String readGitCommit()
     {
-        try
+        try (InputStream in = RunMetadata.class.getResourceAsStream(GIT_PROPERTIES))
         {
-            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0)
+            if (in == null)
             {
-                return null;
+                return "unknown";
             }
-            return output;
+            final Properties properties = new Properties();
+            properties.load(in);
+            return commitOf(properties);
         }
         catch (final IOException ex)
         {
-            return null;
+            return "unknown";
         }
-        catch (final InterruptedException ex)
+    }
+
+    /**
+     * @param properties the recorded {@code git.commit.id} and {@code git.dirty}.
+     * @return the commit with "-dirty" when {@code git.dirty} is true, or "unknown" without a commit.
+     */
+    static String commitOf(final Properties properties)
+    {
+        final String commit = properties.getProperty("git.commit.id", "").trim();
+        if (commit.isEmpty())
         {
-            Thread.currentThread().interrupt();
-            return null;
+            return "unknown";
         }
+        return Boolean.parseBoolean(properties.getProperty("git.dirty", "false").trim()) ? commit + "-dirty" : commit;
     }
 }
