@@ -212,6 +212,7 @@ public final class DmaDomain implements AutoCloseable
             table = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
             table.markOwnedByDomain();
             table.reclaimEmptyTables(builder.reclaimEmptyTables && iotlb.canInvalidateAll());
+            table.blockMappings(builder.blockMappings);
             this.pageTable = table;
             resources.pageTable = table;
             this.sink = new IovaSink(iovas, pfn32);
@@ -1954,6 +1955,7 @@ public final class DmaDomain implements AutoCloseable
         private Consumer<Throwable> flushTimerFailureHandler;
         private Consumer<DmaDevice> fullMaskListener;
         private boolean reclaimEmptyTables = true;
+        private boolean blockMappings = true;
 
         private Builder()
         {
@@ -2178,6 +2180,19 @@ public final class DmaDomain implements AutoCloseable
         public Builder reclaimEmptyTables(final boolean reclaim)
         {
             this.reclaimEmptyTables = reclaim;
+            return this;
+        }
+
+        /**
+         * @param blocks true (default) for block (huge-page) entries wherever a mapping's IOVA,
+         *               physical address and length allow them ({@link IoPageTable#blockMappings(boolean)}),
+         *               and IOVAs aligned for them; false for granule-sized leaves only, as before
+         *               block entries existed.
+         * @return this builder.
+         */
+        public Builder blockMappings(final boolean blocks)
+        {
+            this.blockMappings = blocks;
             return this;
         }
 
