@@ -719,7 +719,7 @@ public final class IoPageTable implements AutoCloseable
     public long[] blockSizes()
     {
         checkOpen();
-        final long[] sizes = new long[leafLevel - firstBlockLevel];
+        final long[] sizes = new long[Math.max(0, leafLevel - firstBlockLevel)];
         for (int level = leafLevel - 1; level >= firstBlockLevel; level--)
         {
             sizes[leafLevel - 1 - level] = 1L << shift(level);
@@ -1416,6 +1416,14 @@ public final class IoPageTable implements AutoCloseable
         catch (final RuntimeException | Error ex)
         {
             endAnnouncement(held);
+            try
+            {
+                undoFailedMap(iova, done); // no half-written mapping: what this call wrote is taken back, as when out of tables
+            }
+            catch (final RuntimeException | Error undo)
+            {
+                ex.addSuppressed(undo);
+            }
             throw ex;
         }
         hazards.end(held); // release: a pass that reads the slot empty sees every leaf written above
