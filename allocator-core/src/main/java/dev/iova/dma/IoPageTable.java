@@ -1301,12 +1301,25 @@ public final class IoPageTable implements AutoCloseable
             }
             if (level < leafLevel)
             {
-                if (entry != 0 && isBlockLevel(level))
+                // this table's entries from here on, without walking again: each empty one clears its span
+                long at = address;
+                long index = index(level, at);
+                long next = entry;
+                while ((next & TABLE) == 0)
                 {
-                    throw alreadyMapped(address, entry, level, iova, pages);
+                    if (next != 0 && isBlockLevel(level))
+                    {
+                        throw alreadyMapped(at, next, level, iova, pages);
+                    }
+                    done += pagesToSpanEnd(at, level, pages - done); // nothing mapped in the rest of this entry's span
+                    if (done >= pages || ++index == entriesPerTable)
+                    {
+                        break;
+                    }
+                    at = iova + (done << granuleShift);
+                    next = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
                 }
-                done += pagesToSpanEnd(address, level, pages - done); // nothing mapped in the rest of this entry's span
-                continue;
+                continue; // a table: walk down to it
             }
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
@@ -1393,10 +1406,17 @@ public final class IoPageTable implements AutoCloseable
                         final long entryAddress = (held & ~TableHazards.SLOT_MASK) + entryOffset(index(level, address));
                         if (UnsafeApi.getLongAcquire(null, entryAddress) == 0)
                         {
+                            // blocks in this table, entry after entry, while they fit and their entries are empty
                             final long blockPages = 1L << (shift(level) - granuleShift);
-                            UnsafeApi.putLongRelease(null, entryAddress,
-                                pieceEntry(phys, done, blockPages, pages, leafBits | fixedBits, softwareBits));
-                            done += blockPages;
+                            long next = entryAddress;
+                            final long tableEnd = (held & ~TableHazards.SLOT_MASK) + entryOffset(entriesPerTable);
+                            do
+                            {
+                                UnsafeApi.putLongRelease(null, next, pieceEntry(phys, done, blockPages, pages, leafBits | fixedBits, softwareBits));
+                                done += blockPages;
+                                next += PageTableDescriptor.ENTRY_LENGTH;
+                            }
+                            while (pages - done >= blockPages && next != tableEnd && UnsafeApi.getLongAcquire(null, next) == 0);
                             continue pieces;
                         }
                         // a table is there: the piece goes inside it, as smaller blocks or leaves
@@ -1500,19 +1520,34 @@ public final class IoPageTable implements AutoCloseable
                     throw notMapped(address, iova, pages);
                 }
                 final long blockPages = 1L << (shift(level) - granuleShift);
-                final long firstPage = done - ((address >>> granuleShift) & (blockPages - 1)); // may be below 0: a split
-                final long lastPage = firstPage + blockPages - 1;
-                if (badLastPage < 0 && isBadEntry(entry, firstPage, lastPage, pages, mode))
+                long index = index(level, address);
+                long block = entry;
+                long firstPage = done - ((address >>> granuleShift) & (blockPages - 1)); // may be below 0: a split
+                while (true)
                 {
-                    badFirstPage = firstPage;
-                    badLastPage = lastPage;
-                    badEntry = entry;
+                    final long lastPage = firstPage + blockPages - 1;
+                    if (badLastPage < 0 && isBadEntry(block, firstPage, lastPage, pages, mode))
+                    {
+                        badFirstPage = firstPage;
+                        badLastPage = lastPage;
+                        badEntry = block;
+                    }
+                    if (done == 0)
+                    {
+                        firstEntry = block;
+                    }
+                    done = lastPage + 1;
+                    if (done >= pages || ++index == entriesPerTable)
+                    {
+                        break;
+                    }
+                    block = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+                    if (block == 0 || (block & TABLE) != 0)
+                    {
+                        break; // a hole or a table: the walk from the root says which
+                    }
+                    firstPage = done;
                 }
-                if (done == 0)
-                {
-                    firstEntry = entry;
-                }
-                done = lastPage + 1;
                 continue;
             }
             final long first = leafIndex(address);
@@ -1617,7 +1652,13 @@ public final class IoPageTable implements AutoCloseable
             final boolean claimed = done == 0 && claimedTable != 0;
             if (level > 0 && (!claimed || level <= claimedLevel))
             {
-                // A whole table, or the block in its place; one the claim touched still holds other entries of this call.
+                // Blocks in a table's place, or a whole table; one the claim touched still holds other entries of this call.
+                final long blockPages = claimed ? 0 : clearBlocks(address, level - 1, left);
+                if (blockPages != 0)
+                {
+                    done += blockPages;
+                    continue;
+                }
                 detached += detachWhole(address, level);
                 done += 1L << (shift(level - 1) - granuleShift);
                 continue;
@@ -1653,6 +1694,45 @@ public final class IoPageTable implements AutoCloseable
             done += count;
         }
         return detached;
+    }
+
+    /**
+     * Clears the block entries of this call at {@code level} from {@code iova} on, in one table, while
+     * they are blocks and the pages left cover them, then offers the table when it may be empty.
+     *
+     * @return the pages cleared; 0 when the entry at {@code iova} is not a block (a table: detach it whole).
+     */
+    private long clearBlocks(final long iova, final int level, final long pagesLeft)
+    {
+        if (!isBlockLevel(level))
+        {
+            return 0;
+        }
+        final long table = tableAt(iova, level);
+        if (table == 0)
+        {
+            return 0;
+        }
+        final long first = index(level, iova);
+        final long blockPages = 1L << (shift(level) - granuleShift);
+        long index = first;
+        long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+        long cleared = 0;
+        while (entry != 0 && (entry & TABLE) == 0)
+        {
+            UnsafeApi.putLongRelease(null, table + entryOffset(index), 0L); // a block of this call: its owner alone writes it
+            cleared += blockPages;
+            if (pagesLeft - cleared < blockPages || ++index == entriesPerTable)
+            {
+                break;
+            }
+            entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+        }
+        if (cleared != 0)
+        {
+            offerIfMaybeEmpty(iova, table, level, first, cleared / blockPages, false);
+        }
+        return cleared;
     }
 
     /**
