@@ -1685,6 +1685,10 @@ public final class IoPageTable implements AutoCloseable
             else
             {
                 final long table = tableAt(address, leafLevel); // holds entries of this call: attached
+                if (table == 0)
+                {
+                    throw new IllegalStateException("no leaf table for iova=" + hex(address) + " under the owner of its entries");
+                }
                 for (long i = 0; i < count; i++)
                 {
                     UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);

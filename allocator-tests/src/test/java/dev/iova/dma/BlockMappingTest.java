@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -345,6 +346,23 @@ class BlockMappingTest
             assertEquals(0, domain.iovaDomain().liveRanges(), "the IOVA went back");
             final long dma = domain.map(TWO_MIB - PAGE, TWO_MIB + 2 * PAGE, Protection.READ);
             assertEquals(TWO_MIB - PAGE + 7, Translation.phys(domain.translate(dma + 7)));
+        }
+    }
+
+    @Test
+    void aBlockMapThatRunsOutOfTablesAfterItsBlocksTakesThemBack()
+    {
+        try (IoPageTable table = new IoPageTable())
+        {
+            table.failTableAllocation(4); // the tail's leaf table, after the head leaf and two blocks
+            assertFalse(table.map(TWO_MIB - PAGE, TWO_MIB - PAGE, 2 * TWO_MIB + 2 * PAGE, Protection.READ));
+
+            assertTrue(Translation.isFault(table.translate(TWO_MIB - PAGE)));
+            assertTrue(Translation.isFault(table.translate(TWO_MIB)));
+            assertTrue(Translation.isFault(table.translate(2 * TWO_MIB + MIB)));
+            table.rangeInvalidated(TWO_MIB - PAGE, 2 * TWO_MIB + 2 * PAGE);
+            assertTrue(table.map(TWO_MIB - PAGE, TWO_MIB - PAGE, 2 * TWO_MIB + 2 * PAGE, Protection.READ));
+            assertEquals(3 * TWO_MIB, Translation.phys(table.translate(3 * TWO_MIB)));
         }
     }
 }
