@@ -1302,23 +1302,28 @@ public final class IoPageTable implements AutoCloseable
             if (level < leafLevel)
             {
                 // this table's entries from here on, without walking again: each empty one clears its span
-                long at = address;
-                long index = index(level, at);
+                final long spanPages = 1L << (shift(level) - granuleShift);
+                final boolean blockLevel = isBlockLevel(level);
+                final long tableEnd = table + entryOffset(entriesPerTable);
                 long next = entry;
+                long entryAddress = table + entryOffset(index(level, address));
+                long step = pagesToSpanEnd(address, level, pages - done); // the first entry's span may start before the range
                 while ((next & TABLE) == 0)
                 {
-                    if (next != 0 && isBlockLevel(level))
+                    if (next != 0 && blockLevel)
                     {
-                        throw alreadyMapped(at, next, level, iova, pages);
+                        throw alreadyMapped(iova + (done << granuleShift), next, level, iova, pages);
                     }
-                    done += pagesToSpanEnd(at, level, pages - done); // nothing mapped in the rest of this entry's span
-                    if (done >= pages || ++index == entriesPerTable)
+                    done += step; // nothing mapped in the rest of this entry's span
+                    entryAddress += PageTableDescriptor.ENTRY_LENGTH;
+                    if (done >= pages || entryAddress == tableEnd)
                     {
                         break;
                     }
-                    at = iova + (done << granuleShift);
-                    next = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+                    step = spanPages;
+                    next = UnsafeApi.getLongAcquire(null, entryAddress);
                 }
+                done = Math.min(done, pages);
                 continue; // a table: walk down to it
             }
             final long first = leafIndex(address);
@@ -1408,15 +1413,22 @@ public final class IoPageTable implements AutoCloseable
                         {
                             // blocks in this table, entry after entry, while they fit and their entries are empty
                             final long blockPages = 1L << (shift(level) - granuleShift);
-                            long next = entryAddress;
+                            final long blockBytes = blockPages << granuleShift;
+                            final long bits = leafBits | fixedBits;
+                            final long lastBits = softwareBits & LAST;
+                            final long lastBlock = pages - blockPages; // the page a block starts at when it is the mapping's last entry
                             final long tableEnd = (held & ~TableHazards.SLOT_MASK) + entryOffset(entriesPerTable);
-                            do
+                            UnsafeApi.putLongRelease(null, entryAddress, pieceEntry(phys, done, blockPages, pages, bits, softwareBits));
+                            done += blockPages;
+                            long next = entryAddress + PageTableDescriptor.ENTRY_LENGTH;
+                            long out = phys + (done << granuleShift);
+                            while (done <= lastBlock && next != tableEnd && UnsafeApi.getLongAcquire(null, next) == 0)
                             {
-                                UnsafeApi.putLongRelease(null, next, pieceEntry(phys, done, blockPages, pages, leafBits | fixedBits, softwareBits));
+                                UnsafeApi.putLongRelease(null, next, out | bits | (done == lastBlock ? lastBits : 0));
                                 done += blockPages;
+                                out += blockBytes;
                                 next += PageTableDescriptor.ENTRY_LENGTH;
                             }
-                            while (pages - done >= blockPages && next != tableEnd && UnsafeApi.getLongAcquire(null, next) == 0);
                             continue pieces;
                         }
                         // a table is there: the piece goes inside it, as smaller blocks or leaves
