@@ -27,8 +27,20 @@ import static dev.iova.dma.PageTableDescriptor.tableEntry;
  * A granule of {@code 2^granuleShift} bytes, tables of {@code 2^bitsPerLevel} 8-byte entries, an
  * IOVA space of {@code 2^iovaBits} bytes; as many levels as it takes. The default — 4 KiB granule,
  * 512 entries, 48 bits — has four levels, each table is one 4 KiB page, and a leaf table maps
- * 2 MiB. Every mapping is made of granule-sized leaves at the last level (no block entries). The
- * entry format is {@link PageTableDescriptor}; tables come from a {@link TablePool}.
+ * 2 MiB. The entry format is {@link PageTableDescriptor}; tables come from a {@link TablePool}.
+ *
+ * <h2>Block entries</h2>
+ * A block is a leaf on one of the {@link #MAX_BLOCK_LEVELS} levels above the leaf level (never the
+ * root) that maps the whole span a table there would: 2 MiB and 1 GiB with the defaults
+ * ({@link #blockSizes()}). A map writes one for every piece of its range whose IOVA and physical
+ * address are both aligned to the block size and that lies wholly inside the range, where the entry
+ * is empty; where a table is installed, the piece goes into it as smaller blocks or leaves (a table
+ * is never replaced, so a map never detaches anything). Edges get granule-sized leaves. A block is
+ * published with one release store into a table the map announced, exactly as a leaf, and carries
+ * the same software bits. {@code translate} stops at it and adds the offset inside it; an unmap must
+ * hold it whole (one that would split it throws); clearing one frees nothing below it, and the
+ * table that held it is offered for reclaim like any other. {@link #blockMappings(boolean)} turns
+ * blocks off.
  *
  * <h2>Concurrency and memory ordering</h2>
  * Calls on disjoint ranges need no lock: the owner of a range (the IOVA allocator guarantees it is
@@ -217,8 +229,11 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Maps {@code [iova, iova + bytes)} to {@code [phys, phys + bytes)}, one leaf per page, as one
-     * mapping (what {@link #unmap} takes back whole).
+     * Maps {@code [iova, iova + bytes)} to {@code [phys, phys + bytes)} as one mapping (what
+     * {@link #unmap} takes back whole): a block entry for every piece that a block size fits (IOVA
+     * and {@code phys} aligned to it, wholly inside the range, its entry empty), one leaf per page
+     * elsewhere. A map that throws half way (an {@link OutOfMemoryError} from a table allocation)
+     * takes back what it wrote first.
      *
      * @param iova       first I/O virtual address, granule-aligned.
      * @param phys       first physical address, granule-aligned, below 2^52.
@@ -226,7 +241,7 @@ public final class IoPageTable implements AutoCloseable
      * @param protection {@link Protection#READ}, {@link Protection#WRITE} or {@link Protection#READ_WRITE}.
      * @return true when mapped; false when the table bound was reached (nothing is mapped then).
      * @throws IllegalArgumentException for a bad value or when any page of the range is already
-     *                                  mapped; nothing changes.
+     *                                  mapped, by a leaf or a block; nothing changes.
      * @throws IllegalStateException    after {@link #close()}.
      */
     public boolean map(final long iova, final long phys, final long bytes, final Protection protection)
@@ -271,14 +286,15 @@ public final class IoPageTable implements AutoCloseable
 
     /**
      * Unmaps {@code [iova, iova + bytes)}, which must be exactly one or more whole mappings: every
-     * page mapped, the first page the first of a {@link #map} call, the last page the last of one.
-     * Tables whose whole span the range covers are detached and wait for an invalidation.
+     * page mapped, the first page the first of a {@link #map} call, the last page the last of one,
+     * every block entry wholly inside. Tables whose whole span the range covers are detached and
+     * wait for an invalidation; cleared blocks free nothing below them.
      *
      * @param iova  first address, granule-aligned.
      * @param bytes a positive multiple of the granule.
      * @return the bytes unmapped ({@code bytes}).
      * @throws IllegalArgumentException for a bad value, a hole, or a range that starts or ends
-     *                                  inside a mapping; nothing changes.
+     *                                  inside a mapping or a block; nothing changes.
      * @throws IllegalStateException    after {@link #close()}.
      */
     public long unmap(final long iova, final long bytes)
@@ -364,7 +380,7 @@ public final class IoPageTable implements AutoCloseable
      *
      * @param iova any address; those outside the IOVA space fault.
      * @return a packed {@link Translation}: the physical address (with the iova's offset in its
-     *         page) and protection, or {@link Translation#FAULT}.
+     *         page, or in its block when a block entry maps it) and protection, or {@link Translation#FAULT}.
      * @throws IllegalStateException after {@link #close()}.
      */
     public long translate(final long iova)
