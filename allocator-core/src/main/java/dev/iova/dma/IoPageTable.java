@@ -1303,8 +1303,10 @@ public final class IoPageTable implements AutoCloseable
     private void checkUnmapped(final long iova, final long pages)
     {
         long done = 0;
+        positions:
         while (done < pages)
         {
+            final long epoch = pool.epochAcquire();
             final long address = iova + (done << granuleShift);
             long table = rootAddress;
             int level = 0;
@@ -1328,6 +1330,10 @@ public final class IoPageTable implements AutoCloseable
                 {
                     if (next != 0 && blockLevel)
                     {
+                        if (recycledSince(epoch))
+                        {
+                            continue positions; // read from a table recycled under us: look again
+                        }
                         throw alreadyMapped(iova + (done << granuleShift), next, level, iova, pages);
                     }
                     done += step; // nothing mapped in the rest of this entry's span
@@ -1349,11 +1355,22 @@ public final class IoPageTable implements AutoCloseable
                 final long leaf = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
                 if (leaf != 0)
                 {
+                    if (recycledSince(epoch))
+                    {
+                        continue positions; // read from a table recycled under us (maybe another level's): look again
+                    }
                     throw alreadyMapped(address + (i << granuleShift), leaf, leafLevel, iova, pages);
                 }
             }
             done += count;
         }
+    }
+
+    /** @return true when a table was recycled since {@code epoch} was read (a load fence first: the walk's loads come before). */
+    private boolean recycledSince(final long epoch)
+    {
+        UnsafeApi.loadFence();
+        return pool.epochAfterWalk() != epoch;
     }
 
     private IllegalArgumentException alreadyMapped(final long address, final long entry, final int level, final long iova,
