@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
+import dev.iova.Alignments;
+import dev.iova.Fit;
 import dev.iova.IovaDomain;
 import dev.iova.RegionCarving;
 import dev.iova.internal.DomainAccess;
@@ -158,6 +160,11 @@ public final class DmaDomain implements AutoCloseable
     private final Cleaner.Cleanable cleanable;
     private final ReservedRegionList regions;
     private final int granuleShift;
+    /**
+     * The shortest map, in pages, whose IOVA takes {@link #blockAlignPages}: the smallest block,
+     * and beyond the range caches ({@code Long.MAX_VALUE} when blocks are off or the geometry has none).
+     */
+    private final long blockAlignMinPages;
     private final long granuleMask;
     private final long startPfn;
     private final long lastPfn;
@@ -212,7 +219,11 @@ public final class DmaDomain implements AutoCloseable
             table = new IoPageTable(granuleShift, builder.bitsPerLevel, builder.iovaBits, builder.maxTables);
             table.markOwnedByDomain();
             table.reclaimEmptyTables(builder.reclaimEmptyTables && iotlb.canInvalidateAll());
+            table.blockMappings(builder.blockMappings);
             this.pageTable = table;
+            final long[] blockSizes = table.blockSizes();
+            this.blockAlignMinPages = !builder.blockMappings || blockSizes.length == 0 ? Long.MAX_VALUE :
+                Math.max(blockSizes[0] >>> granuleShift, iovas.maxCachedPages() + 1);
             resources.pageTable = table;
             this.sink = new IovaSink(iovas, pfn32);
             this.quarantine = new Quarantine(pageTable.clock(), sink);
@@ -434,13 +445,32 @@ public final class DmaDomain implements AutoCloseable
     private long mapOnce(final long physPage, final long pages, final Protection protection, final long limitPfn,
         final long ownerBits, final DmaDevice device)
     {
-        final long pfn = allocIova(pages, limitPfn, device);
+        final long pfn = allocIova(pages, limitPfn, device, pages < blockAlignMinPages ? 0 : blockAlignPages(physPage, pages));
         if (pfn == NO_ADDRESS)
         {
             return OUT_OF_IOVAS;
         }
         final long iova = pfn << granuleShift;
-        if (!mapFresh(iova, physPage, pages, protection, FIRST | LAST | ownerBits, pfn))
+        final boolean mapped;
+        try
+        {
+            mapped = mapFresh(iova, physPage, pages, protection, FIRST | LAST | ownerBits, pfn);
+        }
+        catch (final Error ex)
+        {
+            // A table allocation threw (OutOfMemoryError, StackOverflowError): the page table took back
+            // what the map wrote; its IOVA goes back as a map out of tables gives it back.
+            try
+            {
+                abandon(iova, pfn, pages);
+            }
+            catch (final RuntimeException | Error undo)
+            {
+                ex.addSuppressed(undo);
+            }
+            throw ex;
+        }
+        if (!mapped)
         {
             abandon(iova, pfn, pages);
             return OUT_OF_TABLES;
@@ -1473,6 +1503,23 @@ public final class DmaDomain implements AutoCloseable
     }
 
     /**
+     * The IOVA alignment of a map large enough for block entries (iommufd's rule): the largest power
+     * of two that divides the physical page address, capped at the largest block size not above the
+     * mapping's length ({@link Alignments#iommufdAlignmentPages}), so that an IOVA and a physical
+     * address aligned alike can use blocks, and the allocator wastes no more than that.
+     *
+     * @param physPage the page-aligned physical address.
+     * @param pages    the mapping's length in pages, at least {@link #blockAlignMinPages}.
+     * @return the alignment in pages; 0 (size-aligned) when blocks were turned off on the table.
+     */
+    private long blockAlignPages(final long physPage, final long pages)
+    {
+        final long bytes = pages << granuleShift;
+        final long blockBytes = pageTable.largestBlockBytesWithin(bytes);
+        return blockBytes == 0 ? 0 : Alignments.iommufdAlignmentPages(physPage, bytes, blockBytes, granuleMask + 1);
+    }
+
+    /**
      * The one place the DMA layer allocates IOVAs: below 4 GiB first when the policy and the mask
      * allow it, then below {@code limitPfn}. A device stops trying below 4 GiB after its first
      * failure there (one-shot, mainline Linux); calls without a device keep Linux's older
@@ -1480,9 +1527,19 @@ public final class DmaDomain implements AutoCloseable
      */
     private long allocIova(final long pages, final long limitPfn, final DmaDevice device)
     {
+        return allocIova(pages, limitPfn, device, 0);
+    }
+
+    /**
+     * As {@link #allocIova(long, long, DmaDevice)}, aligned to {@code alignPages} when it is not 0
+     * (a map large enough for blocks, beyond the range caches: {@link #blockAlignPages}), else
+     * size-aligned through the range caches.
+     */
+    private long allocIova(final long pages, final long limitPfn, final DmaDevice device, final long alignPages)
+    {
         if (try32BitFirst && limitPfn > pfn32 && pfn32 >= startPfn && (device == null ? pages < sink.failed32BitPages : !device.usesFullMask()))
         {
-            final long pfn = IOVAS.allocFastTrusted(iovas, pages, pfn32);
+            final long pfn = allocAligned(pages, pfn32, alignPages);
             if (pfn != NO_ADDRESS)
             {
                 return pfn;
@@ -1496,7 +1553,27 @@ public final class DmaDomain implements AutoCloseable
                 sink.failed32BitPages = pages; // a benign race: the smallest failing size wins eventually
             }
         }
-        return IOVAS.allocFastTrusted(iovas, pages, limitPfn);
+        return allocAligned(pages, limitPfn, alignPages);
+    }
+
+    /**
+     * @param alignPages 0 for the range caches' size-aligned path; else the alignment, for a range
+     *                   beyond the caches (the tree, as the caches' own large requests go: flushed and
+     *                   asked again when nothing fits). Freed as any large range, by the tree.
+     */
+    private long allocAligned(final long pages, final long limitPfn, final long alignPages)
+    {
+        if (alignPages == 0)
+        {
+            return IOVAS.allocFastTrusted(iovas, pages, limitPfn);
+        }
+        final long pfn = iovas.alloc(pages, limitPfn, alignPages, Fit.HIGHEST);
+        if (pfn != NO_ADDRESS)
+        {
+            return pfn;
+        }
+        iovas.flushCaches(); // ranges sitting in the caches may be what blocks a large request
+        return iovas.alloc(pages, limitPfn, alignPages, Fit.HIGHEST);
     }
 
     private void fullMaskFallback(final DmaDevice device)
@@ -1954,6 +2031,7 @@ public final class DmaDomain implements AutoCloseable
         private Consumer<Throwable> flushTimerFailureHandler;
         private Consumer<DmaDevice> fullMaskListener;
         private boolean reclaimEmptyTables = true;
+        private boolean blockMappings = true;
 
         private Builder()
         {
@@ -2178,6 +2256,19 @@ public final class DmaDomain implements AutoCloseable
         public Builder reclaimEmptyTables(final boolean reclaim)
         {
             this.reclaimEmptyTables = reclaim;
+            return this;
+        }
+
+        /**
+         * @param blocks true (default) for block (huge-page) entries wherever a mapping's IOVA,
+         *               physical address and length allow them ({@link IoPageTable#blockMappings(boolean)}),
+         *               and IOVAs aligned for them; false for granule-sized leaves only, as before
+         *               block entries existed.
+         * @return this builder.
+         */
+        public Builder blockMappings(final boolean blocks)
+        {
+            this.blockMappings = blocks;
             return this;
         }
 

@@ -27,8 +27,20 @@ import static dev.iova.dma.PageTableDescriptor.tableEntry;
  * A granule of {@code 2^granuleShift} bytes, tables of {@code 2^bitsPerLevel} 8-byte entries, an
  * IOVA space of {@code 2^iovaBits} bytes; as many levels as it takes. The default — 4 KiB granule,
  * 512 entries, 48 bits — has four levels, each table is one 4 KiB page, and a leaf table maps
- * 2 MiB. Every mapping is made of granule-sized leaves at the last level (no block entries). The
- * entry format is {@link PageTableDescriptor}; tables come from a {@link TablePool}.
+ * 2 MiB. The entry format is {@link PageTableDescriptor}; tables come from a {@link TablePool}.
+ *
+ * <h2>Block entries</h2>
+ * A block is a leaf on one of the {@link #MAX_BLOCK_LEVELS} levels above the leaf level (never the
+ * root) that maps the whole span a table there would: 2 MiB and 1 GiB with the defaults
+ * ({@link #blockSizes()}). A map writes one for every piece of its range whose IOVA and physical
+ * address are both aligned to the block size and that lies wholly inside the range, where the entry
+ * is empty; where a table is installed, the piece goes into it as smaller blocks or leaves (a table
+ * is never replaced, so a map never detaches anything). Edges get granule-sized leaves. A block is
+ * published with one release store into a table the map announced, exactly as a leaf, and carries
+ * the same software bits. {@code translate} stops at it and adds the offset inside it; an unmap must
+ * hold it whole (one that would split it throws); clearing one frees nothing below it, and the
+ * table that held it is offered for reclaim like any other. {@link #blockMappings(boolean)} turns
+ * blocks off.
  *
  * <h2>Concurrency and memory ordering</h2>
  * Calls on disjoint ranges need no lock: the owner of a range (the IOVA allocator guarantees it is
@@ -123,6 +135,8 @@ public final class IoPageTable implements AutoCloseable
     private final long maxIova;
     private final int levels;
     private final int leafLevel;
+    /** The shallowest level that may hold a block entry ({@link #isBlockLevel}); {@code leafLevel} when none may. */
+    private final int firstBlockLevel;
     private final TablePool pool;
     /** {@code -tableBytes}: the address bits of a table entry (flags sit below them). */
     private final long addressMask;
@@ -134,6 +148,8 @@ public final class IoPageTable implements AutoCloseable
     private volatile boolean ownedByDomain;
     /** False for a domain whose IOTLB invalidates only ranges: nothing would cover a reclaimed table's span. */
     private volatile boolean reclaimEmptied = true;
+    /** Whether maps write block entries where the IOVA, the physical address and the length allow (the default). */
+    private volatile boolean blockMappings = true;
     private volatile boolean closed;
 
     /** A page table with the default geometry: 4 KiB granule, 512 entries per table, 48-bit IOVAs. */
@@ -178,6 +194,7 @@ public final class IoPageTable implements AutoCloseable
         this.maxIova = (1L << iovaBits) - 1;
         this.levels = (iovaBits - granuleShift + bitsPerLevel - 1) / bitsPerLevel;
         this.leafLevel = levels - 1;
+        this.firstBlockLevel = Math.max(1, leafLevel - MAX_BLOCK_LEVELS);
         this.pool = new TablePool(entriesPerTable * PageTableDescriptor.ENTRY_LENGTH, maxTables, leafLevel, entriesPerTable);
         this.addressMask = -(long)Math.max(entriesPerTable * PageTableDescriptor.ENTRY_LENGTH, PageTableDescriptor.TABLE_ALIGNMENT);
         this.rootAddress = pool.allocate();
@@ -212,8 +229,11 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Maps {@code [iova, iova + bytes)} to {@code [phys, phys + bytes)}, one leaf per page, as one
-     * mapping (what {@link #unmap} takes back whole).
+     * Maps {@code [iova, iova + bytes)} to {@code [phys, phys + bytes)} as one mapping (what
+     * {@link #unmap} takes back whole): a block entry for every piece that a block size fits (IOVA
+     * and {@code phys} aligned to it, wholly inside the range, its entry empty), one leaf per page
+     * elsewhere. A map that throws half way (an {@link OutOfMemoryError} from a table allocation)
+     * takes back what it wrote first.
      *
      * @param iova       first I/O virtual address, granule-aligned.
      * @param phys       first physical address, granule-aligned, below 2^52.
@@ -221,7 +241,7 @@ public final class IoPageTable implements AutoCloseable
      * @param protection {@link Protection#READ}, {@link Protection#WRITE} or {@link Protection#READ_WRITE}.
      * @return true when mapped; false when the table bound was reached (nothing is mapped then).
      * @throws IllegalArgumentException for a bad value or when any page of the range is already
-     *                                  mapped; nothing changes.
+     *                                  mapped, by a leaf or a block; nothing changes.
      * @throws IllegalStateException    after {@link #close()}.
      */
     public boolean map(final long iova, final long phys, final long bytes, final Protection protection)
@@ -250,11 +270,12 @@ public final class IoPageTable implements AutoCloseable
         final long leafBits = checkedProtectionBits(protection) | VALID;
         final long pages = bytes >>> granuleShift;
         checkUnmapped(iova, pages);
-        if (tablesSpanned(iova, pages) > pool.maxTables() - 1L)
+        final boolean blocks = blockMappings && firstBlockLevel < leafLevel;
+        if (tablesSpanned(iova, phys, pages, blocks) > pool.maxTables() - 1L)
         {
             return false; // more tables than may ever exist: fail before building any
         }
-        final long written = writeLeaves(iova, phys, pages, leafBits, softwareBits);
+        final long written = writeLeaves(iova, phys, pages, leafBits, softwareBits, blocks);
         if (written != pages)
         {
             undoFailedMap(iova, written);
@@ -265,14 +286,15 @@ public final class IoPageTable implements AutoCloseable
 
     /**
      * Unmaps {@code [iova, iova + bytes)}, which must be exactly one or more whole mappings: every
-     * page mapped, the first page the first of a {@link #map} call, the last page the last of one.
-     * Tables whose whole span the range covers are detached and wait for an invalidation.
+     * page mapped, the first page the first of a {@link #map} call, the last page the last of one,
+     * every block entry wholly inside. Tables whose whole span the range covers are detached and
+     * wait for an invalidation; cleared blocks free nothing below them.
      *
      * @param iova  first address, granule-aligned.
      * @param bytes a positive multiple of the granule.
      * @return the bytes unmapped ({@code bytes}).
      * @throws IllegalArgumentException for a bad value, a hole, or a range that starts or ends
-     *                                  inside a mapping; nothing changes.
+     *                                  inside a mapping or a block; nothing changes.
      * @throws IllegalStateException    after {@link #close()}.
      */
     public long unmap(final long iova, final long bytes)
@@ -334,12 +356,23 @@ public final class IoPageTable implements AutoCloseable
     /** @return tables detached. */
     private int claimAndClear(final long iova, final long pages, final long firstEntry)
     {
-        final long firstTable = leafTable(iova);
-        if (!UnsafeApi.compareAndSetLong(null, firstTable + entryOffset(leafIndex(iova)), firstEntry, 0L))
+        long table = rootAddress;
+        int level = 0;
+        while (level < leafLevel)
+        {
+            final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(level, iova)));
+            if ((entry & TABLE) == 0)
+            {
+                break; // the first entry is a block (or gone meanwhile: the claim below fails)
+            }
+            table = tableAddress(entry, addressMask);
+            level++;
+        }
+        if (!UnsafeApi.compareAndSetLong(null, table + entryOffset(index(level, iova)), firstEntry, 0L))
         {
             throw new IllegalArgumentException("iova=" + hex(iova) + " is not mapped: unmapped by another thread meanwhile");
         }
-        return clearAndDetach(iova, pages, firstTable);
+        return clearAndDetach(iova, pages, table, level);
     }
 
     /**
@@ -347,7 +380,7 @@ public final class IoPageTable implements AutoCloseable
      *
      * @param iova any address; those outside the IOVA space fault.
      * @return a packed {@link Translation}: the physical address (with the iova's offset in its
-     *         page) and protection, or {@link Translation#FAULT}.
+     *         page, or in its block when a block entry maps it) and protection, or {@link Translation#FAULT}.
      * @throws IllegalStateException after {@link #close()}.
      */
     public long translate(final long iova)
@@ -374,11 +407,11 @@ public final class IoPageTable implements AutoCloseable
         while (true)
         {
             final long epoch = pool.epochAcquire();
-            final long leaf = readLeaf(iova);
+            final long translation = readTranslation(iova);
             UnsafeApi.loadFence(); // LoadLoad: the walk's loads come before the second epoch read
             if (pool.epochAfterWalk() == epoch)
             {
-                return leaf == 0 ? Translation.FAULT : Translation.pack(leaf, iova, granuleMask);
+                return translation;
             }
             // a detached table was recycled during the walk: what we read may belong to another mapping
         }
@@ -460,18 +493,50 @@ public final class IoPageTable implements AutoCloseable
 
     /**
      * Clears every page still mapped in {@code [iova, iova + pages)}, a range the caller owns
-     * whole (a two-step reservation being destroyed), with no check of what is there.
+     * whole (a two-step reservation being destroyed), with no check of what is there: leaves, and
+     * block entries wholly inside the range (links write blocks as maps do).
      */
     void clearOwnedRange(final long iova, final long pages)
     {
         checkOpen();
         long done = 0;
+        pieces:
         while (done < pages)
         {
             final long address = iova + (done << granuleShift);
+            for (int level = blockLevelFor(address, 0, pages - done); level < leafLevel; level++)
+            {
+                final long table = announceExisting(address, level);
+                if (table == 0)
+                {
+                    done += pagesToSpanEnd(address, level, pages - done); // no table at this level: nothing mapped here
+                    continue pieces;
+                }
+                final long held = table;
+                final long entry;
+                try
+                {
+                    final long entryAddress = (table & ~TableHazards.SLOT_MASK) + entryOffset(index(level, address));
+                    entry = UnsafeApi.getLongAcquire(null, entryAddress);
+                    if (entry != 0 && (entry & TABLE) == 0)
+                    {
+                        UnsafeApi.putLongRelease(null, entryAddress, 0L);
+                        offerIfMaybeEmpty(address, table & ~TableHazards.SLOT_MASK, level, index(level, address), 1, false);
+                    }
+                }
+                finally
+                {
+                    hazards.end(held);
+                }
+                if ((entry & TABLE) == 0)
+                {
+                    done += 1L << (shift(level) - granuleShift); // a block cleared, or an empty span
+                    continue pieces;
+                }
+            }
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
-            final long table = announceExisting(address);
+            final long table = announceExisting(address, leafLevel);
             if (table != 0)
             {
                 final long held = table;
@@ -489,7 +554,7 @@ public final class IoPageTable implements AutoCloseable
                     }
                     if (cleared != 0)
                     {
-                        offerIfMaybeEmpty(address, table & ~TableHazards.SLOT_MASK, first, count, false);
+                        offerIfMaybeEmpty(address, table & ~TableHazards.SLOT_MASK, leafLevel, first, count, false);
                     }
                 }
                 finally
@@ -502,23 +567,28 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Announces the leaf table on {@code iova}'s path, when there is one, without installing any: a
-     * caller that may find none of its own entries in it (so nothing keeps it attached) reads and
-     * writes it only under the announcement.
+     * Announces the table at {@code level} on {@code iova}'s path, when there is one, without
+     * installing any: a caller that may find none of its own entries in it (so nothing keeps it
+     * attached) reads and writes it only under the announcement. The root (a one-level table's leaf
+     * table) is always there.
      *
      * @return {@code table | slot} (end it with {@link TableHazards#end}), or 0 when no table is there.
      */
-    private long announceExisting(final long iova)
+    private long announceExisting(final long iova, final int level)
     {
+        if (level == 0)
+        {
+            return hazards.announce(rootAddress);
+        }
         while (true)
         {
             final long epoch = pool.epochAcquire();
-            final long parent = tableAt(iova, leafLevel - 1);
+            final long parent = tableAt(iova, level - 1);
             if (parent == 0)
             {
                 return 0;
             }
-            final long entryAddress = parent + entryOffset(index(leafLevel - 1, iova));
+            final long entryAddress = parent + entryOffset(index(level - 1, iova));
             final long entry = UnsafeApi.getLongAcquire(null, entryAddress);
             if ((entry & TABLE) == 0)
             {
@@ -640,6 +710,56 @@ public final class IoPageTable implements AutoCloseable
         return this;
     }
 
+    /**
+     * Whether maps write block (huge-page) entries (the default) or granule-sized leaves only. A
+     * block is one entry at a level above the leaf level that maps the whole span of a table there
+     * ({@code granule << (bitsPerLevel * k)} bytes: 2 MiB and 1 GiB with the defaults); a map writes
+     * one for each piece of its range whose IOVA and physical address are both aligned to the block
+     * size and that lies wholly inside the range, where the entry is empty. Which levels may hold
+     * blocks: the {@link #MAX_BLOCK_LEVELS} levels above the leaf level, never the root (Arm's and
+     * x86's rule; a two-level table has none). Off, every mapping is made of leaves, as before
+     * blocks existed, for comparison. Mappings already made keep their entries either way; set it
+     * before mapping.
+     *
+     * @param blocks true to write block entries where they fit.
+     * @return this table.
+     */
+    public IoPageTable blockMappings(final boolean blocks)
+    {
+        checkOpen();
+        this.blockMappings = blocks;
+        return this;
+    }
+
+    /** @return the size in bytes of each block entry maps, smallest first (none when the geometry allows no blocks). */
+    public long[] blockSizes()
+    {
+        checkOpen();
+        final long[] sizes = new long[Math.max(0, leafLevel - firstBlockLevel)];
+        for (int level = leafLevel - 1; level >= firstBlockLevel; level--)
+        {
+            sizes[leafLevel - 1 - level] = 1L << shift(level);
+        }
+        return sizes;
+    }
+
+    /** @return the largest block size in bytes not above {@code bytes} when block mappings are on, else 0. */
+    long largestBlockBytesWithin(final long bytes)
+    {
+        if (!blockMappings)
+        {
+            return 0;
+        }
+        for (int level = firstBlockLevel; level < leafLevel; level++)
+        {
+            if ((bytes >>> shift(level)) != 0)
+            {
+                return 1L << shift(level);
+            }
+        }
+        return 0;
+    }
+
     /** Marks the table as a domain's: {@link #close()} then refuses. Holds no reference to the domain (its Cleaner). */
     void markOwnedByDomain()
     {
@@ -733,33 +853,60 @@ public final class IoPageTable implements AutoCloseable
     long[] mappingsOf(final long ownerBits)
     {
         checkOpen();
-        final MappingScan scan = new MappingScan(ownerBits);
-        scanTable(rootAddress, 0, 0L, scan);
+        final MappingScan scan = new MappingScan(ownerBits, levels, entriesPerTable);
+        scanTable(0, 0L, scan);
         return java.util.Arrays.copyOf(scan.found, scan.count);
     }
 
-    private void scanTable(final long table, final int level, final long baseIova, final MappingScan scan)
+    /**
+     * Reads the table at {@code level} on {@code baseIova}'s path whole between two reads of the
+     * recycle epoch, and walks to it again until no table was recycled meanwhile: the entries it
+     * goes on with are that table's, not those of a table that a reclaim pass detached and an
+     * invalidation recycled for another span or level while the scan was inside it. Leaves and
+     * block entries are read alike, each mapping its entry's span.
+     */
+    private void scanTable(final int level, final long baseIova, final MappingScan scan)
     {
-        final int levelShift = shift(level);
-        for (long i = 0; i < entriesPerTable; i++)
+        final long[] entries = scan.snapshots[level];
+        while (true)
         {
-            final long iova = baseIova + (i << levelShift);
+            final long epoch = pool.epochAcquire();
+            final long table = tableAt(baseIova, level);
+            if (table == 0)
+            {
+                return; // detached meanwhile: it held nothing of a quiet device's
+            }
+            for (int i = 0; i < entriesPerTable; i++)
+            {
+                entries[i] = UnsafeApi.getLongAcquire(null, table + entryOffset(i));
+            }
+            UnsafeApi.loadFence(); // LoadLoad: the table's loads come before the second epoch read
+            if (pool.epochAfterWalk() == epoch)
+            {
+                break;
+            }
+        }
+        final int levelShift = shift(level);
+        for (int i = 0; i < entriesPerTable; i++)
+        {
+            final long iova = baseIova + ((long)i << levelShift);
             if (Long.compareUnsigned(iova, maxIova) > 0)
             {
                 return;
             }
-            final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(i));
+            final long entry = entries[i];
             if (entry == 0)
             {
                 continue;
             }
-            if (level < leafLevel)
+            if (level < leafLevel && (entry & TABLE) != 0)
             {
-                if ((entry & TABLE) != 0)
-                {
-                    scanTable(tableAddress(entry, addressMask), level + 1, iova, scan);
-                }
+                scanTable(level + 1, iova, scan);
                 continue;
+            }
+            if (level < leafLevel && !isBlockLevel(level))
+            {
+                continue; // neither a table nor a mapping: never a leaf of ours
             }
             if ((entry & FIRST) != 0)
             {
@@ -767,23 +914,25 @@ public final class IoPageTable implements AutoCloseable
             }
             if ((entry & LAST) != 0 && scan.startIova >= 0)
             {
-                scan.add(scan.startIova, iova + granuleBytes - scan.startIova);
+                scan.add(scan.startIova, iova + (1L << levelShift) - scan.startIova);
                 scan.startIova = -1L;
             }
         }
     }
 
-    /** The state of {@link #mappingsOf}: the mapping being read, and what was found. */
+    /** The state of {@link #mappingsOf}: the mapping being read, what was found, a snapshot array per level. */
     private static final class MappingScan
     {
         final long ownerBits;
+        final long[][] snapshots;
         long startIova = -1L;
         long[] found = new long[16];
         int count;
 
-        MappingScan(final long ownerBits)
+        MappingScan(final long ownerBits, final int levels, final int entriesPerTable)
         {
             this.ownerBits = ownerBits;
+            this.snapshots = new long[levels][entriesPerTable];
         }
 
         void add(final long iova, final long bytes)
@@ -821,11 +970,6 @@ public final class IoPageTable implements AutoCloseable
         return (iova >>> granuleShift) & indexMask;
     }
 
-    private long leafTable(final long iova)
-    {
-        return tableAt(iova, leafLevel);
-    }
-
     /** @return the table at {@code level} on {@code iova}'s path; 0 when absent. */
     private long tableAt(final long iova, final int level)
     {
@@ -843,7 +987,7 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * Finds the table at {@code level} (1 or more) on {@code iova}'s path, installing it (and the
+     * Finds the table at {@code level} on {@code iova}'s path (the root for level 0), installing it (and the
      * tables above it) when absent, and announces it in this thread's hazard slot
      * ({@link TableHazards}): once this returns, a reclaim pass cannot detach it until the
      * announcement ends or moves to another table, so leaves written into it stay reachable.
@@ -856,6 +1000,16 @@ public final class IoPageTable implements AutoCloseable
     private long enterTable(final long iova, final int level, final long held)
     {
         long holding = held;
+        if (level == 0)
+        {
+            // A one-level table: the root is the leaf table, never detached; announced all the same, so the slot rules hold.
+            if (holding == 0)
+            {
+                return hazards.announce(rootAddress);
+            }
+            hazards.reannounce(holding, rootAddress);
+            return rootAddress | (holding & TableHazards.SLOT_MASK);
+        }
         try
         {
             int strays = 0;
@@ -946,6 +1100,9 @@ public final class IoPageTable implements AutoCloseable
 
     /** What {@link #install} returns when out of tables. */
     private static final long OUT_OF_TABLES = -1;
+
+    /** How many levels above the leaf level may hold block entries (Arm and x86: the two above it), never the root. */
+    static final int MAX_BLOCK_LEVELS = 2;
 
     /** How many times {@link #enterTable} walks again past a word that is neither empty nor a table before it gives up. */
     private static final int STRAY_RETRIES = 64;
@@ -1112,7 +1269,12 @@ public final class IoPageTable implements AutoCloseable
         return true;
     }
 
-    private long readLeaf(final long iova)
+    /**
+     * @return the packed translation of {@code iova} as read (a walk stops at a leaf, or at a block
+     *         entry on a level that may hold blocks, and adds the offset inside it), or
+     *         {@link Translation#FAULT}.
+     */
+    private long readTranslation(final long iova)
     {
         long table = rootAddress;
         for (int level = 0; level < leafLevel; level++)
@@ -1120,54 +1282,191 @@ public final class IoPageTable implements AutoCloseable
             final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(level, iova)));
             if ((entry & TABLE) == 0)
             {
-                return 0; // empty, or a leaf read from a table recycled under us: the epoch check walks again
+                // empty, a block, or a word read from a table recycled under us (the epoch check walks again)
+                return entry != 0 && isBlockLevel(level) ? Translation.pack(entry, iova, (1L << shift(level)) - 1) : Translation.FAULT;
             }
             table = tableAddress(entry, addressMask);
         }
-        return UnsafeApi.getLongAcquire(null, table + entryOffset(leafIndex(iova)));
+        final long leaf = UnsafeApi.getLongAcquire(null, table + entryOffset(leafIndex(iova)));
+        return leaf == 0 ? Translation.FAULT : Translation.pack(leaf, iova, granuleMask);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Map
     // ---------------------------------------------------------------------------------------------
 
+    /**
+     * Checks that no page of {@code [iova, iova + pages)} is mapped, by leaves or by blocks. A walk
+     * stops at the first entry that is not a table: an empty entry clears its whole span at once, a
+     * block entry (at a level that may hold blocks) is a mapped page.
+     */
     private void checkUnmapped(final long iova, final long pages)
     {
         long done = 0;
+        positions:
         while (done < pages)
         {
+            final long epoch = pool.epochAcquire();
             final long address = iova + (done << granuleShift);
+            long table = rootAddress;
+            int level = 0;
+            long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(0, address)));
+            while (level < leafLevel && (entry & TABLE) != 0)
+            {
+                table = tableAddress(entry, addressMask);
+                level++;
+                entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(level, address)));
+            }
+            if (level < leafLevel)
+            {
+                // this table's entries from here on, without walking again: each empty one clears its span
+                final long spanPages = 1L << (shift(level) - granuleShift);
+                final boolean blockLevel = isBlockLevel(level);
+                final long tableEnd = table + entryOffset(entriesPerTable);
+                long next = entry;
+                long entryAddress = table + entryOffset(index(level, address));
+                long step = pagesToSpanEnd(address, level, pages - done); // the first entry's span may start before the range
+                while ((next & TABLE) == 0)
+                {
+                    if (next != 0 && blockLevel)
+                    {
+                        if (recycledSince(epoch))
+                        {
+                            continue positions; // read from a table recycled under us: look again
+                        }
+                        throw alreadyMapped(iova + (done << granuleShift), next, level, iova, pages);
+                    }
+                    done += step; // nothing mapped in the rest of this entry's span
+                    entryAddress += PageTableDescriptor.ENTRY_LENGTH;
+                    if (done >= pages || entryAddress == tableEnd)
+                    {
+                        break;
+                    }
+                    step = spanPages;
+                    next = UnsafeApi.getLongAcquire(null, entryAddress);
+                }
+                done = Math.min(done, pages);
+                continue; // a table: walk down to it
+            }
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
-            final long table = leafTable(address);
-            if (table != 0)
+            for (long i = 0; i < count; i++)
             {
-                for (long i = 0; i < count; i++)
+                final long leaf = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
+                if (leaf != 0)
                 {
-                    final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
-                    if (entry != 0)
+                    if (recycledSince(epoch))
                     {
-                        throw new IllegalArgumentException("iova=" + hex(address + (i << granuleShift)) +
-                            " is already mapped to phys=" + hex(leafPhys(entry, granuleMask)) + ": cannot map [" + hex(iova) +
-                            ", " + hex(iova + (pages << granuleShift) - 1) + "] over it");
+                        continue positions; // read from a table recycled under us (maybe another level's): look again
                     }
+                    throw alreadyMapped(address + (i << granuleShift), leaf, leafLevel, iova, pages);
                 }
             }
             done += count;
         }
     }
 
-    /** @return the pages written: {@code pages}, or fewer when out of tables (the caller takes them back). */
-    private long writeLeaves(final long iova, final long phys, final long pages, final long leafBits, final long softwareBits)
+    /** @return true when a table was recycled since {@code epoch} was read (a load fence first: the walk's loads come before). */
+    private boolean recycledSince(final long epoch)
+    {
+        UnsafeApi.loadFence();
+        return pool.epochAfterWalk() != epoch;
+    }
+
+    private IllegalArgumentException alreadyMapped(final long address, final long entry, final int level, final long iova,
+        final long pages)
+    {
+        final long entryMask = (1L << shift(level)) - 1;
+        return new IllegalArgumentException("iova=" + hex(address) + " is already mapped to phys=" +
+            hex(leafPhys(entry, entryMask) + (address & entryMask)) + (level < leafLevel ? " (a " + (entryMask + 1) +
+            "-byte block)" : "") + ": cannot map [" + hex(iova) + ", " + hex(iova + (pages << granuleShift) - 1) + "] over it");
+    }
+
+    /** @return the pages from {@code address} to the end of the span of its entry at {@code level}, at most {@code pagesLeft}. */
+    private long pagesToSpanEnd(final long address, final int level, final long pagesLeft)
+    {
+        final long spanPages = 1L << (shift(level) - granuleShift);
+        return Math.min(pagesLeft, spanPages - ((address >>> granuleShift) & (spanPages - 1)));
+    }
+
+    /** @return true when {@code level} may hold block entries: not the root, not the leaf level, and at most {@link #MAX_BLOCK_LEVELS} above it. */
+    private boolean isBlockLevel(final int level)
+    {
+        return level >= firstBlockLevel && level < leafLevel;
+    }
+
+    /**
+     * @return the shallowest block level whose block starts at {@code iova}, at {@code phys} (both
+     *         aligned to its size) and fits in the pages left; {@code leafLevel} when none does.
+     */
+    private int blockLevelFor(final long iova, final long phys, final long pagesLeft)
+    {
+        for (int level = firstBlockLevel; level < leafLevel; level++)
+        {
+            final int spanShift = shift(level);
+            if (((iova | phys) & ((1L << spanShift) - 1)) == 0 && (pagesLeft >>> (spanShift - granuleShift)) != 0)
+            {
+                return level;
+            }
+        }
+        return leafLevel;
+    }
+
+    /**
+     * Writes the mapping: a block entry for each piece that a block level's block fits (IOVA and
+     * physical address aligned to its size, wholly inside the range) where the entry is empty, and
+     * leaves elsewhere. Where a table sits in a block's place (installed for earlier mappings in its
+     * span), the piece goes into that table as smaller blocks or leaves: a table is never replaced.
+     *
+     * @return the pages written: {@code pages}, or fewer when out of tables (the caller takes them back).
+     */
+    private long writeLeaves(final long iova, final long phys, final long pages, final long leafBits, final long softwareBits,
+        final boolean blocks)
     {
         final long fixedBits = softwareBits & FIXED;
         long done = 0;
         long held = 0;
         try
         {
+            pieces:
             while (done < pages)
             {
                 final long address = iova + (done << granuleShift);
+                if (blocks && pages - done >= entriesPerTable)
+                {
+                    for (int level = blockLevelFor(address, phys + (done << granuleShift), pages - done); level < leafLevel; level++)
+                    {
+                        held = enterTable(address, level, held);
+                        if (held == 0)
+                        {
+                            return done; // out of tables (the announcement has ended): the caller takes back what this call wrote
+                        }
+                        final long entryAddress = (held & ~TableHazards.SLOT_MASK) + entryOffset(index(level, address));
+                        if (UnsafeApi.getLongAcquire(null, entryAddress) == 0)
+                        {
+                            // blocks in this table, entry after entry, while they fit and their entries are empty
+                            final long blockPages = 1L << (shift(level) - granuleShift);
+                            final long blockBytes = blockPages << granuleShift;
+                            final long bits = leafBits | fixedBits;
+                            final long lastBits = softwareBits & LAST;
+                            final long lastBlock = pages - blockPages; // the page a block starts at when it is the mapping's last entry
+                            final long tableEnd = (held & ~TableHazards.SLOT_MASK) + entryOffset(entriesPerTable);
+                            UnsafeApi.putLongRelease(null, entryAddress, pieceEntry(phys, done, blockPages, pages, bits, softwareBits));
+                            done += blockPages;
+                            long next = entryAddress + PageTableDescriptor.ENTRY_LENGTH;
+                            long out = phys + (done << granuleShift);
+                            while (done <= lastBlock && next != tableEnd && UnsafeApi.getLongAcquire(null, next) == 0)
+                            {
+                                UnsafeApi.putLongRelease(null, next, out | bits | (done == lastBlock ? lastBits : 0));
+                                done += blockPages;
+                                out += blockBytes;
+                                next += PageTableDescriptor.ENTRY_LENGTH;
+                            }
+                            continue pieces;
+                        }
+                        // a table is there: the piece goes inside it, as smaller blocks or leaves
+                    }
+                }
                 final long first = leafIndex(address);
                 final long count = Math.min(pages - done, entriesPerTable - first);
                 held = enterTable(address, leafLevel, held);
@@ -1182,10 +1481,34 @@ public final class IoPageTable implements AutoCloseable
         catch (final RuntimeException | Error ex)
         {
             endAnnouncement(held);
+            try
+            {
+                undoFailedMap(iova, done); // no half-written mapping: what this call wrote is taken back, as when out of tables
+            }
+            catch (final RuntimeException | Error undo)
+            {
+                ex.addSuppressed(undo);
+            }
             throw ex;
         }
         hazards.end(held); // release: a pass that reads the slot empty sees every leaf written above
         return done;
+    }
+
+    /** @return the entry of the piece of {@code piecePages} pages at page {@code done} of a mapping of {@code pages}. */
+    private long pieceEntry(final long phys, final long done, final long piecePages, final long pages, final long leafBits,
+        final long softwareBits)
+    {
+        long entry = (phys + (done << granuleShift)) | leafBits;
+        if (done == 0)
+        {
+            entry |= softwareBits & (FIRST | OWNER_MASK);
+        }
+        if (done + piecePages == pages)
+        {
+            entry |= softwareBits & LAST;
+        }
+        return entry;
     }
 
     private void writeLeafRun(final long table, final long first, final long count, final long done, final long pages,
@@ -1214,92 +1537,155 @@ public final class IoPageTable implements AutoCloseable
     /**
      * Checks the range is what {@code mode} allows; returns the first page's entry. A hole is
      * reported before a boundary problem (a range too long says "not mapped", not "two mappings").
+     * A block entry counts as all the pages it maps: the range must hold it whole.
      */
     private long checkMapped(final long iova, final long pages, final int mode)
     {
         long firstEntry = 0;
-        long badPage = -1;
+        long badFirstPage = 0;
+        long badLastPage = -1;
         long badEntry = 0;
         long done = 0;
         while (done < pages)
         {
             final long address = iova + (done << granuleShift);
-            final long table = leafTable(address);
-            if (table == 0)
+            long table = rootAddress;
+            int level = 0;
+            long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(0, address)));
+            while (level < leafLevel && (entry & TABLE) != 0)
             {
-                throw notMapped(address, iova, pages);
+                table = tableAddress(entry, addressMask);
+                level++;
+                entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index(level, address)));
+            }
+            if (level < leafLevel)
+            {
+                if (entry == 0 || !isBlockLevel(level))
+                {
+                    throw notMapped(address, iova, pages);
+                }
+                final long blockPages = 1L << (shift(level) - granuleShift);
+                long index = index(level, address);
+                long block = entry;
+                long firstPage = done - ((address >>> granuleShift) & (blockPages - 1)); // may be below 0: a split
+                while (true)
+                {
+                    final long lastPage = firstPage + blockPages - 1;
+                    if (badLastPage < 0 && isBadEntry(block, firstPage, lastPage, pages, mode))
+                    {
+                        badFirstPage = firstPage;
+                        badLastPage = lastPage;
+                        badEntry = block;
+                    }
+                    if (done == 0)
+                    {
+                        firstEntry = block;
+                    }
+                    done = lastPage + 1;
+                    if (done >= pages || ++index == entriesPerTable)
+                    {
+                        break;
+                    }
+                    block = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+                    if (block == 0 || (block & TABLE) != 0)
+                    {
+                        break; // a hole or a table: the walk from the root says which
+                    }
+                    firstPage = done;
+                }
+                continue;
             }
             final long first = leafIndex(address);
             final long count = Math.min(pages - done, entriesPerTable - first);
             for (long i = 0; i < count; i++)
             {
                 final long page = done + i;
-                final long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
-                if (entry == 0)
+                final long leaf = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
+                if (leaf == 0)
                 {
                     throw notMapped(address + (i << granuleShift), iova, pages);
                 }
-                if (badPage < 0 && isBadEntry(entry, page, pages, mode))
+                if (badLastPage < 0 && isBadEntry(leaf, page, page, pages, mode))
                 {
-                    badPage = page;
-                    badEntry = entry;
+                    badFirstPage = page;
+                    badLastPage = page;
+                    badEntry = leaf;
                 }
                 if (page == 0)
                 {
-                    firstEntry = entry;
+                    firstEntry = leaf;
                 }
             }
             done += count;
         }
-        if (badPage >= 0)
+        if (badLastPage >= 0)
         {
-            throw badEntry(badEntry, badPage, pages, iova, mode);
+            throw badEntry(badEntry, badFirstPage, badLastPage, pages, iova, mode);
         }
         return firstEntry;
     }
 
-    private static boolean isBadEntry(final long entry, final long page, final long pages, final int mode)
+    /**
+     * @param firstPage the entry's first page, counted from the range's first (below 0 when the entry starts before the range).
+     * @param lastPage  its last page (beyond {@code pages - 1} when it ends after the range).
+     */
+    private static boolean isBadEntry(final long entry, final long firstPage, final long lastPage, final long pages, final int mode)
     {
-        final boolean boundaries = (page == 0) == ((entry & FIRST) != 0) && (page == pages - 1) == ((entry & LAST) != 0);
+        if (firstPage < 0 || lastPage > pages - 1)
+        {
+            return true; // a block the range would split
+        }
+        final boolean boundaries = (firstPage == 0) == ((entry & FIRST) != 0) && (lastPage == pages - 1) == ((entry & LAST) != 0);
         if (mode == UNMAP_WHOLE)
         {
-            return (page == 0 && (entry & FIRST) == 0) || (page == pages - 1 && (entry & LAST) == 0);
+            return (firstPage == 0 && (entry & FIRST) == 0) || (lastPage == pages - 1 && (entry & LAST) == 0);
         }
         return !boundaries || (mode == UNMAP_ONE_DMA) == ((entry & FIXED) != 0);
     }
 
-    private IllegalArgumentException badEntry(final long entry, final long page, final long pages, final long iova, final int mode)
+    private IllegalArgumentException badEntry(final long entry, final long firstPage, final long lastPage, final long pages,
+        final long iova, final int mode)
     {
-        final long address = iova + (page << granuleShift);
-        if (page == 0 && (entry & FIRST) == 0)
+        final long firstAddress = iova + (firstPage << granuleShift);
+        final long lastAddress = iova + (lastPage << granuleShift);
+        if (firstPage < 0 || lastPage > pages - 1)
         {
-            return new IllegalArgumentException(range(iova, pages) + " starts inside a mapping: iova=" + hex(address) +
+            return new IllegalArgumentException(range(iova, pages) + " would split a block: the " +
+                ((lastPage - firstPage + 1) << granuleShift) + "-byte block mapping [" + hex(firstAddress) + ", " +
+                hex(lastAddress + granuleMask) + "] is not wholly inside it (an unmap covers whole mappings)");
+        }
+        if (firstPage == 0 && (entry & FIRST) == 0)
+        {
+            return new IllegalArgumentException(range(iova, pages) + " starts inside a mapping: iova=" + hex(firstAddress) +
                 " is not the first page of a map call");
         }
-        if (page == pages - 1 && (entry & LAST) == 0)
+        if (lastPage == pages - 1 && (entry & LAST) == 0)
         {
-            return new IllegalArgumentException(range(iova, pages) + " ends inside a mapping: iova=" + hex(address) +
+            return new IllegalArgumentException(range(iova, pages) + " ends inside a mapping: iova=" + hex(lastAddress) +
                 " is not the last page of a map call");
         }
-        if ((page != 0 && (entry & FIRST) != 0) || (page != pages - 1 && (entry & LAST) != 0))
+        if ((firstPage != 0 && (entry & FIRST) != 0) || (lastPage != pages - 1 && (entry & LAST) != 0))
         {
+            final boolean starts = firstPage != 0 && (entry & FIRST) != 0;
             return new IllegalArgumentException(range(iova, pages) + " covers more than one mapping: one " +
-                ((page != 0 && (entry & FIRST) != 0) ? "starts" : "ends") + " at iova=" + hex(address));
+                (starts ? "starts" : "ends") + " at iova=" + hex(starts ? firstAddress : lastAddress));
         }
         return new IllegalArgumentException(mode == UNMAP_ONE_DMA ?
-            "iova=" + hex(address) + " is an identity or MSI mapping the domain made itself, not a DMA mapping" :
-            "iova=" + hex(address) + " is a DMA mapping, not an MSI doorbell");
+            "iova=" + hex(firstAddress) + " is an identity or MSI mapping the domain made itself, not a DMA mapping" :
+            "iova=" + hex(firstAddress) + " is a DMA mapping, not an MSI doorbell");
     }
 
     /**
      * Clears {@code [iova, iova + pages)}, whose entries are all this call's: a table whose whole
-     * span the range covers is detached with one compare-and-set of its parent entry; elsewhere the
-     * leaves are cleared, and a table that may be empty now is offered to the next reclaim pass.
+     * span the range covers is detached with one compare-and-set of its parent entry, a block entry
+     * in its place is cleared; elsewhere the leaves are cleared; a table that may be empty now is
+     * offered to the next reclaim pass.
      *
-     * @param claimedTable the leaf table whose entry at {@code iova} the caller's claim cleared, or 0 (no claim).
+     * @param claimedTable the table whose entry at {@code iova} the caller's claim cleared, or 0 (no claim).
+     * @param claimedLevel that table's level (below the leaf level when the claimed entry was a block).
      * @return how many tables it detached; each waits for an invalidation that covers it.
      */
-    private int clearAndDetach(final long iova, final long pages, final long claimedTable)
+    private int clearAndDetach(final long iova, final long pages, final long claimedTable, final int claimedLevel)
     {
         int detached = 0;
         long done = 0;
@@ -1308,15 +1694,30 @@ public final class IoPageTable implements AutoCloseable
             final long address = iova + (done << granuleShift);
             final long left = pages - done;
             final int level = detachableLevel(address, left);
-            if (level > 0)
+            final boolean claimed = done == 0 && claimedTable != 0;
+            if (level > 0 && (!claimed || level <= claimedLevel))
             {
+                // Blocks in a table's place, or a whole table; one the claim touched still holds other entries of this call.
+                final long blockPages = claimed ? 0 : clearBlocks(address, level - 1, left);
+                if (blockPages != 0)
+                {
+                    done += blockPages;
+                    continue;
+                }
                 detached += detachWhole(address, level);
                 done += 1L << (shift(level - 1) - granuleShift);
                 continue;
             }
+            if (claimed && claimedLevel < leafLevel)
+            {
+                // The claim cleared a block. Walk no more: the table may be empty now, and detached by a pass at once.
+                offerIfMaybeEmpty(address, claimedTable, claimedLevel, index(claimedLevel, address), 1, true);
+                done += 1L << (shift(claimedLevel) - granuleShift);
+                continue;
+            }
             final long first = leafIndex(address);
             final long count = Math.min(left, entriesPerTable - first);
-            if (done == 0 && claimedTable != 0)
+            if (claimed)
             {
                 // The claim cleared the first entry. Walk no more: when it was the chunk's only entry, a
                 // reclaim pass may already have detached the table, which this call must then never write.
@@ -1324,16 +1725,20 @@ public final class IoPageTable implements AutoCloseable
                 {
                     UnsafeApi.putLongRelease(null, claimedTable + entryOffset(first + i), 0L);
                 }
-                offerIfMaybeEmpty(address, claimedTable, first, count, count == 1);
+                offerIfMaybeEmpty(address, claimedTable, leafLevel, first, count, count == 1);
             }
             else
             {
                 final long table = tableAt(address, leafLevel); // holds entries of this call: attached
+                if (table == 0)
+                {
+                    throw new IllegalStateException("no leaf table for iova=" + hex(address) + " under the owner of its entries");
+                }
                 for (long i = 0; i < count; i++)
                 {
                     UnsafeApi.putLongRelease(null, table + entryOffset(first + i), 0L);
                 }
-                offerIfMaybeEmpty(address, table, first, count, false);
+                offerIfMaybeEmpty(address, table, leafLevel, first, count, false);
             }
             done += count;
         }
@@ -1341,16 +1746,57 @@ public final class IoPageTable implements AutoCloseable
     }
 
     /**
-     * After clearing entries {@code [first, first + count)} of a leaf table: offers the table to the
-     * next reclaim pass when the lines at both ends of the cleared run read empty (the run's own
-     * lines in between are empty). Two unmaps clearing the last entries of one line both clear,
-     * fence, then read, so at least one of them sees the line empty and offers the table.
+     * Clears the block entries of this call at {@code level} from {@code iova} on, in one table, while
+     * they are blocks and the pages left cover them, then offers the table when it may be empty.
+     *
+     * @return the pages cleared; 0 when the entry at {@code iova} is not a block (a table: detach it whole).
+     */
+    private long clearBlocks(final long iova, final int level, final long pagesLeft)
+    {
+        if (!isBlockLevel(level))
+        {
+            return 0;
+        }
+        final long table = tableAt(iova, level);
+        if (table == 0)
+        {
+            return 0;
+        }
+        final long first = index(level, iova);
+        final long blockPages = 1L << (shift(level) - granuleShift);
+        long index = first;
+        long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+        long cleared = 0;
+        while (entry != 0 && (entry & TABLE) == 0)
+        {
+            UnsafeApi.putLongRelease(null, table + entryOffset(index), 0L); // a block of this call: its owner alone writes it
+            cleared += blockPages;
+            if (pagesLeft - cleared < blockPages || ++index == entriesPerTable)
+            {
+                break;
+            }
+            entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+        }
+        if (cleared != 0)
+        {
+            offerIfMaybeEmpty(iova, table, level, first, cleared / blockPages, false);
+        }
+        return cleared;
+    }
+
+    /**
+     * After clearing entries {@code [first, first + count)} of a table at {@code level}: offers the
+     * table to the next reclaim pass when the lines at both ends of the cleared run read empty (the
+     * run's own lines in between are empty). Two unmaps clearing the last entries of one line both
+     * clear, fence, then read, so at least one of them sees the line empty and offers the table.
+     * The root is never offered.
      *
      * @param fenced true when the only store was the claiming compare-and-set (a full fence already).
      */
-    private void offerIfMaybeEmpty(final long iova, final long table, final long first, final long count, final boolean fenced)
+    private void offerIfMaybeEmpty(final long iova, final long table, final int level, final long first, final long count,
+        final boolean fenced)
     {
-        if (!reclaimEmptied)
+        if (!reclaimEmptied || level == 0)
         {
             return;
         }
@@ -1361,7 +1807,7 @@ public final class IoPageTable implements AutoCloseable
         final long last = first + count - 1;
         if (lineIsEmpty(table, first) && (last >>> 3 == first >>> 3 || lineIsEmpty(table, last)))
         {
-            emptied.offer(iova & -(1L << shift(leafLevel - 1)), leafLevel);
+            emptied.offer(iova & -(1L << shift(level - 1)), level);
         }
     }
 
@@ -1382,13 +1828,19 @@ public final class IoPageTable implements AutoCloseable
     /**
      * Detaches the table at {@code level} whose whole span this call owns (a reclaim pass's
      * {@code RECLAIMING} mark does not stop it: the pass's own detach then fails), then offers the
-     * parent, which may be empty now.
+     * parent, which may be empty now. When a block entry of this call sits in the table's place, it
+     * is cleared instead (nothing below it to free), and its table offered.
      *
-     * @return 1: the table detached.
+     * @return 1 when a table was detached; 0 for a block.
      */
     private int detachWhole(final long iova, final int level)
     {
         final long parent = tableAt(iova, level - 1);
+        if (parent == 0)
+        {
+            throw new IllegalStateException("page table at level " + (level - 1) + " for iova=" + hex(iova) +
+                " vanished under the owner of its whole span");
+        }
         final long entryAddress = parent + entryOffset(index(level - 1, iova));
         long entry;
         do
@@ -1396,6 +1848,12 @@ public final class IoPageTable implements AutoCloseable
             entry = UnsafeApi.getLongAcquire(null, entryAddress);
             if ((entry & TABLE) == 0)
             {
+                if (entry != 0 && isBlockLevel(level - 1))
+                {
+                    UnsafeApi.putLongRelease(null, entryAddress, 0L); // a block of this call: its owner alone writes it
+                    offerIfMaybeEmpty(iova, parent, level - 1, index(level - 1, iova), 1, false);
+                    return 0;
+                }
                 throw new IllegalStateException("page table at level " + level + " for iova=" + hex(iova) +
                     " changed under the owner of its whole span (entry " + hex(entry) + ")");
             }
@@ -1419,22 +1877,35 @@ public final class IoPageTable implements AutoCloseable
     {
         if (pages > 0)
         {
-            clearAndDetach(iova, pages, 0);
+            clearAndDetach(iova, pages, 0, leafLevel);
         }
     }
 
     /**
      * @return how many tables below the root the paths of {@code [iova, iova + pages)} go through,
-     *         installed or not (at most {@code Long.MAX_VALUE}): what the mapping needs in all.
+     *         installed or not (at most {@code Long.MAX_VALUE}), leaving out the tables under the
+     *         spans that block entries can map ({@code blocks}, the IOVA and {@code phys} congruent
+     *         modulo the block size, the span wholly inside the range): what the mapping needs in all
+     *         when no table sits where it puts a block (then it may run out half way, and takes back
+     *         what it wrote).
      */
-    private long tablesSpanned(final long iova, final long pages)
+    private long tablesSpanned(final long iova, final long phys, final long pages, final boolean blocks)
     {
         final long lastIova = iova + ((pages - 1) << granuleShift);
         long tables = 0;
         for (int level = 1; level <= leafLevel; level++)
         {
             final int spanShift = shift(level - 1);
-            tables += (lastIova >>> spanShift) - (iova >>> spanShift) + 1;
+            long spans = (lastIova >>> spanShift) - (iova >>> spanShift) + 1;
+            final long spanMask = (1L << spanShift) - 1;
+            if (blocks && isBlockLevel(level - 1) && ((iova ^ phys) & spanMask) == 0)
+            {
+                final long firstWhole = (iova >>> spanShift) + ((iova & spanMask) != 0 ? 1 : 0);
+                final long lastByte = lastIova | granuleMask;
+                final long lastWhole = (lastByte >>> spanShift) - ((lastByte & spanMask) != spanMask ? 1 : 0);
+                spans -= Math.max(0, lastWhole - firstWhole + 1); // mapped by blocks at this level or above: no table below
+            }
+            tables += spans;
             if (tables < 0)
             {
                 return Long.MAX_VALUE;

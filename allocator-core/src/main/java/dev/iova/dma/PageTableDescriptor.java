@@ -11,7 +11,8 @@ import dev.iova.region.Protection;
  *  +--+---------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
  *  |0 |  OWNER  |  output address [51:g]             |    0     |FIXED | LAST |FIRST | TABLE | WRITE | READ | VALID |
  *  +------------+------------------------------------+----------+------+------+------+-------+-------+------+-------+
- *                        leaf entry (last level): g = granule shift, the physical frame
+ *     leaf entry (last level): g = granule shift, the physical frame; or block entry (one of the two
+ *     levels above the last, never the root): the same, g = the block's shift, TABLE clear
  *
  *  63                                                        t t-1           4     3     2        1          0
  *  +---------------------------------------------------------+---------------+-------+-----+-----------+-------+
@@ -20,7 +21,9 @@ import dev.iova.region.Protection;
  *                        table entry (every level but the last): 2^t = table bytes, at least 128
  * </pre>
  *
- * A zero word is an empty entry. {@code VALID} and {@code TABLE} are what a walker reads;
+ * A zero word is an empty entry. A block entry is a leaf above the last level: it maps the whole
+ * span a table at its level would ({@code granule << (bitsPerLevel * k)} bytes), and its output
+ * address is aligned to that size. {@code VALID} and {@code TABLE} are what a walker reads;
  * {@code READ}/{@code WRITE} are the protection (Linux's {@code IOMMU_READ}/{@code IOMMU_WRITE});
  * {@code FIRST}, {@code LAST} and {@code FIXED} are software bits that the walker ignores (Arm
  * keeps bits 55–58 for software, x86 bits 9–11), used to check unmaps without any other state:

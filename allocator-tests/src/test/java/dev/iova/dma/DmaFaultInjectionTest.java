@@ -112,7 +112,18 @@ class DmaFaultInjectionTest
             {
                 switch (step.kind())
                 {
-                    case MAP -> map(1 + step.a() % 40, step.b() % 2 == 0 ? 32 : 64);
+                    case MAP ->
+                    {
+                        if (step.a() % 3 == 0)
+                        {
+                            // one or two 2 MiB blocks and a page or two of leaves: a table fault may come after a block is written
+                            map(512 * (1 + step.b() % 2) + 1 + step.a() % 2, step.b() % 2 == 0 ? 32 : 64, nextBlockPhys());
+                        }
+                        else
+                        {
+                            map(1 + step.a() % 40, step.b() % 2 == 0 ? 32 : 64);
+                        }
+                    }
                     case MAP_SG -> mapSg(1 + step.a() % 4);
                     case UNMAP -> unmap(step.a());
                     case MSI_MAP -> mapMsi(step.a() % 6);
@@ -151,7 +162,11 @@ class DmaFaultInjectionTest
 
         private void map(final int pages, final int maskBits)
         {
-            final long phys = nextPhys();
+            map(pages, maskBits, nextPhys());
+        }
+
+        private void map(final int pages, final int maskBits, final long phys)
+        {
             final long bytes = pages * PAGE - 100;
             long dma = DmaDomain.NO_ADDRESS;
             try
@@ -308,6 +323,15 @@ class DmaFaultInjectionTest
             domain.unmap(dma, PAGE);
             domain.flush();
         }
+
+        /** @return a fresh 2 MiB-aligned physical address, 4 MiB apart. */
+        private long nextBlockPhys()
+        {
+            nextBlockPhys += 4L << 20;
+            return nextBlockPhys;
+        }
+
+        private long nextBlockPhys = 0x100_0000_0000L;
 
         private long nextPhys()
         {

@@ -197,7 +197,7 @@ class FlushQueueTest
     void aTableDetachedByALazyUnmapWaitsForTheBatch()
     {
         final SimulatedIotlb iotlb = new SimulatedIotlb();
-        try (DmaDomain domain = lazy(iotlb).build())
+        try (DmaDomain domain = lazy(iotlb).blockMappings(false).build())
         {
             final long dma = domain.map(0x4000_0000L, 512 * PAGE, Protection.READ_WRITE);
             assertEquals(0, dma & (512 * PAGE - 1), "a 2 MiB range is 2 MiB aligned");

@@ -106,7 +106,8 @@ class InvalidationSafetyTest
 
     /**
      * Every thread maps buffers of 1 to 40 pages (now and then a 2 MiB one, whose unmap detaches a
-     * page table, or a scatter-gather list), checks each address is fresh, lets the device use it,
+     * page table, a block-aligned one of one or two 2 MiB blocks, or a scatter-gather list; some
+     * two-step ranges link 2 MiB blocks), checks each address is fresh, lets the device use it,
      * and unmaps buffers that any thread mapped — the completion-thread pattern.
      */
     private static void hammer(final DmaDomain domain, final RecordingIotlb iotlb) throws InterruptedException
@@ -163,11 +164,11 @@ class InvalidationSafetyTest
         final SplittableRandom random)
     {
         final int kind = random.nextInt(60);
-        if (kind < 6)
+        if (kind >= 3 && kind < 9)
         {
             return twoStep(domain, device, iotlb, random);
         }
-        if (kind < 10)
+        if (kind >= 9 && kind < 13)
         {
             final DmaMapping handle = new DmaMapping();
             final long bytes = 1 + random.nextLong(20 * PAGE);
@@ -193,6 +194,18 @@ class InvalidationSafetyTest
             }
             return new Mapping(0, 0, dma, bytes);
         }
+        if (kind == 2)
+        {
+            // block-aligned: one or two 2 MiB blocks, sometimes a page or two of leaves after them
+            final long bytes = (1 + random.nextInt(2)) * 512 * PAGE + (random.nextBoolean() ? 0 : 1 + random.nextLong(2 * PAGE));
+            final long phys = random.nextLong(1, 1L << 19) << 21;
+            final long dma = domain.map(phys, bytes, Protection.READ_WRITE);
+            assertNotEquals(DmaDomain.NO_ADDRESS, dma);
+            assertEquals(0, dma & (512 * PAGE - 1), "aligned for blocks");
+            iotlb.checkFresh(dma, bytes);
+            iotlb.load(domain::translate, dma, bytes, phys);
+            return new Mapping(dma, bytes, null, null);
+        }
         final long bytes = kind == 1 ? 512 * PAGE : 1 + random.nextLong(40 * PAGE);
         final long phys = random.nextLong(1L << 40);
         final long dma = domain.map(phys, bytes, Protection.READ_WRITE);
@@ -211,15 +224,16 @@ class InvalidationSafetyTest
         final SplittableRandom random)
     {
         final DmaIova range = new DmaIova();
-        final long pages = 4 + random.nextInt(61);
+        final boolean blocks = random.nextInt(6) == 0; // 2 MiB pieces at 2 MiB aligned phys: block entries
+        final long pages = blocks ? 512 * (1 + random.nextInt(2)) : 4 + random.nextInt(61);
         assertTrue(device.reserve(range, pages * PAGE));
         final long base = range.dmaAddress();
         iotlb.checkFresh(base, pages * PAGE);
-        final long pieces = 1 + random.nextInt(4);
+        final long pieces = blocks ? pages / 512 : 1 + random.nextInt(4);
         final long piecePages = pages / pieces;
         for (long piece = 0; piece < pieces; piece++)
         {
-            final long phys = random.nextLong(1L << 36) & ~(PAGE - 1);
+            final long phys = blocks ? random.nextLong(1, 1L << 15) << 21 : random.nextLong(1L << 36) & ~(PAGE - 1);
             assertTrue(device.link(range, piece * piecePages * PAGE, phys, piecePages * PAGE, DmaDirection.FROM_DEVICE));
             iotlb.load(domain::translate, base + piece * piecePages * PAGE, piecePages * PAGE, phys);
         }
@@ -227,7 +241,7 @@ class InvalidationSafetyTest
         final long again = random.nextLong(pieces) * piecePages * PAGE;
         device.unlink(range, again, piecePages * PAGE);
         iotlb.checkFresh(base + again, piecePages * PAGE);
-        final long phys = random.nextLong(1L << 36) & ~(PAGE - 1);
+        final long phys = blocks ? random.nextLong(1, 1L << 15) << 21 : random.nextLong(1L << 36) & ~(PAGE - 1);
         assertTrue(device.link(range, again, phys, piecePages * PAGE, DmaDirection.FROM_DEVICE));
         iotlb.load(domain::translate, base + again, piecePages * PAGE, phys);
         return new Mapping(0, 0, null, null, device, range, null);

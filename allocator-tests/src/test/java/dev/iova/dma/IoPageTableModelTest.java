@@ -44,8 +44,40 @@ class IoPageTableModelTest
         }
     }
 
+    @Test
+    void translationsAgreeWithTheModelWhenMapsWriteBlocksOfEverySize()
+    {
+        // blocks of 2 MiB (and 1 GiB, too large for the space: never written)
+        for (long seed = 11; seed <= 13; seed++)
+        {
+            runRandomSequence(seed, new IoPageTable(), 1L << 30, true);
+        }
+        // blocks of 8 and 64 pages, six levels
+        for (long seed = 14; seed <= 17; seed++)
+        {
+            runRandomSequence(seed, new IoPageTable(12, 3, 30, 1 << 16), 1L << 22, true);
+        }
+        // blocks of 16 and 256 pages, five levels
+        for (long seed = 18; seed <= 20; seed++)
+        {
+            runRandomSequence(seed, new IoPageTable(12, 4, 32, 1 << 16), 1L << 24, true);
+        }
+    }
+
     private static void runRandomSequence(final long seed, final IoPageTable table, final long spaceBytes)
     {
+        runRandomSequence(seed, table, spaceBytes, false);
+    }
+
+    /**
+     * @param blockAligned true to make a third of the maps block-aligned (IOVA and phys congruent
+     *                     modulo a block size, a whole number of blocks, a few pages either side,
+     *                     sometimes phys one page off so they fall back to pages), and to check the
+     *                     boundaries of every map and unmap right after it.
+     */
+    private static void runRandomSequence(final long seed, final IoPageTable table, final long spaceBytes, final boolean blockAligned)
+    {
+        final long[] blockSizes = table.blockSizes();
         final SplittableRandom random = new SplittableRandom(seed);
         final Map<Long, Long> model = new HashMap<>(); // page -> phys | protection ordinal
         final List<Mapping> live = new ArrayList<>();
@@ -56,9 +88,25 @@ class IoPageTableModelTest
                 final int choice = random.nextInt(10);
                 if (choice < 5)
                 {
-                    final long pages = 1 + (random.nextInt(4) == 0 ? random.nextLong(Math.min(1100, spaceBytes / PAGE / 4)) : random.nextInt(8));
-                    final long iova = random.nextLong(spaceBytes / PAGE - pages) * PAGE;
-                    final long phys = random.nextLong(1L << 28) * PAGE;
+                    final long pages;
+                    final long iova;
+                    final long phys;
+                    final long block = blockAligned && blockSizes.length > 0 && random.nextInt(3) == 0 ?
+                        blockSizes[random.nextInt(blockSizes.length)] : 0;
+                    if (block != 0 && block <= spaceBytes / 8)
+                    {
+                        final long lead = random.nextInt(3) == 0 ? 0 : random.nextInt(4);
+                        final long blockPages = block / PAGE;
+                        pages = lead + blockPages * (1 + random.nextInt(3)) + (random.nextBoolean() ? 0 : random.nextInt(4));
+                        iova = Math.max(0, random.nextLong(1, spaceBytes / block - 3) * block - lead * PAGE);
+                        phys = random.nextLong(1, (1L << 40) / block) * block - lead * PAGE + (random.nextInt(5) == 0 ? PAGE : 0);
+                    }
+                    else
+                    {
+                        pages = 1 + (random.nextInt(4) == 0 ? random.nextLong(Math.min(1100, spaceBytes / PAGE / 4)) : random.nextInt(8));
+                        iova = random.nextLong(spaceBytes / PAGE - pages) * PAGE;
+                        phys = random.nextLong(1L << 28) * PAGE;
+                    }
                     final Protection protection = PROTECTIONS[random.nextInt(3)];
                     boolean free = true;
                     for (long page = 0; page < pages && free; page++)
@@ -73,6 +121,10 @@ class IoPageTableModelTest
                             model.put(iova + page * PAGE, (phys + page * PAGE) | protection.ordinal());
                         }
                         live.add(new Mapping(iova, pages));
+                        if (blockAligned)
+                        {
+                            checkBoundaries(table, model, iova, pages, blockSizes);
+                        }
                     }
                     else
                     {
@@ -87,6 +139,10 @@ class IoPageTableModelTest
                     {
                         model.remove(mapping.iova + page * PAGE);
                     }
+                    if (blockAligned)
+                    {
+                        checkBoundaries(table, model, mapping.iova, mapping.pages, blockSizes);
+                    }
                 }
                 else if (choice == 8)
                 {
@@ -95,6 +151,21 @@ class IoPageTableModelTest
                     if (!isWholeMappings(live, iova, pages))
                     {
                         assertThrows(IllegalArgumentException.class, () -> table.unmap(iova, pages * PAGE));
+                    }
+                    if (blockAligned && !live.isEmpty())
+                    {
+                        // part of a mapping, maybe part of a block: refused, nothing changes
+                        final Mapping mapping = live.get(random.nextInt(live.size()));
+                        if (mapping.pages > 1)
+                        {
+                            final long skip = random.nextLong(mapping.pages);
+                            final long take = 1 + random.nextLong(mapping.pages - skip);
+                            if (skip != 0 || take != mapping.pages)
+                            {
+                                assertThrows(IllegalArgumentException.class, () -> table.unmap(mapping.iova + skip * PAGE, take * PAGE));
+                                checkBoundaries(table, model, mapping.iova, mapping.pages, blockSizes);
+                            }
+                        }
                     }
                 }
                 else
@@ -117,6 +188,47 @@ class IoPageTableModelTest
             table.invalidationCompleted(table.invalidationStarted());
             assertEquals(0, table.retiredTables());
         }
+    }
+
+    /**
+     * Translates the first and last bytes of {@code [iova, iova + pages)}, the bytes either side of it,
+     * and both sides of every block boundary inside it, against the model.
+     */
+    private static void checkBoundaries(final IoPageTable table, final Map<Long, Long> model, final long iova, final long pages,
+        final long[] blockSizes)
+    {
+        final long end = iova + pages * PAGE;
+        checkOne(table, model, iova - 1);
+        checkOne(table, model, iova);
+        checkOne(table, model, end - 1);
+        checkOne(table, model, end);
+        for (final long block : blockSizes)
+        {
+            for (long at = (iova + block - 1) / block * block; at < end && at - iova <= 64 * block; at += block)
+            {
+                checkOne(table, model, at - 1);
+                checkOne(table, model, at);
+                checkOne(table, model, at + block / 2 + 1);
+            }
+        }
+    }
+
+    private static void checkOne(final IoPageTable table, final Map<Long, Long> model, final long iova)
+    {
+        if (iova < 0)
+        {
+            return;
+        }
+        final Long expected = model.get(iova & ~(PAGE - 1));
+        final long translation = table.translate(iova);
+        if (expected == null)
+        {
+            assertTrue(Translation.isFault(translation), () -> "iova=0x" + Long.toHexString(iova) + " should fault");
+            return;
+        }
+        assertEquals((expected & ~(PAGE - 1)) + (iova & (PAGE - 1)), Translation.phys(translation),
+            () -> "iova=0x" + Long.toHexString(iova));
+        assertEquals(PROTECTIONS[(int)(expected & 3) - 1], Translation.protection(translation));
     }
 
     private static boolean isWholeMappings(final List<Mapping> live, final long iova, final long pages)

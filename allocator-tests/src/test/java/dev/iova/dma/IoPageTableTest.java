@@ -234,7 +234,7 @@ class IoPageTableTest
     @Test
     void unmapOfAWholeLeafSpanDetachesTheTableUntilInvalidated()
     {
-        try (IoPageTable table = new IoPageTable())
+        try (IoPageTable table = new IoPageTable().blockMappings(false))
         {
             table.map(4 * LEAF_SPAN, 0, LEAF_SPAN, Protection.READ);
             table.map(5 * LEAF_SPAN, 0, PAGE, Protection.READ);
@@ -262,7 +262,7 @@ class IoPageTableTest
     @Test
     void aWholeSpanUnmapDetachesTheLargestCoveredTableWithEverythingUnderIt()
     {
-        try (IoPageTable table = new IoPageTable(12, 2, 20, 1024)) // 4 entries: a leaf table maps 16 KiB, levels of 64 KiB, 256 KiB
+        try (IoPageTable table = new IoPageTable(12, 2, 20, 1024).blockMappings(false)) // 4 entries: a leaf table maps 16 KiB, levels of 64 KiB, 256 KiB
         {
             assertEquals(4, table.levels());
             table.map(0x4_0000L, 0x100_0000L, 0x4_0000L, Protection.READ); // all of one 256 KiB table's span
@@ -282,7 +282,7 @@ class IoPageTableTest
     @Test
     void aTableDetachedAfterAnInvalidationBeganWaitsForTheNextOne()
     {
-        try (IoPageTable table = new IoPageTable())
+        try (IoPageTable table = new IoPageTable().blockMappings(false))
         {
             table.map(0, 0, LEAF_SPAN, Protection.READ);
             final long ticket = table.invalidationStarted();

@@ -25,9 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class ReclaimRaceTest
 {
     private static final long PHYS_OFFSET = 0x7_0000_0000L;
-    /** The last case runs more owners than a 2-core machine has announcement slots (eight). */
+    /** The fifth case runs more owners than a 2-core machine has announcement slots (eight). */
     @ParameterizedTest(name = "bitsPerLevel={0} iovaBits={1} pagesPerMap={2} owners={3}")
-    @CsvSource({"2, 24, 1, 3", "3, 30, 1, 3", "3, 30, 3, 3", "9, 48, 1, 3", "3, 30, 1, 24"})
+    @CsvSource({"2, 24, 1, 3", "3, 30, 1, 3", "3, 30, 3, 3", "9, 48, 1, 3", "3, 30, 1, 24",
+        "3, 30, 8, 3", "4, 32, 16, 3"}) // the last two: every map one block (IOVA and phys aligned), into tables being reclaimed
     void mapsRacingTheReclaimOfTheirTablesAreNeverLost(final int bitsPerLevel, final int iovaBits, final int pagesPerMap,
         final int owners) throws Exception
     {
