@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -42,6 +43,8 @@ class DomainStressTest
     private static final int RESERVED = -1;
     /** A thread frees before it holds more than this many ranges. */
     private static final int MAX_HELD = 64;
+    /** Iterations per round: every worker waits for the others after each. */
+    private static final int ROUND_ITERATIONS = 1_000;
     /**
      * Hang guard only, not a performance check: a run takes seconds; a deadlock or a tree walk
      * that never ends must not stall the build forever.
@@ -78,10 +81,14 @@ class DomainStressTest
             @SuppressWarnings("unchecked")
             final ConcurrentLinkedQueue<long[]>[] inboxes = new ConcurrentLinkedQueue[threads + 1];
             final List<Worker> workers = new ArrayList<>();
+            // Rounds keep the workers in step whatever the scheduler does on a loaded machine:
+            // ranges handed to another thread's inbox are taken out by it in a later round, so
+            // the cross-thread frees the test counts cannot depend on how threads interleave.
+            final Phaser rounds = new Phaser(threads);
             for (int id = 1; id <= threads; id++)
             {
                 inboxes[id] = new ConcurrentLinkedQueue<>();
-                workers.add(new Worker(id, domain, inboxes, iterationsPerThread, 0x5eed_0000L + id * 7919L + threads));
+                workers.add(new Worker(id, domain, inboxes, iterationsPerThread, 0x5eed_0000L + id * 7919L + threads, rounds));
             }
 
             final CountDownLatch start = new CountDownLatch(1);
@@ -279,22 +286,41 @@ class DomainStressTest
         private final ConcurrentLinkedQueue<long[]>[] inboxes;
         private final int iterations;
         private final SplittableRandom random;
+        private final Phaser rounds;
         /** {pfn, pages, owner id, free form} of each range this thread holds. */
         private final List<long[]> held = new ArrayList<>();
 
-        Worker(final int id, final IovaDomain domain, final ConcurrentLinkedQueue<long[]>[] inboxes, final int iterations, final long seed)
+        Worker(final int id, final IovaDomain domain, final ConcurrentLinkedQueue<long[]>[] inboxes, final int iterations, final long seed,
+            final Phaser rounds)
         {
             this.id = id;
             this.domain = domain;
             this.inboxes = inboxes;
             this.iterations = iterations;
             this.random = new SplittableRandom(seed);
+            this.rounds = rounds;
         }
 
         void run()
         {
+            try
+            {
+                iterate();
+            }
+            finally
+            {
+                rounds.arriveAndDeregister(); // a worker that ended (or died) holds no one back
+            }
+        }
+
+        private void iterate()
+        {
             for (int i = 0; i < iterations; i++)
             {
+                if (i % ROUND_ITERATIONS == ROUND_ITERATIONS - 1)
+                {
+                    rounds.arriveAndAwaitAdvance();
+                }
                 final int dice = random.nextInt(100);
                 if (held.isEmpty() || (dice < 50 && held.size() < MAX_HELD))
                 {
