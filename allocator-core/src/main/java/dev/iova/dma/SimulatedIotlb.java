@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * An IOTLB that caches nothing and makes each invalidation cost a configured time, busy-spinning
  * as a CPU waits for an IOMMU's invalidation to complete: for benchmarks that weigh strict against
- * lazy invalidation. Counts every call.
+ * lazy invalidation. Counts every call. {@link #rangesOnly(long)} makes one that cannot invalidate
+ * everything at once, as a VFIO container that unmaps range by range.
  *
  * <p>Thread-safe and garbage-free. The counters sit on separate 128-byte lines.
  */
@@ -17,6 +18,7 @@ public final class SimulatedIotlb implements Iotlb
 
     private final long rangeCostNanos;
     private final long allCostNanos;
+    private final boolean canInvalidateAll;
     private final AtomicLongArray counters = new AtomicLongArray(48);
 
     /** An IOTLB whose invalidations cost nothing. */
@@ -31,6 +33,23 @@ public final class SimulatedIotlb implements Iotlb
      */
     public SimulatedIotlb(final long rangeCostNanos, final long allCostNanos)
     {
+        this(rangeCostNanos, allCostNanos, true);
+    }
+
+    /**
+     * An IOTLB that invalidates range by range only ({@link #canInvalidateAll()} false): the lazy
+     * flush queues then hand it each queued range.
+     *
+     * @param rangeCostNanos how long each {@link #invalidateRange} spins, at least 0.
+     * @return the IOTLB; its {@link #invalidateAll()} throws {@link IllegalStateException}.
+     */
+    public static SimulatedIotlb rangesOnly(final long rangeCostNanos)
+    {
+        return new SimulatedIotlb(rangeCostNanos, 0, false);
+    }
+
+    private SimulatedIotlb(final long rangeCostNanos, final long allCostNanos, final boolean canInvalidateAll)
+    {
         if (rangeCostNanos < 0 || allCostNanos < 0)
         {
             throw new IllegalArgumentException("rangeCostNanos=" + rangeCostNanos + " and allCostNanos=" + allCostNanos +
@@ -38,6 +57,7 @@ public final class SimulatedIotlb implements Iotlb
         }
         this.rangeCostNanos = rangeCostNanos;
         this.allCostNanos = allCostNanos;
+        this.canInvalidateAll = canInvalidateAll;
     }
 
     @Override
@@ -51,8 +71,18 @@ public final class SimulatedIotlb implements Iotlb
     @Override
     public void invalidateAll()
     {
+        if (!canInvalidateAll)
+        {
+            throw new IllegalStateException("this IOTLB invalidates ranges only (canInvalidateAll() is false)");
+        }
         spin(allCostNanos);
         counters.getAndIncrement(ALL_CALLS);
+    }
+
+    @Override
+    public boolean canInvalidateAll()
+    {
+        return canInvalidateAll;
     }
 
     /** @return calls to {@link #invalidateRange} so far. */
@@ -100,7 +130,7 @@ public final class SimulatedIotlb implements Iotlb
     @Override
     public String toString()
     {
-        return "SimulatedIotlb{rangeCostNanos=" + rangeCostNanos + ", allCostNanos=" + allCostNanos +
+        return "SimulatedIotlb{rangeCostNanos=" + rangeCostNanos + ", allCostNanos=" + allCostNanos + ", canInvalidateAll=" + canInvalidateAll +
             ", rangeInvalidations=" + rangeInvalidations() + ", allInvalidations=" + allInvalidations() + "}";
     }
 }

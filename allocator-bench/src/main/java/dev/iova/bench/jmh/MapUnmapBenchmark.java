@@ -2,7 +2,6 @@ package dev.iova.bench.jmh;
 
 import dev.iova.dma.DmaDomain;
 import dev.iova.dma.InvalidationMode;
-import dev.iova.dma.Iotlb;
 import dev.iova.dma.SimulatedIotlb;
 import dev.iova.region.Protection;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -61,7 +60,7 @@ import java.util.concurrent.TimeUnit;
  *       thread, {@code mode} strict or lazy x {@code iotlbNanos} 0 or 1000 ({@code thrpt}).</li>
  *   <li>Ranged or whole invalidation in lazy mode ({@link RangedLazyDomain}):
  *       {@link #lazyRangedInvalidation}, one thread, lazy mode with an IOTLB that cannot
- *       invalidate everything (a VFIO-like backend, {@link Iotlb#canInvalidateAll()} false), so
+ *       invalidate everything (a VFIO-like backend, {@link SimulatedIotlb#rangesOnly}), so
  *       each batch invalidates every queued range, {@code iotlbNanos} 1000 per range
  *       ({@code thrpt}); against {@code sameThreadInvalidation} lazy, which invalidates the whole
  *       IOTLB once per batch at the same cost.</li>
@@ -171,43 +170,7 @@ public class MapUnmapBenchmark
         @Override
         DmaDomain build()
         {
-            return DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).iotlb(new RangesOnly(new SimulatedIotlb(iotlbNanos, iotlbNanos)))
-                .build();
-        }
-    }
-
-    /** An IOTLB that invalidates range by range only, as a VFIO container unmaps. */
-    static final class RangesOnly implements Iotlb
-    {
-        private final Iotlb ranges;
-
-        RangesOnly(final Iotlb ranges)
-        {
-            this.ranges = ranges;
-        }
-
-        @Override
-        public void invalidateRange(final long iova, final long bytes)
-        {
-            ranges.invalidateRange(iova, bytes);
-        }
-
-        @Override
-        public void invalidateRange(final long iova, final long bytes, final long pageBytes, final boolean tablesFreed)
-        {
-            ranges.invalidateRange(iova, bytes, pageBytes, tablesFreed);
-        }
-
-        @Override
-        public void invalidateAll()
-        {
-            throw new UnsupportedOperationException("this IOTLB invalidates ranges only");
-        }
-
-        @Override
-        public boolean canInvalidateAll()
-        {
-            return false;
+            return DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).iotlb(SimulatedIotlb.rangesOnly(iotlbNanos)).build();
         }
     }
 
