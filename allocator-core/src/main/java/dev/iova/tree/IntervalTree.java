@@ -965,14 +965,14 @@ public final class IntervalTree
 
     /**
      * A range {@code [loPfn, hiPfn]} was put in gap {@code [gapLoPfn, gapHiPfn]} of the path's leaf,
-     * a gap that held the leaf's longest gap ({@code gapHeld}) or its largest fit. When the longer
+     * a gap that held the leaf's longest gap ({@code gapHeld}) or its largest fit ({@code fitHeld}). When the longer
      * of the two pieces left is at least the leaf's bound on every other gap ({@link #second}),
      * that piece is the leaf's new maximum and no other gap needs reading; the same for the fit.
      * Otherwise (another gap may now be the longest) the leaf is scanned. Then the path is repaired.
      */
     private void splitLongestGap(
-        final long a, final long parent, final int idx, final boolean gapHeld, final long oldMaxGap, final long oldMaxFit,
-        final long gapLoPfn, final long gapHiPfn, final long loPfn, final long hiPfn)
+        final long a, final long parent, final int idx, final boolean gapHeld, final boolean fitHeld, final long oldMaxGap,
+        final long oldMaxFit, final long gapLoPfn, final long gapHiPfn, final long loPfn, final long hiPfn)
     {
         final long below = loPfn - gapLoPfn;
         final long above = gapHiPfn - hiPfn;
@@ -985,7 +985,7 @@ public final class IntervalTree
             gap = Math.max(below, above);
             known = gap >= bound;
         }
-        if (known && Gaps.alignedFitPages(gapLoPfn, gapHiPfn) >= oldMaxFit)
+        if (known && fitHeld)
         {
             fit = Math.max(below == 0 ? 0 : Gaps.alignedFitPages(gapLoPfn, loPfn - 1),
                 above == 0 ? 0 : Gaps.alignedFitPages(hiPfn + 1, gapHiPfn));
@@ -1036,9 +1036,11 @@ public final class IntervalTree
                 final long oldMaxGap = maxGap(parent, idx);
                 final long oldMaxFit = maxFit(parent, idx);
                 final boolean gapHeld = splitGapHiPfn - splitGapLoPfn + 1 >= oldMaxGap;
-                if (gapHeld || Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= oldMaxFit)
+                final boolean fitHeld = Gaps.alignedFitPages(splitGapLoPfn, splitGapHiPfn) >= oldMaxFit;
+                if (gapHeld || fitHeld)
                 {
-                    splitLongestGap(a, parent, idx, gapHeld, oldMaxGap, oldMaxFit, splitGapLoPfn, splitGapHiPfn, loPfn, hiKind & PFN_MASK);
+                    splitLongestGap(a, parent, idx, gapHeld, fitHeld, oldMaxGap, oldMaxFit, splitGapLoPfn, splitGapHiPfn, loPfn,
+                        hiKind & PFN_MASK);
                 }
                 else if (trackClasses)
                 {
