@@ -23,9 +23,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * One real JMH run through {@code run}, of one benchmark of the jar's suites (the first method
  * that JMH runs as a single benchmark: one mode, one parameter set), with the quick profile:
  * about 7 s. Checks the run folder end to end: JSON with {@code -prof gc}, metadata, report.
+ * The run ignores JMH's machine-wide lock ({@code /tmp/jmh.lock}): this test checks the folder,
+ * not timings, and must not fail because another JMH run (a benchmark run beside the build) holds it.
  */
 class RunSmokeTest
 {
+    /** JMH's switch to run while another JMH instance holds its lock file. */
+    private static final String JMH_IGNORE_LOCK = "jmh.ignoreLock";
+
     @TempDir
     Path tempDir;
 
@@ -39,8 +44,24 @@ class RunSmokeTest
         assumeTrue(single.isPresent(), "no method of the suites runs as a single benchmark");
         final Path dir = tempDir.resolve("smoke");
 
-        final Fixtures.Cli cli = Fixtures.cli("run", "--include", "^" + Pattern.quote(single.get().benchmark()) + "$",
-            "--out", dir.toString());
+        final String ignoreLock = System.getProperty(JMH_IGNORE_LOCK);
+        System.setProperty(JMH_IGNORE_LOCK, "true");
+        final Fixtures.Cli cli;
+        try
+        {
+            cli = Fixtures.cli("run", "--include", "^" + Pattern.quote(single.get().benchmark()) + "$", "--out", dir.toString());
+        }
+        finally
+        {
+            if (ignoreLock == null)
+            {
+                System.clearProperty(JMH_IGNORE_LOCK);
+            }
+            else
+            {
+                System.setProperty(JMH_IGNORE_LOCK, ignoreLock);
+            }
+        }
 
         assertEquals(0, cli.exitCode(), cli.err());
         assertTrue(cli.out().startsWith("run: 1 benchmark in 1 suite, profile quick"), cli.out());
