@@ -1320,7 +1320,8 @@ public final class IoPageTable implements AutoCloseable
             if (level < leafLevel)
             {
                 // this table's entries from here on, without walking again: each empty one clears its span
-                final long spanPages = 1L << (shift(level) - granuleShift);
+                final int spanPagesShift = shift(level) - granuleShift;
+                final long spanPages = 1L << spanPagesShift;
                 final boolean blockLevel = isBlockLevel(level);
                 final long tableEnd = table + entryOffset(entriesPerTable);
                 long next = entry;
@@ -1338,6 +1339,20 @@ public final class IoPageTable implements AutoCloseable
                     }
                     done += step; // nothing mapped in the rest of this entry's span
                     entryAddress += PageTableDescriptor.ENTRY_LENGTH;
+                    if (done >= pages || entryAddress == tableEnd)
+                    {
+                        break;
+                    }
+                    // the empty entries after it that the range reaches: one load and one test each
+                    final long reached = Math.min((tableEnd - entryAddress) / PageTableDescriptor.ENTRY_LENGTH,
+                        ((pages - done - 1) >>> spanPagesShift) + 1);
+                    long empty = 0;
+                    while (empty < reached && UnsafeApi.getLongAcquire(null, entryAddress + entryOffset(empty)) == 0)
+                    {
+                        empty++;
+                    }
+                    done += empty << spanPagesShift;
+                    entryAddress += entryOffset(empty);
                     if (done >= pages || entryAddress == tableEnd)
                     {
                         break;
@@ -1444,24 +1459,32 @@ public final class IoPageTable implements AutoCloseable
                         final long entryAddress = (held & ~TableHazards.SLOT_MASK) + entryOffset(index(level, address));
                         if (UnsafeApi.getLongAcquire(null, entryAddress) == 0)
                         {
-                            // blocks in this table, entry after entry, while they fit and their entries are empty
-                            final long blockPages = 1L << (shift(level) - granuleShift);
-                            final long blockBytes = blockPages << granuleShift;
-                            final long bits = leafBits | fixedBits;
-                            final long lastBits = softwareBits & LAST;
-                            final long lastBlock = pages - blockPages; // the page a block starts at when it is the mapping's last entry
-                            final long tableEnd = (held & ~TableHazards.SLOT_MASK) + entryOffset(entriesPerTable);
-                            UnsafeApi.putLongRelease(null, entryAddress, pieceEntry(phys, done, blockPages, pages, bits, softwareBits));
-                            done += blockPages;
-                            long next = entryAddress + PageTableDescriptor.ENTRY_LENGTH;
-                            long out = phys + (done << granuleShift);
-                            while (done <= lastBlock && next != tableEnd && UnsafeApi.getLongAcquire(null, next) == 0)
+                            // blocks in this table, entry after entry, while they fit and their entries are empty:
+                            // count the empty entries first, then write them in a loop without loads
+                            final int blockShift = shift(level);
+                            final long blockPages = 1L << (blockShift - granuleShift);
+                            final long firstIndex = index(level, address);
+                            final long fit = Math.min((pages - done) >>> (blockShift - granuleShift), entriesPerTable - firstIndex);
+                            long count = 1;
+                            while (count < fit && UnsafeApi.getLongAcquire(null, entryAddress + entryOffset(count)) == 0)
                             {
-                                UnsafeApi.putLongRelease(null, next, out | bits | (done == lastBlock ? lastBits : 0));
-                                done += blockPages;
-                                out += blockBytes;
-                                next += PageTableDescriptor.ENTRY_LENGTH;
+                                count++;
                             }
+                            UnsafeApi.putLongRelease(null, entryAddress, pieceEntry(phys, done, blockPages, pages, leafBits | fixedBits,
+                                softwareBits));
+                            final long bits = leafBits | fixedBits;
+                            long out = phys + ((done + blockPages) << granuleShift);
+                            for (long i = 1; i < count - 1; i++)
+                            {
+                                UnsafeApi.putLongRelease(null, entryAddress + entryOffset(i), out | bits);
+                                out += 1L << blockShift;
+                            }
+                            if (count > 1)
+                            {
+                                UnsafeApi.putLongRelease(null, entryAddress + entryOffset(count - 1),
+                                    pieceEntry(phys, done + (count - 1) * blockPages, blockPages, pages, bits, softwareBits));
+                            }
+                            done += count * blockPages;
                             continue pieces;
                         }
                         // a table is there: the piece goes inside it, as smaller blocks or leaves
@@ -1541,6 +1564,10 @@ public final class IoPageTable implements AutoCloseable
      */
     private long checkMapped(final long iova, final long pages, final int mode)
     {
+        // An entry neither at the range's first page nor at its last passes isBadEntry exactly when
+        // these bits match (and it is mapped): the loops test middle entries with one mask.
+        final long middleMask = mode == UNMAP_WHOLE ? VALID | TABLE : VALID | TABLE | FIRST | LAST | FIXED;
+        final long middleBits = mode == UNMAP_ONE_FIXED ? VALID | FIXED : VALID;
         long firstEntry = 0;
         long badFirstPage = 0;
         long badLastPage = -1;
@@ -1564,7 +1591,8 @@ public final class IoPageTable implements AutoCloseable
                 {
                     throw notMapped(address, iova, pages);
                 }
-                final long blockPages = 1L << (shift(level) - granuleShift);
+                final int blockPagesShift = shift(level) - granuleShift;
+                final long blockPages = 1L << blockPagesShift;
                 long index = index(level, address);
                 long block = entry;
                 long firstPage = done - ((address >>> granuleShift) & (blockPages - 1)); // may be below 0: a split
@@ -1582,6 +1610,15 @@ public final class IoPageTable implements AutoCloseable
                         firstEntry = block;
                     }
                     done = lastPage + 1;
+                    // the middle blocks after it (wholly inside, not holding the range's last page): one load and one test each
+                    final long middle = done < pages ? Math.min(entriesPerTable - 1 - index, (pages - done - 1) >>> blockPagesShift) : 0;
+                    long n = 0;
+                    while (n < middle && (UnsafeApi.getLongAcquire(null, table + entryOffset(index + 1 + n)) & middleMask) == middleBits)
+                    {
+                        n++;
+                    }
+                    done += n << blockPagesShift;
+                    index += n;
                     if (done >= pages || ++index == entriesPerTable)
                     {
                         break;
@@ -1601,6 +1638,10 @@ public final class IoPageTable implements AutoCloseable
             {
                 final long page = done + i;
                 final long leaf = UnsafeApi.getLongAcquire(null, table + entryOffset(first + i));
+                if ((leaf & middleMask) == middleBits && page != 0 && page != pages - 1)
+                {
+                    continue; // a middle page as it should be: nothing to record
+                }
                 if (leaf == 0)
                 {
                     throw notMapped(address + (i << granuleShift), iova, pages);
@@ -1763,23 +1804,27 @@ public final class IoPageTable implements AutoCloseable
             return 0;
         }
         final long first = index(level, iova);
-        final long blockPages = 1L << (shift(level) - granuleShift);
-        long index = first;
-        long entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
-        long cleared = 0;
-        while (entry != 0 && (entry & TABLE) == 0)
+        final int blockPagesShift = shift(level) - granuleShift;
+        final long fit = Math.min(pagesLeft >>> blockPagesShift, entriesPerTable - first);
+        final long firstAddress = table + entryOffset(first);
+        long count = 0; // the blocks in a row from here, counted first, then cleared in a loop without loads
+        while (count < fit)
         {
-            UnsafeApi.putLongRelease(null, table + entryOffset(index), 0L); // a block of this call: its owner alone writes it
-            cleared += blockPages;
-            if (pagesLeft - cleared < blockPages || ++index == entriesPerTable)
+            final long entry = UnsafeApi.getLongAcquire(null, firstAddress + entryOffset(count));
+            if (entry == 0 || (entry & TABLE) != 0)
             {
                 break;
             }
-            entry = UnsafeApi.getLongAcquire(null, table + entryOffset(index));
+            count++;
         }
+        for (long i = 0; i < count; i++)
+        {
+            UnsafeApi.putLongRelease(null, firstAddress + entryOffset(i), 0L); // a block of this call: its owner alone writes it
+        }
+        final long cleared = count << blockPagesShift;
         if (cleared != 0)
         {
-            offerIfMaybeEmpty(iova, table, level, first, cleared / blockPages, false);
+            offerIfMaybeEmpty(iova, table, level, first, count, false);
         }
         return cleared;
     }

@@ -207,6 +207,29 @@ class BlockMappingTest
     }
 
     @Test
+    void unmapAcrossBlocksFindsTheHoleInATableBetweenThemAndChangesNothing()
+    {
+        try (IoPageTable table = new IoPageTable())
+        {
+            table.map(GIB, 0x10_0000_0000L, TWO_MIB, Protection.READ);
+            table.map(GIB + TWO_MIB, 0x5000, PAGE, Protection.READ); // a leaf table in the second block's place
+            table.map(GIB + 2 * TWO_MIB, 0x10_0000_0000L + 2 * TWO_MIB, 2 * TWO_MIB, Protection.READ);
+            final int tables = table.liveTables();
+
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> table.unmap(GIB, 4 * TWO_MIB));
+            assertTrue(ex.getMessage().startsWith("iova=0x40201000 is not mapped"), ex.getMessage());
+
+            assertEquals(tables, table.liveTables());
+            assertEquals(0x10_0000_0000L + 5, Translation.phys(table.translate(GIB + 5)), "nothing changed");
+            assertEquals(0x5000 + 5, Translation.phys(table.translate(GIB + TWO_MIB + 5)));
+            assertEquals(0x10_0000_0000L + 3 * TWO_MIB, Translation.phys(table.translate(GIB + 3 * TWO_MIB)));
+            assertEquals(TWO_MIB, table.unmap(GIB, TWO_MIB));
+            assertEquals(PAGE, table.unmap(GIB + TWO_MIB, PAGE));
+            assertEquals(2 * TWO_MIB, table.unmap(GIB + 2 * TWO_MIB, 2 * TWO_MIB));
+        }
+    }
+
+    @Test
     void unmapTakesSeveralWholeMappingsOfMixedSizes()
     {
         try (IoPageTable table = new IoPageTable())
