@@ -10,9 +10,10 @@ import java.util.Arrays;
  * A driver that maps and unmaps one buffer at a time empties the same leaf table on every unmap
  * and fills it again on the next map: detaching it each time would allocate, zero and retire a
  * table per call. So a table stays installed when it empties, and an unmap that sees the lines
- * around what it cleared empty offers it here; the pass, run before each batch invalidation of the
- * flush queues (and in strict mode when {@value #DUE} tables wait, or at a flush), reads each
- * offered table whole and detaches those still empty that no map is writing
+ * around what it cleared empty offers it here; the pass, run once {@value #DUE} tables wait (before
+ * a batch invalidation of the flush queues, or with an invalidation of its own in strict mode), at
+ * a flush and at a flush-queue timeout, reads each offered table whole and detaches those still
+ * empty that no map is writing
  * ({@link TableHazards}). A table that is reused meanwhile is skipped.
  *
  * <p>A small direct-mapped filter of table spans keeps a hot table from being offered more

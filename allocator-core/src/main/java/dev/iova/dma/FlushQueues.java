@@ -148,7 +148,7 @@ final class FlushQueues implements AutoCloseable
                     }
                     else
                     {
-                        invalidateAll();
+                        invalidateAll(false);
                         freeCovered(queue);
                     }
                 }
@@ -186,7 +186,7 @@ final class FlushQueues implements AutoCloseable
         {
             return;
         }
-        invalidateAll();
+        invalidateAll(true);
         freeEverywhere();
     }
 
@@ -215,7 +215,7 @@ final class FlushQueues implements AutoCloseable
         }
         else if (expired)
         {
-            invalidateAll();
+            invalidateAll(true);
             freeEverywhere();
         }
         return expired;
@@ -385,10 +385,23 @@ final class FlushQueues implements AutoCloseable
     // Invalidation
     // ---------------------------------------------------------------------------------------------
 
-    /** One whole-IOTLB invalidation, then the detached tables it covers go back to the pool. */
-    private void invalidateAll()
+    /**
+     * One whole-IOTLB invalidation, then the detached tables it covers go back to the pool. Before
+     * it, a reclaim pass detaches the tables unmaps left empty: at a flush or a timeout always, at a
+     * full queue's batch only once {@value EmptyTables#DUE} of them wait (as strict mode does). The
+     * tables of a steady map/unmap load are empty for a moment at almost every batch and in use
+     * again the next: a pass per batch read them whole from the cores writing them and detached,
+     * zeroed and installed them again ({@code docs/dma.md} has the figures). Fewer than
+     * {@value EmptyTables#DUE} empty tables wait then, until the next flush or timeout.
+     *
+     * @param reclaim run the pass whatever number of tables waits.
+     */
+    private void invalidateAll(final boolean reclaim)
     {
-        pageTable.reclaimEmptyTables(); // detached before the ticket: this invalidation covers them
+        if (reclaim || pageTable.reclaimWanted())
+        {
+            pageTable.reclaimEmptyTables(); // detached before the ticket: this invalidation covers them
+        }
         final long ticket = clock.begin();
         iotlb.invalidateAll();
         pageTable.completeInvalidation(ticket);

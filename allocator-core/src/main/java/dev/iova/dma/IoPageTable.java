@@ -607,7 +607,7 @@ public final class IoPageTable implements AutoCloseable
     /**
      * Reclaims the tables that unmaps left empty piece by piece and that are still empty: each is
      * detached and retired, to be reused after an invalidation that covers it (the domain runs this
-     * before its batch invalidations, and when {@link #reclaimWanted()}).
+     * when {@link #reclaimWanted()}, at a flush and at a flush-queue timeout).
      *
      * @return how many tables it detached.
      */

@@ -12,8 +12,8 @@ import dev.iova.concurrent.ThreadProbe;
  * A live count in the parent entry, raised by every map and lowered by every unmap, made two
  * threads mapping neighbouring IOVAs (the range caches hand out neighbours) fight over one word:
  * lazy map+unmap fell from 6.2 ops/µs on one thread to 3.7 on two. An announcement is a write to
- * a slot that only its thread writes, on a line of its own; the pass, which runs once per batch
- * invalidation, pays for reading every slot instead.
+ * a slot that only its thread writes, on a line of its own; the pass, which runs once 64 tables
+ * wait or at a flush, pays for reading every slot instead.
  *
  * <h2>The handshake</h2>
  * A map announces the table it is about to write ({@link #announce}, a compare-and-set, or

@@ -1,7 +1,9 @@
 package dev.iova.dma;
 
 import dev.iova.region.Protection;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -121,6 +123,36 @@ class TableReclaimTest
             domain.flush();
             assertEquals(start, domain.liveTables());
             assertEquals(0, domain.retiredTables());
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // the wait for the timeout below must end
+    void lazyBatchesLeaveAFewEmptiedTablesInstalledUntilTheTimeoutOrAFlush()
+    {
+        final SimulatedIotlb iotlb = new SimulatedIotlb();
+        try (DmaDomain domain = DmaDomain.builder().iotlb(iotlb).invalidationMode(InvalidationMode.LAZY).flushTimer(false)
+            .flushTimeoutNanos(1_000_000).build())
+        {
+            final int start = domain.liveTables();
+            for (int round = 0; round < 4000; round++)
+            {
+                domain.unmap(domain.map(0x10_0000L, PAGE, Protection.READ), PAGE); // one page at a time: tables empty at each batch
+            }
+
+            assertTrue(iotlb.allInvalidations() >= 10, "the batches ran: " + iotlb.allInvalidations());
+            assertEquals(0, domain.pageTable().retireSequence(), "fewer than 64 tables waited: no batch ran a pass");
+            assertTrue(domain.liveTables() > start, "the emptied tables wait installed");
+            while (!domain.flushExpired())
+            {
+                Thread.onSpinWait(); // until the 1 ms timeout has passed for the last batch's entries
+            }
+            assertEquals(start, domain.liveTables(), "the timeout's flush runs the pass");
+            assertEquals(0, domain.retiredTables());
+
+            domain.unmap(domain.map(0x10_0000L, PAGE, Protection.READ), PAGE);
+            domain.flush();
+            assertEquals(start, domain.liveTables(), "and so does an explicit flush");
         }
     }
 
