@@ -208,7 +208,8 @@ public final class DmaDomain implements AutoCloseable
         this.lastPfn = apertureEnd >>> granuleShift;
         // First, before any class of ours touches Agrona: without the --add-exports option this
         // throws IovaDomain's one-sentence IllegalStateException, every time.
-        this.iovas = IovaDomain.builder().granuleBytes(builder.granuleBytes).startPfn(startPfn).lastPfn(lastPfn).build();
+        this.iovas = IovaDomain.builder().granuleBytes(builder.granuleBytes).startPfn(startPfn).lastPfn(lastPfn)
+            .magazineRanges(magazineRanges(builder)).build();
 
         this.resources = new Resources(iotlb, iovas);
         this.gate = new OperationGate(defaultStripes(), "domain is closed: ", DmaDomain.class, resources::releaseAfterDeferredClose);
@@ -2002,6 +2003,26 @@ public final class DmaDomain implements AutoCloseable
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * Ranges per IOVA magazine: in lazy mode with a flush queue per stripe, one queue's batch (at
+     * most {@value #MAX_BATCH_MAGAZINE_RANGES}), so that the batch a thread's queue frees goes back
+     * into that thread's own magazines. With Linux's pairing (127-range magazines, 256-entry
+     * queues) every batch spilled into the depot, threads took each other's magazines, and their
+     * IOVAs ended up sharing page-table lines: in {@code MapUnmapBenchmark} 2.3% to 36% of two
+     * threads' maps touched a line the other thread had touched last, at most 0.3% with the batch
+     * fitting (2 threads 1.1x to 1.2x one thread's throughput, against 1.65x to 1.9x;
+     * {@code docs/dma.md}). Otherwise Linux's 127.
+     */
+    static int magazineRanges(final Builder builder)
+    {
+        final boolean perStripeQueues = builder.mode == InvalidationMode.LAZY && builder.flushQueueStripes != 1;
+        return perStripeQueues ? Math.max(IovaDomain.Builder.DEFAULT_MAGAZINE_RANGES, Math.min(MAX_BATCH_MAGAZINE_RANGES,
+            builder.flushQueueEntries)) : IovaDomain.Builder.DEFAULT_MAGAZINE_RANGES;
+    }
+
+    /** The largest magazine {@link #magazineRanges(Builder)} asks for: 1,024 ranges, 8 KiB. */
+    static final int MAX_BATCH_MAGAZINE_RANGES = 1024;
 
     static int defaultStripes()
     {

@@ -37,6 +37,36 @@ class FlushQueueTest
     }
 
     @Test
+    void aThreadsFlushBatchGoesBackIntoItsOwnMagazinesNotTheDepot()
+    {
+        try (DmaDomain domain = DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushTimer(false).build())
+        {
+            for (int round = 0; round < 3000; round++)
+            {
+                domain.unmap(domain.map(0x10_0000L, 4096, Protection.READ), 4096);
+            }
+
+            assertEquals(0, domain.iovaDomain().cacheStats().depotMagazines(),
+                "batches of 256 fit the thread's magazines: none spilled into the depot, where other threads would take them");
+        }
+    }
+
+    @Test
+    void iovaMagazinesHoldOneFlushBatchWhenEachStripeHasItsQueue()
+    {
+        assertEquals(256, DmaDomain.magazineRanges(DmaDomain.builder().invalidationMode(InvalidationMode.LAZY)),
+            "a 256-entry queue's batch fits one magazine");
+        assertEquals(1000, DmaDomain.magazineRanges(DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushQueueEntries(1000)));
+        assertEquals(DmaDomain.MAX_BATCH_MAGAZINE_RANGES,
+            DmaDomain.magazineRanges(DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushQueueEntries(65536)));
+        assertEquals(127, DmaDomain.magazineRanges(DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushQueueEntries(16)),
+            "never below Linux's 127");
+        assertEquals(127, DmaDomain.magazineRanges(DmaDomain.builder()), "strict: no batches");
+        assertEquals(127, DmaDomain.magazineRanges(DmaDomain.builder().singleFlushQueue()), "one queue for all threads");
+        assertEquals(127, DmaDomain.magazineRanges(DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushQueueStripes(1)));
+    }
+
+    @Test
     void unmappedIovasWaitInTheQueueUntilFlush()
     {
         final SimulatedIotlb iotlb = new SimulatedIotlb();
