@@ -60,6 +60,26 @@ public final class ThreadProbe
         return next;
     }
 
+    /**
+     * Sets the thread's probe: a thread that works on behalf of another stripe (freeing what that
+     * stripe's thread queued) takes that stripe's probe for the while, then sets its own back.
+     * Without the JDK's field, does nothing.
+     *
+     * @param thread the current thread.
+     * @param probe  the probe to take, not 0.
+     */
+    public static void set(final Thread thread, final int probe)
+    {
+        if (probe == 0)
+        {
+            throw new IllegalArgumentException("probe=0: a probe is never 0");
+        }
+        if (PROBE_OFFSET >= 0)
+        {
+            UnsafeApi.putInt(thread, PROBE_OFFSET, probe);
+        }
+    }
+
     private static long probeOffset()
     {
         try

@@ -1,6 +1,7 @@
 package dev.iova.dma;
 
 import dev.iova.concurrent.StripedSpinLocks;
+import dev.iova.concurrent.ThreadProbe;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -216,7 +217,7 @@ final class FlushQueues implements AutoCloseable
         else if (expired)
         {
             invalidateAll(true);
-            freeEverywhere();
+            freeExpired(nowNanos);
         }
         return expired;
     }
@@ -456,28 +457,65 @@ final class FlushQueues implements AutoCloseable
         }
     }
 
+    /**
+     * After the timeout's invalidation: frees what it covers in the queues whose oldest entry has
+     * expired, and in the quarantine. A queue still within its timeout is left to its own unmaps,
+     * which free the covered entries from its head.
+     */
+    private void freeExpired(final long nowNanos)
+    {
+        freeEverywhere(nowNanos);
+    }
+
     private void freeEverywhere()
+    {
+        freeEverywhere(Long.MIN_VALUE);
+    }
+
+    /**
+     * Frees what the invalidations cover in the quarantine and in every queue whose oldest entry
+     * was queued at or before {@code nowNanos - timeoutNanos} ({@code Long.MIN_VALUE}: every queue).
+     * A queue's entries go into the caches of the stripe the queue belongs to, as its own thread's
+     * batches do: the calling thread takes that stripe's probe while it frees them. Freed into the
+     * caller's own stripe (the flush timer's), they reached the other threads through the depot
+     * and mixed the threads' IOVAs in the page-table lines: lazy map+unmap from 4 threads on 2
+     * cores, where a descheduled thread's queue expires, had 12-17% of its maps touch a line of
+     * leaf entries another thread had touched last, against none with the timer off
+     * ({@code docs/dma.md}).
+     */
+    private void freeEverywhere(final long nowNanos)
     {
         if (!quarantine.isEmpty())
         {
             quarantine.releaseCovered();
         }
-        for (int stripe = 0; stripe < stripes; stripe++)
+        final Thread thread = Thread.currentThread();
+        final int ownProbe = ThreadProbe.get(thread);
+        try
         {
-            final long queue = queueAddress(stripe);
-            if (UnsafeApi.getIntAcquire(null, queue + COUNT_OFFSET) == 0)
+            for (int stripe = 0; stripe < stripes; stripe++)
             {
-                continue;
+                final long queue = queueAddress(stripe);
+                if (UnsafeApi.getIntAcquire(null, queue + COUNT_OFFSET) == 0 || (nowNanos != Long.MIN_VALUE &&
+                    nowNanos - UnsafeApi.getLongAcquire(null, queue + OLDEST_NANOS_OFFSET) < timeoutNanos))
+                {
+                    continue;
+                }
+                locks.lock(stripe);
+                try
+                {
+                    ThreadProbe.set(thread, stripe | stripes); // never 0; its low bits name the stripe
+                    freeCovered(queue);
+                }
+                finally
+                {
+                    unlock(stripe);
+                }
             }
-            locks.lock(stripe);
-            try
-            {
-                freeCovered(queue);
-            }
-            finally
-            {
-                unlock(stripe);
-            }
+        }
+        finally
+        {
+            ThreadProbe.set(thread, ownProbe);
         }
     }
 

@@ -1,7 +1,11 @@
 package dev.iova.dma;
 
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 
+import dev.iova.concurrent.ThreadProbe;
 import dev.iova.region.Protection;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +38,62 @@ class FlushQueueTest
     {
         domain.iovaDomain().flushCaches();
         return domain.iovaDomain().liveRanges();
+    }
+
+    @Test
+    void theTimeoutFreesAQueueIntoItsOwnStripesCachesNotTheCallers() throws Exception
+    {
+        try (DmaDomain domain = DmaDomain.builder().invalidationMode(InvalidationMode.LAZY).flushTimer(false)
+            .flushTimeoutNanos(TimeUnit.MILLISECONDS.toNanos(200)).build()) // longer than the worker's 100 maps take
+        {
+            final Set<Long> first = new HashSet<>();
+            final Set<Long> second = new HashSet<>();
+            final int[] workerProbe = new int[1];
+            final CyclicBarrier flushed = new CyclicBarrier(2);
+            final CyclicBarrier queued = new CyclicBarrier(2);
+            final Thread worker = new Thread(() ->
+            {
+                try
+                {
+                    for (int i = 0; i < 100; i++) // fewer than a batch: all 100 wait in this thread's queue
+                    {
+                        final long dma = domain.map(0x10_0000L, 4096, Protection.READ);
+                        first.add(dma);
+                        domain.unmap(dma, 4096);
+                    }
+                    workerProbe[0] = ThreadProbe.get(Thread.currentThread());
+                    queued.await();
+                    flushed.await();
+                    for (int i = 0; i < 100; i++)
+                    {
+                        second.add(domain.map(0x10_0000L, 4096, Protection.READ));
+                    }
+                }
+                catch (final Exception ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            worker.start();
+            queued.await();
+            final Thread self = Thread.currentThread();
+            int probe = ThreadProbe.get(self);
+            while (((probe ^ workerProbe[0]) & (DmaDomain.defaultStripes() - 1)) == 0)
+            {
+                probe = ThreadProbe.advance(self, probe); // this thread on another stripe than the worker
+            }
+            while (!domain.flushExpired())
+            {
+                Thread.onSpinWait(); // until the worker's entries are 200 ms old
+            }
+            assertEquals(probe, ThreadProbe.get(self), "the caller's probe is its own again");
+            flushed.await();
+            worker.join();
+
+            assertEquals(100, first.size(), "no batch ran in the worker's queue");
+            second.retainAll(first);
+            assertEquals(100, second.size(), "the worker's next maps reuse what the timeout freed: it went into the worker's stripe");
+        }
     }
 
     @Test
