@@ -613,7 +613,7 @@ public final class DmaDomain implements AutoCloseable
             final long iova = range.iova() + offset;
             if (!pageTable.map(iova, phys, pages << granuleShift, protection, FIRST | LAST | PageTableDescriptor.LINKED_OWNER_BITS))
             {
-                invalidateReservedRange(iova, pages << granuleShift, true); // what the failed link wrote was visible a moment
+                invalidateReservedRange(iova, pages << granuleShift, granuleMask + 1, true); // what the failed link wrote was visible a moment
                 recordFailure(MapFailure.PAGE_TABLES);
                 return false;
             }
@@ -648,9 +648,9 @@ public final class DmaDomain implements AutoCloseable
             range.checkReservedBy(device);
             final long pages = checkedPiece(range, offset, bytes);
             final long iova = range.iova() + offset;
-            final int tablesFreed = pageTable.unmap(iova, pages << granuleShift, IoPageTable.UNMAP_WHOLE,
+            final long gather = pageTable.unmap(iova, pages << granuleShift, IoPageTable.UNMAP_WHOLE,
                 PageTableDescriptor.LINKED_OWNER_BITS, "a two-step reservation");
-            invalidateReservedRange(iova, pages << granuleShift, tablesFreed != 0);
+            invalidateReservedRange(iova, pages << granuleShift, IoPageTable.pageBytes(gather), IoPageTable.tablesFreed(gather) != 0);
         }
         finally
         {
@@ -671,7 +671,7 @@ public final class DmaDomain implements AutoCloseable
             final long pfn = iova >>> granuleShift;
             if (queues == null)
             {
-                invalidateThenFree(iova, pfn, pages, true);
+                invalidateThenFree(iova, pfn, pages, granuleMask + 1, true); // leaves and blocks of any size: the granule
             }
             else
             {
@@ -705,10 +705,10 @@ public final class DmaDomain implements AutoCloseable
      * Invalidates part of a reservation, which stays reserved (no IOVA freed): an unlink's range,
      * or what a failed link wrote. Its tables detached before it are released after it.
      */
-    private void invalidateReservedRange(final long iova, final long bytes, final boolean tablesFreed)
+    private void invalidateReservedRange(final long iova, final long bytes, final long pageBytes, final boolean tablesFreed)
     {
         final long retired = pageTable.retireSequence();
-        iotlb.invalidateRange(iova, bytes, granuleMask + 1, tablesFreed);
+        iotlb.invalidateRange(iova, bytes, pageBytes, tablesFreed);
         pageTable.releaseMeeting(iova, bytes, retired);
     }
 
@@ -1419,11 +1419,11 @@ public final class DmaDomain implements AutoCloseable
     private void unmapPages(final long iova, final long pages, final DmaDevice device)
     {
         final long bytes = pages << granuleShift;
-        final int tablesFreed = pageTable.unmap(iova, bytes, IoPageTable.UNMAP_ONE_DMA, device == null ? -1L : device.ownerBits(), device);
+        final long gather = pageTable.unmap(iova, bytes, IoPageTable.UNMAP_ONE_DMA, device == null ? -1L : device.ownerBits(), device);
         final long pfn = iova >>> granuleShift;
         if (queues == null)
         {
-            invalidateThenFree(iova, pfn, pages, tablesFreed != 0);
+            invalidateThenFree(iova, pfn, pages, IoPageTable.pageBytes(gather), IoPageTable.tablesFreed(gather) != 0);
             if (pageTable.reclaimWanted())
             {
                 reclaimEmptiedTables();
@@ -1457,13 +1457,13 @@ public final class DmaDomain implements AutoCloseable
      * IOTLB throws, the range goes to the quarantine (freed by the next invalidation that completes)
      * and the exception goes to the caller.
      */
-    private void invalidateThenFree(final long iova, final long pfn, final long pages, final boolean tablesFreed)
+    private void invalidateThenFree(final long iova, final long pfn, final long pages, final long pageBytes, final boolean tablesFreed)
     {
         final long bytes = pages << granuleShift;
         final long retired = pageTable.retireSequence();
         try
         {
-            iotlb.invalidateRange(iova, bytes, granuleMask + 1, tablesFreed);
+            iotlb.invalidateRange(iova, bytes, pageBytes, tablesFreed);
         }
         catch (final RuntimeException | Error ex)
         {
@@ -1486,7 +1486,7 @@ public final class DmaDomain implements AutoCloseable
      */
     private void abandon(final long iova, final long pfn, final long pages)
     {
-        invalidateThenFree(iova, pfn, pages, true);
+        invalidateThenFree(iova, pfn, pages, granuleMask + 1, true);
     }
 
     private boolean mapFresh(final long iova, final long physPage, final long pages, final Protection protection,

@@ -321,7 +321,7 @@ public final class IoPageTable implements AutoCloseable
         checkOpen();
         checkIovaRange(iova, bytes);
         final long pages = bytes >>> granuleShift;
-        return claimAndClear(iova, pages, checkMapped(iova, pages, mode));
+        return tablesFreed(claimAndClear(iova, pages, checkMapped(iova, pages, mode)));
     }
 
     /**
@@ -330,9 +330,10 @@ public final class IoPageTable implements AutoCloseable
      * @param ownerBits the owner field the first leaf must hold ({@link PageTableDescriptor#OWNER_MASK}
      *                  bits), or -1 for any owner.
      * @param ownerName what the error message calls the expected owner.
-     * @return how many tables the unmap detached (they wait for an invalidation of the range): the gather's "tables freed".
+     * @return the unmap's gather: {@link #tablesFreed(long)}, how many tables it detached (they wait for an
+     *         invalidation of the range), and {@link #pageBytes(long)}, the page size to invalidate with.
      */
-    int unmap(final long iova, final long bytes, final int mode, final long ownerBits, final Object ownerName)
+    long unmap(final long iova, final long bytes, final int mode, final long ownerBits, final Object ownerName)
     {
         checkOpen();
         checkIovaRange(iova, bytes);
@@ -353,8 +354,8 @@ public final class IoPageTable implements AutoCloseable
         return claimAndClear(iova, pages, firstEntry);
     }
 
-    /** @return tables detached. */
-    private int claimAndClear(final long iova, final long pages, final long firstEntry)
+    /** @return the gather ({@link #clearAndDetach}). */
+    private long claimAndClear(final long iova, final long pages, final long firstEntry)
     {
         long table = rootAddress;
         int level = 0;
@@ -1724,11 +1725,13 @@ public final class IoPageTable implements AutoCloseable
      *
      * @param claimedTable the table whose entry at {@code iova} the caller's claim cleared, or 0 (no claim).
      * @param claimedLevel that table's level (below the leaf level when the claimed entry was a block).
-     * @return how many tables it detached; each waits for an invalidation that covers it.
+     * @return the gather: how many tables it detached (each waits for an invalidation that covers it)
+     *         and the smallest page size it cleared ({@link #tablesFreed(long)}, {@link #pageBytes(long)}).
      */
-    private int clearAndDetach(final long iova, final long pages, final long claimedTable, final int claimedLevel)
+    private long clearAndDetach(final long iova, final long pages, final long claimedTable, final int claimedLevel)
     {
         int detached = 0;
+        int pageShift = 63; // lowered to each piece's page size; a detached table may hold any size: the granule
         long done = 0;
         while (done < pages)
         {
@@ -1742,10 +1745,13 @@ public final class IoPageTable implements AutoCloseable
                 final long blockPages = claimed ? 0 : clearBlocks(address, level - 1, left);
                 if (blockPages != 0)
                 {
+                    pageShift = Math.min(pageShift, shift(level - 1));
                     done += blockPages;
                     continue;
                 }
-                detached += detachWhole(address, level);
+                final int tables = detachWhole(address, level);
+                detached += tables;
+                pageShift = Math.min(pageShift, tables != 0 ? granuleShift : shift(level - 1));
                 done += 1L << (shift(level - 1) - granuleShift);
                 continue;
             }
@@ -1753,6 +1759,7 @@ public final class IoPageTable implements AutoCloseable
             {
                 // The claim cleared a block. Walk no more: the table may be empty now, and detached by a pass at once.
                 offerIfMaybeEmpty(address, claimedTable, claimedLevel, index(claimedLevel, address), 1, true);
+                pageShift = Math.min(pageShift, shift(claimedLevel));
                 done += 1L << (shift(claimedLevel) - granuleShift);
                 continue;
             }
@@ -1781,9 +1788,33 @@ public final class IoPageTable implements AutoCloseable
                 }
                 offerIfMaybeEmpty(address, table, leafLevel, first, count, false);
             }
+            pageShift = granuleShift;
             done += count;
         }
-        return detached;
+        return ((long)pageShift << GATHER_SHIFT) | detached;
+    }
+
+    /** Where an unmap's gather keeps the page size's shift, above the count of detached tables. */
+    private static final int GATHER_SHIFT = 32;
+
+    /**
+     * @param gather what an unmap returned.
+     * @return how many page tables it detached (they wait for an invalidation that covers the range).
+     */
+    static int tablesFreed(final long gather)
+    {
+        return (int)gather;
+    }
+
+    /**
+     * @param gather what an unmap returned.
+     * @return the page size to invalidate its range with: the smallest size among the entries it
+     *         cleared (the size of every one of them when they were all one size: a run of 2 MiB
+     *         blocks gives 2 MiB), the granule when it cleared leaves or detached a table.
+     */
+    static long pageBytes(final long gather)
+    {
+        return 1L << (gather >>> GATHER_SHIFT);
     }
 
     /**

@@ -35,8 +35,9 @@ public interface Iotlb
      *
      * @param iova        first address cleared, granule-aligned.
      * @param bytes       bytes cleared, a positive multiple of {@code pageBytes}.
-     * @param pageBytes   the size of the leaves cleared (the granule, or a block size), for an
-     *                    IOMMU that invalidates by page size (Arm's TLBI range, Intel's address mask).
+     * @param pageBytes   the smallest size among the entries cleared: a block size when the unmap
+     *                    cleared only blocks of that size, else the granule; for an IOMMU that
+     *                    invalidates by page size (Arm's TLBI range, Intel's address mask).
      * @param tablesFreed true when the unmap detached page tables: the walk caches must drop them too.
      */
     default void invalidateRange(final long iova, final long bytes, final long pageBytes, final boolean tablesFreed)

@@ -325,29 +325,39 @@ class DriverApiTest
         }
     }
 
+    /** Records what each strict unmap gathered: iova, bytes, page bytes, tables freed (1 or 0). */
+    private static final class GatheringIotlb implements Iotlb
+    {
+        final List<long[]> gathered = new ArrayList<>();
+
+        @Override
+        public void invalidateRange(final long iova, final long bytes)
+        {
+            throw new AssertionError("the gathered form is called");
+        }
+
+        @Override
+        public synchronized void invalidateRange(final long iova, final long bytes, final long pageBytes, final boolean tablesFreed)
+        {
+            gathered.add(new long[] {iova, bytes, pageBytes, tablesFreed ? 1 : 0});
+        }
+
+        @Override
+        public void invalidateAll()
+        {
+        }
+
+        List<Long> gather(final int index)
+        {
+            final long[] g = gathered.get(index);
+            return List.of(g[0], g[1], g[2], g[3]);
+        }
+    }
+
     @Test
     void strictUnmapGathersPageSizeAndFreedTables()
     {
-        final List<long[]> gathered = new ArrayList<>();
-        final Iotlb iotlb = new Iotlb()
-        {
-            @Override
-            public void invalidateRange(final long iova, final long bytes)
-            {
-                throw new AssertionError("the gathered form is called");
-            }
-
-            @Override
-            public synchronized void invalidateRange(final long iova, final long bytes, final long pageBytes, final boolean tablesFreed)
-            {
-                gathered.add(new long[] {iova, bytes, pageBytes, tablesFreed ? 1 : 0});
-            }
-
-            @Override
-            public void invalidateAll()
-            {
-            }
-        };
+        final GatheringIotlb iotlb = new GatheringIotlb();
         try (DmaDomain domain = DmaDomain.builder().iotlb(iotlb).try32BitFirst(false).blockMappings(false).build()) // leaves: tables to free
         {
             final long neighbour = domain.map(PHYS, PAGE, Protection.READ); // keeps the small one's leaf table from emptying
@@ -356,10 +366,28 @@ class DriverApiTest
             domain.unmap(small, 3 * PAGE);
             domain.unmap(big, 4 << 20);
 
-            assertEquals(2, gathered.size());
+            assertEquals(2, iotlb.gathered.size());
             assertEquals(neighbour >>> 21, small >>> 21, "one leaf table");
-            assertEquals(List.of(small, 3 * PAGE, PAGE, 0L), List.of(gathered.get(0)[0], gathered.get(0)[1], gathered.get(0)[2], gathered.get(0)[3]));
-            assertEquals(List.of(big, 4L << 20, PAGE, 1L), List.of(gathered.get(1)[0], gathered.get(1)[1], gathered.get(1)[2], gathered.get(1)[3]));
+            assertEquals(List.of(small, 3 * PAGE, PAGE, 0L), iotlb.gather(0));
+            assertEquals(List.of(big, 4L << 20, PAGE, 1L), iotlb.gather(1));
+        }
+    }
+
+    @Test
+    void strictUnmapOfBlocksGathersTheBlockSizeAndOfMixedSizesTheSmallest()
+    {
+        final long twoMiB = 2L << 20;
+        final GatheringIotlb iotlb = new GatheringIotlb();
+        try (DmaDomain domain = DmaDomain.builder().iotlb(iotlb).try32BitFirst(false).build())
+        {
+            final long blocks = domain.map(0x8_0000_0000L, 2 * twoMiB, Protection.READ); // two 2 MiB blocks
+            final long mixed = domain.map(0x8_0000_0000L + twoMiB - PAGE, twoMiB + 2 * PAGE, Protection.READ); // leaf, block, leaf
+            domain.unmap(blocks, 2 * twoMiB);
+            domain.unmap(mixed, twoMiB + 2 * PAGE);
+
+            assertEquals(List.of(blocks, 2 * twoMiB, twoMiB, 0L), iotlb.gather(0), "only blocks: their size, no table freed");
+            assertEquals(mixed, iotlb.gather(1).get(0));
+            assertEquals(List.of(twoMiB + 2 * PAGE, PAGE), iotlb.gather(1).subList(1, 3), "leaves and a block: the smallest, the granule");
         }
     }
 
