@@ -299,6 +299,26 @@ class BlockMappingTest
     }
 
     @Test
+    void aScatterGatherListIsSizeAlignedSoItsAlignedSegmentsGetBlocks()
+    {
+        try (DmaDomain domain = DmaDomain.builder().try32BitFirst(false).build())
+        {
+            final int before = domain.pageTable().liveTables();
+            final long[] dmas = new long[2];
+
+            final long dma = domain.mapSg(new long[] {0x8_0000_0000L, 0x9_0000_0000L}, new long[] {TWO_MIB, TWO_MIB}, 2,
+                Protection.READ, dmas);
+
+            assertEquals(dmas[0], dma);
+            assertEquals(0, dma & (2 * TWO_MIB - 1), "a 4 MiB list: 4 MiB aligned");
+            assertEquals(dma + TWO_MIB, dmas[1]);
+            assertEquals(before + 2, domain.pageTable().liveTables(), "two blocks: no leaf table");
+            assertEquals(0x9_0000_0000L + 5, Translation.phys(domain.translate(dmas[1] + 5)));
+            domain.unmapSg(dmas, new long[] {TWO_MIB, TWO_MIB}, 2);
+        }
+    }
+
+    @Test
     void largeMapsAreAlignedToThePhysicalAddressCappedAtTheBlockSize()
     {
         try (DmaDomain domain = DmaDomain.builder().try32BitFirst(false).build())
