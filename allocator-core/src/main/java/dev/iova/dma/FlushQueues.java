@@ -217,7 +217,7 @@ final class FlushQueues implements AutoCloseable
         else if (expired)
         {
             invalidateAll(true);
-            freeExpired(nowNanos);
+            freeEverywhere(nowNanos); // the expired queues only: the others free from their heads at their next unmap
         }
         return expired;
     }
@@ -455,16 +455,6 @@ final class FlushQueues implements AutoCloseable
                 unlock(stripe);
             }
         }
-    }
-
-    /**
-     * After the timeout's invalidation: frees what it covers in the queues whose oldest entry has
-     * expired, and in the quarantine. A queue still within its timeout is left to its own unmaps,
-     * which free the covered entries from its head.
-     */
-    private void freeExpired(final long nowNanos)
-    {
-        freeEverywhere(nowNanos);
     }
 
     private void freeEverywhere()
