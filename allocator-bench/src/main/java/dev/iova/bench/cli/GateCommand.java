@@ -132,7 +132,7 @@ final class GateCommand implements Callable<Integer>
     private List<String> baselineJvmArgs = new ArrayList<>();
 
     @Option(names = "--candidate-jvm-arg", paramLabel = "ARG",
-        description = "A/B mode: a JVM argument for the candidate's forks (repeatable), e.g. --candidate-jvm-arg=-Diova.bench.extraPairEvery=10.")
+        description = "A/B mode: a JVM argument for the candidate's forks (repeatable), e.g. --candidate-jvm-arg=-Diova.bench.extraPairPercent=10.")
     private List<String> candidateJvmArgs = new ArrayList<>();
 
     @Option(names = "--offline", description = "A/B mode: build REV with mvn -o.")

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * @param iterationTime        length of one measurement iteration.
  * @param baselineJvmArgs      extra JVM arguments for the baseline's forks (JMH's {@code -jvmArgsAppend}).
  * @param candidateJvmArgs     extra JVM arguments for the candidate's forks, such as the sensitivity
- *                             proof's {@code -Diova.bench.extraPairEvery=10}.
+ *                             proof's {@code -Diova.bench.extraPairPercent=10}.
  */
 public record AbSettings(
     int rounds,

@@ -171,7 +171,7 @@ public class AllocFreePairBenchmark
         final IovaDomain domain = state.domain;
         final long pfn = domain.alloc(PAIR_PAGES, LIMIT_PFN, true);
         domain.free(pfn, PAIR_PAGES);
-        InjectedCost.afterPair(domain, true); // the gate's proof only: nothing unless -Diova.bench.extraPairEvery is set
+        InjectedCost.afterPair(domain, true); // the gate's proof only: nothing unless -Diova.bench.extraPairPercent is set
         return pfn;
     }
 
@@ -209,7 +209,7 @@ public class AllocFreePairBenchmark
     {
         final long pfn = domain.allocFast(PAIR_PAGES, LIMIT_PFN);
         domain.freeFast(pfn, PAIR_PAGES); // a failed alloc (pfn 0) throws here: the run stops
-        InjectedCost.afterPair(domain, false); // the gate's proof only: nothing unless -Diova.bench.extraPairEvery is set
+        InjectedCost.afterPair(domain, false); // the gate's proof only: nothing unless -Diova.bench.extraPairPercent is set
         return pfn;
     }
 

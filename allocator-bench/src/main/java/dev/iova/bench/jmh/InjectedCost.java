@@ -8,12 +8,13 @@ import dev.iova.IovaDomain;
  * the proof runs the same jar as baseline and as candidate, and sets {@value #PROPERTY} in the
  * candidate's forks only.
  *
- * <p>With {@code -Diova.bench.extraPairEvery=N}, every {@code N}-th operation does one more pair of
- * the same kind (tree or fast API) on the same domain, so the operation's average cost grows by
- * {@code 1/N} of a pair: +2% for N = 50, +10% for N = 10, +50% for N = 2, whatever a pair costs on
- * the machine. {@link #EXTRA_PAIR_EVERY} is read when the class is loaded and is 0 unless the
- * property is given; being a {@code static final}, the JIT then compiles {@link #afterPair} to
- * nothing, and the benchmarks measure what they did before the knob existed.
+ * <p>With {@code -Diova.bench.extraPairPercent=P} (0 to 100), {@code P} operations in every 100 do
+ * one more pair of the same kind (tree or fast API) on the same domain, spread evenly (operation
+ * {@code k} does one when {@code floor((k + 1) P / 100)} exceeds {@code floor(k P / 100)}), so the operation's average cost grows
+ * by {@code P}% of a pair, whatever a pair costs on the machine: +5% for 5, +15% for 15.
+ * {@link #EXTRA_PAIR_PERCENT} is read when the class is loaded and is 0 unless the property is
+ * given; being a {@code static final}, the JIT then compiles {@link #afterPair} to nothing, and the
+ * benchmarks measure what they did without the knob.
  *
  * <h2>Why not {@code Blackhole.consumeCPU}</h2>
  * A fixed amount of arithmetic is not a known slowdown of the tree pair: it is independent of the
@@ -22,43 +23,64 @@ import dev.iova.IovaDomain;
  * with {@code consumeCPU} in the candidate's pairs, on the 2-core VM, 12 tokens measured +0.2%, 30
  * tokens +1.4% and 60 tokens +23.6%: nothing, then a jump. An extra pair costs what a pair costs.
  *
- * <p>The countdown is a plain static field: the proof measures single-threaded benchmarks
+ * <p>The operation count is a plain static field: the proof measures single-threaded benchmarks
  * ({@code cached}, {@code tree}); from several threads the knob still slows the pairs, by an amount
  * less exactly known.
  */
 public final class InjectedCost
 {
-    /** The system property that sets {@link #EXTRA_PAIR_EVERY} in a fork: {@code -Diova.bench.extraPairEvery=10}. */
-    public static final String PROPERTY = "iova.bench.extraPairEvery";
+    /** The system property that sets {@link #EXTRA_PAIR_PERCENT} in a fork: {@code -Diova.bench.extraPairPercent=10}. */
+    public static final String PROPERTY = "iova.bench.extraPairPercent";
 
-    /** One extra pair every this many operations; 0 (the default) never. */
-    static final int EXTRA_PAIR_EVERY = Integer.getInteger(PROPERTY, 0);
+    /** Extra pairs per 100 operations; 0 (the default) never. */
+    static final int EXTRA_PAIR_PERCENT = percent(Integer.getInteger(PROPERTY, 0));
 
-    /** Operations until the next extra pair. */
-    private static int countdown = EXTRA_PAIR_EVERY;
+    /** Operations so far in this fork. */
+    private static long operations;
 
     private InjectedCost()
     {
     }
 
+    static int percent(final int value)
+    {
+        if (value < 0 || value > 100)
+        {
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a percentage from 0 to 100");
+        }
+        return value;
+    }
+
     /**
-     * Called after each pair: every {@link #EXTRA_PAIR_EVERY}-th call does one more pair; compiled
-     * to nothing when the knob is off.
+     * Called after each pair: {@link #EXTRA_PAIR_PERCENT} calls in every 100 do one more pair;
+     * compiled to nothing when the knob is off.
      *
      * @param domain   the pair's domain.
      * @param treePath true for {@code alloc}/{@code free}, false for {@code allocFast}/{@code freeFast}.
      */
     static void afterPair(final IovaDomain domain, final boolean treePath)
     {
-        if (EXTRA_PAIR_EVERY > 0 && --countdown == 0)
+        if (EXTRA_PAIR_PERCENT > 0 && takesExtraPair(operations++, EXTRA_PAIR_PERCENT))
         {
             extraPair(domain, treePath);
         }
     }
 
+    /**
+     * Whether operation {@code operation} (counted from 0) does an extra pair: exactly
+     * {@code percent} of every 100 consecutive operations do, as evenly spaced as integers allow.
+     *
+     * @param operation the operation's number, from 0.
+     * @param percent   extra pairs per 100 operations, 0 to 100.
+     * @return true when this operation does one.
+     */
+    static boolean takesExtraPair(final long operation, final int percent)
+    {
+        return (operation + 1) * percent / 100 > operation * percent / 100;
+    }
+
     private static void extraPair(final IovaDomain domain, final boolean treePath)
     {
-        countdown = EXTRA_PAIR_EVERY;
         if (treePath)
         {
             domain.free(domain.alloc(AllocFreePairBenchmark.PAIR_PAGES, AllocFreePairBenchmark.LIMIT_PFN, true),

@@ -188,7 +188,7 @@ class GateAbTest
     {
         final FakeRunner runner = new FakeRunner(1.0);
         final AbSettings settings = new AbSettings(2, 1, TimeValue.milliseconds(100), 2, TimeValue.milliseconds(100), List.of(),
-            List.of("-Diova.bench.extraPairEvery=10"));
+            List.of("-Diova.bench.extraPairPercent=10"));
         final AbGate.Request request = new AbGate.Request("HEAD~1", null, FakeJars.jar(tempDir.resolve("candidate.jar")), "fake candidate",
             TWO, List.of("avgt"), Map.of(), settings, GateSettings.defaults(), AcceptedTradeoffs.none(), tempDir.resolve("out"), false, "test");
 
@@ -196,7 +196,7 @@ class GateAbTest
 
         for (final ForkRequest call : runner.calls)
         {
-            assertEquals(call.side().equals("candidate") ? List.of("-Diova.bench.extraPairEvery=10") : List.of(), call.jvmArgs());
+            assertEquals(call.side().equals("candidate") ? List.of("-Diova.bench.extraPairPercent=10") : List.of(), call.jvmArgs());
             assertEquals("avgt", call.benchmark().mode());
         }
     }
@@ -243,7 +243,7 @@ class GateAbTest
         final PlannedBenchmark tree = new PlannedBenchmark("dev.iova.bench.jmh.AllocFreePairBenchmark.tree", "avgt", 1,
             Map.of("liveRanges", "1000"), 1, 3.6);
         final AbSettings settings = new AbSettings(10, 2, TimeValue.milliseconds(500), 4, TimeValue.milliseconds(500), List.of(),
-            List.of("-Diova.bench.extraPairEvery=10", "-Xmx1g"));
+            List.of("-Diova.bench.extraPairPercent=10", "-Xmx1g"));
 
         final List<String> command = JmhForkRunner.command(new ForkRequest("candidate", 1, tree, Path.of("candidate.jar"),
             settings.candidateJvmArgs(), settings, Path.of("out.json"), Path.of("log.txt")));
@@ -251,7 +251,7 @@ class GateAbTest
         assertEquals(List.of("--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", "candidate.jar", "org.openjdk.jmh.Main",
             "^\\Qdev.iova.bench.jmh.AllocFreePairBenchmark.tree\\E$", "-bm", "avgt", "-p", "liveRanges=1000", "-f", "1", "-wi", "2", "-w",
             "500ms", "-i", "4", "-r", "500ms", "-prof", "gc", "-rf", "json", "-rff", "out.json", "-jvmArgsPrepend",
-            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-jvmArgsAppend", "-Diova.bench.extraPairEvery=10 -Xmx1g"),
+            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-jvmArgsAppend", "-Diova.bench.extraPairPercent=10 -Xmx1g"),
             command.subList(1, command.size()));
         assertTrue(command.get(0).endsWith("java"), command.get(0));
     }
