@@ -14,14 +14,15 @@ class InjectedCostTest
     {
         for (int percent = 0; percent <= 100; percent++)
         {
-            for (long start : new long[] {0, 37, 1_000, (1L << 40) + 13})
+            final boolean[] extra = operations(percent, 1_200);
+            for (int start : new int[] {0, 37, 1_000})
             {
-                int extra = 0;
-                for (long k = start; k < start + 100; k++)
+                int count = 0;
+                for (int k = start; k < start + 100; k++)
                 {
-                    extra += InjectedCost.takesExtraPair(k, percent) ? 1 : 0;
+                    count += extra[k] ? 1 : 0;
                 }
-                assertEquals(percent, extra, "percent " + percent + " from operation " + start);
+                assertEquals(percent, count, "percent " + percent + " from operation " + start);
             }
         }
     }
@@ -31,18 +32,31 @@ class InjectedCostTest
     {
         for (int percent = 1; percent <= 100; percent++)
         {
+            final boolean[] extra = operations(percent, 220);
             // any 20 consecutive operations take 20 P / 100 extra pairs, rounded either way
-            for (long start = 0; start < 200; start++)
+            for (int start = 0; start < 200; start++)
             {
-                int extra = 0;
-                for (long k = start; k < start + 20; k++)
+                int count = 0;
+                for (int k = start; k < start + 20; k++)
                 {
-                    extra += InjectedCost.takesExtraPair(k, percent) ? 1 : 0;
+                    count += extra[k] ? 1 : 0;
                 }
-                assertTrue(Math.abs(extra * 100 - 20 * percent) < 100,
-                    "percent " + percent + ", operations " + start + ".." + (start + 19) + ": " + extra);
+                assertTrue(Math.abs(count * 100 - 20 * percent) < 100,
+                    "percent " + percent + ", operations " + start + ".." + (start + 19) + ": " + count);
             }
         }
+    }
+
+    /** Whether each of the first {@code n} operations of a fork does an extra pair. */
+    private static boolean[] operations(final int percent, final int n)
+    {
+        InjectedCost.resetCredit();
+        final boolean[] extra = new boolean[n];
+        for (int k = 0; k < n; k++)
+        {
+            extra[k] = InjectedCost.takesExtraPair(percent);
+        }
+        return extra;
     }
 
     @Test
