@@ -52,8 +52,9 @@ import java.util.zip.CRC32C;
  * threads from changing the domain while it is written (a VMM snapshots a paused guest).
  *
  * <h2>Settings not saved</h2>
- * {@code IovaDomain} exposes neither {@code maxRanges} nor the cache settings; the restored
- * domain has the builder's defaults for them. The default fit is saved ({@link IovaDomain#fit()}).
+ * {@code maxRanges}, {@code chunkRanges} and the cache settings are not saved ({@code IovaDomain}
+ * exposes none of them but {@code maxCachedPages()}); the restored domain has the builder's
+ * defaults for them. The default fit is saved ({@link IovaDomain#fit()}).
  */
 public final class DomainSnapshot
 {

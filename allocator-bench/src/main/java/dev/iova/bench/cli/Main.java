@@ -84,7 +84,7 @@ public final class Main implements Runnable
     @Override
     public void run()
     {
-        throw new ParameterException(spec.commandLine(), "missing subcommand: run, report, gate, replay, gen, regions or workloads");
+        throw new ParameterException(spec.commandLine(), "missing subcommand: run, report, gate, replay, gen, import, compare, regions or workloads");
     }
 
     /**

@@ -242,7 +242,7 @@ class MainTest
     @Test
     void noSubcommandShouldBeAUsageError()
     {
-        run().assertFailed(2, "allocator-bench: missing subcommand: run, report, gate, replay, gen, regions or workloads (see --help)");
+        run().assertFailed(2, "allocator-bench: missing subcommand: run, report, gate, replay, gen, import, compare, regions or workloads (see --help)");
     }
 
     @Test
