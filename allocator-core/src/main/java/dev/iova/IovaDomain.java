@@ -5,6 +5,7 @@ import java.util.Arrays;
 import dev.iova.cache.RangeCache;
 import dev.iova.cache.RangeCacheStats;
 import dev.iova.cache.TreeRefill;
+import dev.iova.concurrent.SpinLock;
 import dev.iova.internal.DomainAccess;
 import dev.iova.tree.Gaps;
 import dev.iova.tree.IntervalTree;
@@ -36,8 +37,10 @@ import dev.iova.tree.LeafDescriptor;
  * involved, and leaves the domain exactly as it was.
  *
  * <h2>Threads and memory</h2>
- * Every method is safe to call from many threads; the tree is guarded by one monitor (the
- * range caches in {@code dev.iova.cache} keep most calls away from it). Ranges live off-heap in
+ * Every method is safe to call from many threads; the tree is guarded by one lock (a
+ * {@link SpinLock}: a compare-and-set to take it, a release store to give it back; the range
+ * caches in {@code dev.iova.cache} keep most calls away from it). The lock is not reentrant: a
+ * visitor that calls back into its domain gets an {@link IllegalStateException}. Ranges live off-heap in
  * the leaves of a B-tree, 15 to a {@value dev.iova.tree.LeafDescriptor#LEAF_LENGTH}-byte leaf, in
  * chunks that grow on demand up to {@link Builder#maxRanges(int)}; {@link #alloc},
  * {@link #free(long)} and {@link #free(long, long)} allocate nothing on the Java heap once the
@@ -78,7 +81,7 @@ public final class IovaDomain implements AutoCloseable
         DomainAccess.install(new TrustedAccess());
     }
 
-    private final Object lock = new Object();
+    private final SpinLock lock; // created after AgronaAccess's check: its class reads Agrona's Unsafe
     private final long granuleBytes;
     private final int granuleShift;
     private final long startPfn;
@@ -95,6 +98,7 @@ public final class IovaDomain implements AutoCloseable
     private IovaDomain(final Builder builder)
     {
         AgronaAccess.ensureAvailable();
+        this.lock = new SpinLock("this thread already holds the domain's lock: a visitor or callback called back into the domain");
         this.granuleBytes = builder.granuleBytes;
         this.granuleShift = Long.numberOfTrailingZeros(builder.granuleBytes);
         this.startPfn = builder.startPfn;
@@ -184,7 +188,8 @@ public final class IovaDomain implements AutoCloseable
         {
             throw badAlloc(pages, limitPfn);
         }
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             if (defaultFit == Fit.HIGHEST)
@@ -193,6 +198,10 @@ public final class IovaDomain implements AutoCloseable
             }
             return tree.alloc(pages, Math.min(limitPfn, lastPfn), sizeAligned ? Gaps.sizeAlignment(pages) : 1, fitCode(defaultFit),
                 LeafDescriptor.KIND_ALLOCATED);
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -224,10 +233,15 @@ public final class IovaDomain implements AutoCloseable
             throw new IllegalArgumentException(fit == null ? "fit is null: pass Fit.HIGHEST, Fit.LOWEST or Fit.BEST" :
                 "alignPages=" + alignPages + " must be a power of two (1 for no alignment)");
         }
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             return tree.alloc(pages, Math.min(limitPfn, lastPfn), alignPages, fitCode(fit), LeafDescriptor.KIND_ALLOCATED);
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -257,7 +271,8 @@ public final class IovaDomain implements AutoCloseable
         for (int attempt = 0; ; attempt++)
         {
             final int outcome;
-            synchronized (lock)
+            lock.lock();
+            try
             {
                 checkOpen();
                 if (!book.insideAllowed(pfn, hiPfn))
@@ -265,6 +280,10 @@ public final class IovaDomain implements AutoCloseable
                     return AllocAtOutcome.OUTSIDE_ALLOWED;
                 }
                 outcome = tree.allocAt(pfn, hiPfn, LeafDescriptor.KIND_ALLOCATED);
+            }
+            finally
+            {
+                lock.unlock();
             }
             switch (outcome)
             {
@@ -302,10 +321,15 @@ public final class IovaDomain implements AutoCloseable
      */
     public void free(final long pfn)
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             tree.free(pfn, 0L, LeafDescriptor.KIND_ALLOCATED);
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -324,10 +348,15 @@ public final class IovaDomain implements AutoCloseable
         {
             throw new IllegalArgumentException("pages=" + pages + " must be at least 1 (pfn=0x" + Long.toHexString(pfn) + ")");
         }
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             tree.free(pfn, pages, LeafDescriptor.KIND_ALLOCATED);
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -478,11 +507,16 @@ public final class IovaDomain implements AutoCloseable
      */
     public IovaRange find(final long pfn)
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             return tree.find(pfn) ?
                 new IovaRange(tree.foundLoPfn(), tree.foundHiPfn(), tree.foundKind() == LeafDescriptor.KIND_RESERVED) : null;
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -501,12 +535,17 @@ public final class IovaDomain implements AutoCloseable
     {
         checkReserveBounds(loPfn, hiPfn);
         flushCaches(); // a range sitting in a cache is free for the user and must not block a reserve
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             final ReservationBook next = book.withReservation(loPfn, hiPfn, null);
             tree.reserve(loPfn, hiPfn);
             book = next; // no call between the tree's commit and this write: nothing can come between them
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -527,7 +566,8 @@ public final class IovaDomain implements AutoCloseable
     {
         checkReserveBounds(loPfn, hiPfn);
         flushCaches();
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             if (tree.overlapsAllocation(loPfn, hiPfn))
@@ -538,6 +578,10 @@ public final class IovaDomain implements AutoCloseable
             tree.reserve(loPfn, hiPfn);
             book = next;
             return true;
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -557,7 +601,8 @@ public final class IovaDomain implements AutoCloseable
         {
             throw new IllegalArgumentException("owner is null: unowned reservations cannot be removed by owner");
         }
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             final java.util.TreeMap<Long, Long> ranges = book.reservationsOf(owner);
@@ -569,6 +614,10 @@ public final class IovaDomain implements AutoCloseable
             editReserved(book.uncovered(ranges, owner, true), java.util.List.of());
             book = next;
             return ranges.size();
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -595,7 +644,8 @@ public final class IovaDomain implements AutoCloseable
                 "outside the domain [0x" + Long.toHexString(startPfn) + ", 0x" + Long.toHexString(lastPfn) + "]"));
         }
         flushCaches();
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             final ReservationBook next = book.withAllowed(loPfn, hiPfn);
@@ -629,6 +679,10 @@ public final class IovaDomain implements AutoCloseable
             }
             book = next;
         }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     private void editReserved(final java.util.List<long[]> unreserve, final java.util.List<long[]> reserve)
@@ -654,14 +708,19 @@ public final class IovaDomain implements AutoCloseable
      * Calls {@code visitor} for every allowed range (after merging), ascending, with
      * {@code reserved == false}; nothing when no range was allowed (then every pfn is).
      *
-     * @param visitor receives each range, under the domain's lock: it must not call back into this domain.
+     * @param visitor receives each range, under the domain's lock: it must not call back into this domain (a call back throws {@link IllegalStateException}).
      */
     public void forEachAllowed(final RangeVisitor visitor)
     {
-        synchronized (lock)
+        lock.lockForCallbacks();
+        try
         {
             checkOpen();
             book.forEachAllowed(visitor);
+        }
+        finally
+        {
+            lock.unlockAfterCallbacks();
         }
     }
 
@@ -670,14 +729,19 @@ public final class IovaDomain implements AutoCloseable
      * pfn (unowned first, then by owner name, on equal first pfns). The complement of the allowed
      * ranges is not a reservation and is not visited.
      *
-     * @param visitor receives each reservation, under the domain's lock: it must not call back into this domain.
+     * @param visitor receives each reservation, under the domain's lock: it must not call back into this domain (a call back throws {@link IllegalStateException}).
      */
     public void forEachReservation(final ReservationVisitor visitor)
     {
-        synchronized (lock)
+        lock.lockForCallbacks();
+        try
         {
             checkOpen();
             book.forEachReservation(visitor);
+        }
+        finally
+        {
+            lock.unlockAfterCallbacks();
         }
     }
 
@@ -726,7 +790,8 @@ public final class IovaDomain implements AutoCloseable
             }
         }
         flushCaches();
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             for (int i = 0; i < merged; i++)
@@ -743,25 +808,39 @@ public final class IovaDomain implements AutoCloseable
             tree.editReserved(new long[0], new long[0], 0, mergedLoPfns, mergedHiPfns, merged);
             book = next;
         }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     /** @return how many allocations are live (reserved ranges not counted). */
     public long liveRanges()
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             return tree.allocatedRanges();
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
     /** @return how many reserved ranges there are, after merging. */
     public long reservedRanges()
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             return tree.reservedRanges();
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -774,10 +853,15 @@ public final class IovaDomain implements AutoCloseable
      */
     public long freePages(final long limitPfn)
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             return limitPfn < startPfn ? 0 : tree.freePages(Math.min(limitPfn, lastPfn));
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -789,25 +873,36 @@ public final class IovaDomain implements AutoCloseable
      */
     public long largestFreeGapPages(final long limitPfn)
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             return limitPfn < startPfn ? 0 : tree.largestFreeGapPages(Math.min(limitPfn, lastPfn));
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
     /**
      * Calls {@code visitor} for every range, allocated and reserved, in ascending pfn order,
-     * while holding the domain's lock: the visitor must not call back into this domain.
+     * while holding the domain's lock: the visitor must not call back into this domain (a call
+     * back throws {@link IllegalStateException}).
      *
      * @param visitor receives each range.
      */
     public void forEachRange(final RangeVisitor visitor)
     {
-        synchronized (lock)
+        lock.lockForCallbacks();
+        try
         {
             checkOpen();
             tree.forEach(visitor::visit);
+        }
+        finally
+        {
+            lock.unlockAfterCallbacks();
         }
     }
 
@@ -819,7 +914,8 @@ public final class IovaDomain implements AutoCloseable
      */
     public void verify()
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             checkOpen();
             tree.verify();
@@ -843,14 +939,23 @@ public final class IovaDomain implements AutoCloseable
                     " (first pfn=last pfn), which the tree does not hold as reserved");
             }
         }
+        finally
+        {
+            lock.unlock();
+        }
     }
 
     /** @return the off-heap bytes this domain holds now, tree and caches (0 after {@link #close()}). */
     public long offHeapBytes()
     {
-        synchronized (lock)
+        lock.lock();
+        try
         {
             return closed ? 0 : tree.offHeapBytes() + (cache == null ? 0 : cache.offHeapBytes());
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -871,13 +976,18 @@ public final class IovaDomain implements AutoCloseable
         {
             cleanable.clean(); // closes the cache, outside the lock: cache operations in progress may need it to finish
         }
-        synchronized (lock)
+        lock.lock();
+        try
         {
             if (!closed)
             {
                 closed = true;
                 tree.release();
             }
+        }
+        finally
+        {
+            lock.unlock();
         }
     }
 
@@ -922,10 +1032,15 @@ public final class IovaDomain implements AutoCloseable
             final long pages, final int maxRanges, final long limitPfn, final RangeCache.LiveMarker marker, final int sizeClass,
             final long hint)
         {
-            synchronized (lock)
+            lock.lock();
+            try
             {
                 checkOpen();
                 return TreeRefill.takeRun(this, pages, maxRanges, limitPfn, marker, sizeClass, hint);
+            }
+            finally
+            {
+                lock.unlock();
             }
         }
 
@@ -950,33 +1065,48 @@ public final class IovaDomain implements AutoCloseable
         @Override
         public long allocUntracked(final long pages, final long limitPfn)
         {
-            synchronized (lock)
+            lock.lock();
+            try
             {
                 checkOpen();
                 return tree.alloc(pages, limitPfn, true, LeafDescriptor.KIND_ALLOCATED);
+            }
+            finally
+            {
+                lock.unlock();
             }
         }
 
         @Override
         public void freeCached(final long pfn, final long pages)
         {
-            synchronized (lock)
+            lock.lock();
+            try
             {
                 checkOpen();
                 tree.free(pfn, pages, LeafDescriptor.KIND_CACHED);
+            }
+            finally
+            {
+                lock.unlock();
             }
         }
 
         @Override
         public void freeUntracked(final long pfn, final long pages, final long classPages)
         {
-            synchronized (lock)
+            lock.lock();
+            try
             {
                 checkOpen();
                 // A range the caches own was rounded up: check it at that length, so that the
                 // tree reports what it is (a double free) rather than a length mismatch.
                 final boolean cacheOwned = tree.find(pfn) && tree.foundKind() == LeafDescriptor.KIND_CACHED;
                 tree.free(pfn, cacheOwned ? classPages : pages, LeafDescriptor.KIND_ALLOCATED);
+            }
+            finally
+            {
+                lock.unlock();
             }
         }
     }

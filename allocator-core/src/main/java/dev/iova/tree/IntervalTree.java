@@ -143,6 +143,9 @@ public final class IntervalTree
     private long[] savedLeafAddresses = new long[8];
     /** How many words were logged when each leaf image was taken: undo interleaves the two logs by it. */
     private int[] savedLeafLogPosition = new int[8];
+    /** Per leaf image: the first slot it holds and the slot after its last (0 and the capacity: the whole leaf); the header words are always in it. */
+    private int[] savedLeafFrom = new int[8];
+    private int[] savedLeafTo = new int[8];
     private int savedLeaves;
     /** True from {@link #prepare} until the update commits or is rolled back. */
     private boolean updating;
@@ -874,8 +877,12 @@ public final class IntervalTree
         {
             final long[] addresses = new long[images];
             final int[] positions = new int[images];
+            final int[] froms = new int[images];
+            final int[] tos = new int[images];
             savedLeafAddresses = addresses;
             savedLeafLogPosition = positions;
+            savedLeafFrom = froms;
+            savedLeafTo = tos;
         }
         if (leafImages == null || leafImages.capacity() < images * LeafDescriptor.LEAF_LENGTH)
         {
@@ -892,17 +899,57 @@ public final class IntervalTree
     /** Keeps an image of a leaf before the update in progress first writes it. */
     private void saveLeaf(final long leaf)
     {
+        saveLeafSlots(leaf, 0, LEAF_CAPACITY);
+    }
+
+    /**
+     * Keeps an image of a leaf's header and of its slots {@code [from, to)}, before the update in
+     * progress first writes them: an insert or removal in place shifts only the slots from its
+     * position to the leaf's last, and the pair's position is usually near the leaf's end. An image
+     * that already holds those slots makes this a no-op; otherwise a new image is taken (a later,
+     * wider image of a leaf whose slots were already written is still right: the rollback restores
+     * the images newest first, so the narrower, older one puts back what the wider one could not).
+     */
+    private void saveLeafSlots(final long leaf, final int from, final int to)
+    {
         for (int i = 0; i < savedLeaves; i++)
         {
-            if (savedLeafAddresses[i] == leaf)
+            if (savedLeafAddresses[i] == leaf && savedLeafFrom[i] <= from && savedLeafTo[i] >= to)
             {
                 return;
             }
         }
-        UnsafeApi.copyMemory(leaf, leafImagesAddress + (long)savedLeaves * LeafDescriptor.LEAF_LENGTH, LeafDescriptor.LEAF_LENGTH);
+        final long image = leafImagesAddress + (long)savedLeaves * LeafDescriptor.LEAF_LENGTH;
+        if (from == 0 && to == LEAF_CAPACITY)
+        {
+            UnsafeApi.copyMemory(leaf, image, LeafDescriptor.LEAF_LENGTH);
+        }
+        else
+        {
+            copyLeafPart(leaf, image, from, to);
+        }
         savedLeafAddresses[savedLeaves] = leaf;
         savedLeafLogPosition[savedLeaves] = loggedWords;
+        savedLeafFrom[savedLeaves] = from;
+        savedLeafTo[savedLeaves] = to;
         savedLeaves++;
+    }
+
+    /**
+     * Copies a leaf's header (count, bound, {@code gapLoPfn}) and its slots {@code [from, to)}, at
+     * the same offsets, from one 256-byte leaf image to another: word by word, which for the few
+     * words of an insert near a leaf's end costs less than a call to the copy stub. Idempotent.
+     */
+    private static void copyLeafPart(final long source, final long target, final int from, final int to)
+    {
+        UnsafeApi.putLong(target, UnsafeApi.getLong(source));
+        UnsafeApi.putLong(target + GAP_LO, UnsafeApi.getLong(source + GAP_LO));
+        for (int i = from; i < to; i++)
+        {
+            final long offset = (long)i << 3;
+            UnsafeApi.putLong(target + LO + offset, UnsafeApi.getLong(source + LO + offset));
+            UnsafeApi.putLong(target + HI + offset, UnsafeApi.getLong(source + HI + offset));
+        }
     }
 
     /** Keeps the old value of an 8-byte word the update in progress is about to write. */
@@ -928,8 +975,8 @@ public final class IntervalTree
             if (savedLeaves > 0 && savedLeafLogPosition[savedLeaves - 1] >= loggedWords)
             {
                 final int image = savedLeaves - 1;
-                UnsafeApi.copyMemory(leafImagesAddress + (long)image * LeafDescriptor.LEAF_LENGTH, savedLeafAddresses[image],
-                    LeafDescriptor.LEAF_LENGTH);
+                copyLeafPart(leafImagesAddress + (long)image * LeafDescriptor.LEAF_LENGTH, savedLeafAddresses[image], savedLeafFrom[image],
+                    savedLeafTo[image]);
                 savedLeaves = image;
             }
             else
@@ -1016,7 +1063,14 @@ public final class IntervalTree
     {
         final long a = leafAddress(leaf);
         final int count = count(a);
-        saveLeaf(a);
+        if (count < LEAF_CAPACITY)
+        {
+            saveLeafSlots(a, j, count + 1); // in place, the insert writes slots j to count only
+        }
+        else
+        {
+            saveLeaf(a);
+        }
         entries++;
         if (count < LEAF_CAPACITY)
         {
@@ -1383,7 +1437,7 @@ public final class IntervalTree
         final long freedGapLoPfn = gapLo(a, j);
         final long removedLoPfn = lo(a, j);
         final long removedHiPfn = hi(a, j);
-        saveLeaf(a);
+        saveLeafSlots(a, j, count); // the removal shifts slots j to count - 1; a rebalance below saves the whole leaf
         for (int i = j; i < count - 1; i++)
         {
             setEntry(a, i, lo(a, i + 1), hiKind(a, i + 1));

@@ -1,0 +1,123 @@
+package dev.iova.concurrent;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The domain's lock: mutual exclusion, a waiter that gets the lock once it is free, and a callback's reentry refused by name. */
+class SpinLockTest
+{
+    private long counter; // written only under the lock
+
+    @Test
+    void fourThreadsIncrementingUnderTheLockLoseNoIncrement() throws InterruptedException
+    {
+        final SpinLock lock = new SpinLock("reentry");
+        final int threads = 4;
+        final int increments = 200_000;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread[] workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            workers[t] = new Thread(() ->
+            {
+                for (int i = 0; i < increments; i++)
+                {
+                    lock.lock();
+                    try
+                    {
+                        counter = counter + 1; // a read and a write: two holders at once would lose increments
+                    }
+                    finally
+                    {
+                        lock.unlock();
+                    }
+                }
+            });
+            workers[t].setUncaughtExceptionHandler((thread, e) -> failure.set(e));
+            workers[t].start();
+        }
+        for (final Thread worker : workers)
+        {
+            worker.join();
+        }
+        assertNull(failure.get());
+        lock.lock();
+        try
+        {
+            assertEquals((long)threads * increments, counter);
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    @Test
+    void aCallbackAskingAgainForTheLockItsThreadHoldsGetsTheMessageAndTheLockStaysHeld()
+    {
+        final SpinLock lock = new SpinLock("this thread already holds the lock");
+        lock.lockForCallbacks();
+        try
+        {
+            final IllegalStateException e = assertThrows(IllegalStateException.class, lock::lock);
+            assertEquals("this thread already holds the lock", e.getMessage());
+            assertThrows(IllegalStateException.class, lock::lockForCallbacks);
+            assertTrue(lock.isLocked());
+        }
+        finally
+        {
+            lock.unlockAfterCallbacks();
+        }
+        assertFalse(lock.isLocked());
+        lock.lock(); // free again: taken at once, and no longer a callback section
+        lock.unlock();
+        lock.lockForCallbacks();
+        lock.unlockAfterCallbacks();
+        assertFalse(lock.isLocked());
+    }
+
+    @Test
+    void aWaiterTakesTheLockOnlyOnceTheHolderGivesItBack() throws InterruptedException
+    {
+        final SpinLock lock = new SpinLock("reentry");
+        final CountDownLatch started = new CountDownLatch(1);
+        final AtomicBoolean acquired = new AtomicBoolean();
+        final AtomicBoolean lockedWhileAcquired = new AtomicBoolean();
+        lock.lock();
+        final Thread waiter = new Thread(() ->
+        {
+            started.countDown();
+            lock.lock(); // spins, then yields, until the main thread gives the lock back
+            try
+            {
+                lockedWhileAcquired.set(lock.isLocked());
+                acquired.set(true);
+            }
+            finally
+            {
+                lock.unlock();
+            }
+        });
+        waiter.start();
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        Thread.sleep(50); // long enough for the waiter to be past its spins and yielding
+        assertFalse(acquired.get(), "the waiter took a lock that was held");
+        assertTrue(lock.isLocked(), "the main thread lost the lock");
+        lock.unlock();
+        waiter.join(10_000);
+        assertFalse(waiter.isAlive());
+        assertTrue(acquired.get());
+        assertTrue(lockedWhileAcquired.get());
+        assertFalse(lock.isLocked());
+    }
+}
