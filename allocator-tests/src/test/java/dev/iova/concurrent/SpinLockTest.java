@@ -120,4 +120,89 @@ class SpinLockTest
         assertTrue(lockedWhileAcquired.get());
         assertFalse(lock.isLocked());
     }
+
+    @Test
+    void aStackOverflowAtAnyDepthOfTheCriticalSectionLeavesTheLockFree() throws InterruptedException
+    {
+        final SpinLock lock = new SpinLock("reentry");
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Overflows overflows = new Overflows(lock);
+        // A small stack. Each round recurses to its end, then every frame from the end up takes the
+        // lock and goes 0 to 63 frames deeper inside the critical section, until one such step
+        // completes: some overflow while taking the lock, some inside the section, some while
+        // giving it back would (it cannot: taking it goes deeper). The lock must be free after each.
+        final Thread thread = new Thread(null, () ->
+        {
+            try
+            {
+                for (int round = 0; round < 50; round++)
+                {
+                    overflows.recurse(0);
+                    if (lock.isLocked())
+                    {
+                        throw new AssertionError("round " + round + ": the lock stayed held after a StackOverflowError");
+                    }
+                }
+            }
+            catch (final Throwable t)
+            {
+                failure.set(t);
+            }
+        }, "stack-overflow", 256 * 1024);
+        thread.start();
+        thread.join(60_000);
+        assertFalse(thread.isAlive());
+        assertNull(failure.get());
+        assertFalse(lock.isLocked());
+        assertTrue(overflows.insideTheSection > 0, "no StackOverflowError struck inside the critical section");
+    }
+
+    /** The recursion of {@link #aStackOverflowAtAnyDepthOfTheCriticalSectionLeavesTheLockFree}. */
+    private static final class Overflows
+    {
+        private final SpinLock lock;
+        private final java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        private int insideTheSection;
+
+        Overflows(final SpinLock lock)
+        {
+            this.lock = lock;
+        }
+
+        void recurse(final int depth)
+        {
+            try
+            {
+                recurse(depth + 1);
+            }
+            catch (final StackOverflowError deeper)
+            {
+                step(); // may overflow too: then the frame above tries, with one frame more of room
+            }
+        }
+
+        private void step()
+        {
+            final int frames = random.nextInt(64);
+            lock.lock();
+            try
+            {
+                deeper(frames);
+            }
+            catch (final StackOverflowError e)
+            {
+                insideTheSection++;
+                throw e;
+            }
+            finally
+            {
+                lock.unlock();
+            }
+        }
+
+        private static int deeper(final int frames)
+        {
+            return frames == 0 ? 0 : 1 + deeper(frames - 1);
+        }
+    }
 }
