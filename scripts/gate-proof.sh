@@ -21,10 +21,11 @@
 #   scripts/gate-proof.sh                           # the full campaign, about 4 hours on 2 cores
 #   AA_RUNS=1 PER_LEVEL=1 LEVELS="10" ROUNDS=3 OUT=results/tmp/smoke scripts/gate-proof.sh   # a smoke test
 #   RESUME=1 OUT=results/gate-proof-2026-12-03 scripts/gate-proof.sh   # go on with a campaign
+#   SUMMARY_ONLY=1 OUT=results/gate-proof-2026-12-03 scripts/gate-proof.sh   # campaign.csv and summary.md of the runs done so far
 #
 # Settings (environment): AA_RUNS (20), PER_LEVEL (20), LEVELS ("5 10 15 20", percent), SUITE (CI's: the
 # cached and tree pairs of AllocFreePairBenchmark), MODE (avgt, CI's), ROUNDS (10, CI's), OFFLINE (1:
-# build with mvn -o), OUT, RESUME, and GATE_OPTS (more gate options for every run). With the defaults
+# build with mvn -o), OUT, RESUME, SUMMARY_ONLY (1: run nothing, summarize the finished runs), and GATE_OPTS (more gate options for every run). With the defaults
 # every run measures exactly what CI's timing gate measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,8 @@ ROUNDS=${ROUNDS:-10}
 OFFLINE=${OFFLINE:-0}
 GATE_OPTS=${GATE_OPTS:-}
 RESUME=${RESUME:-0}
+SUMMARY_ONLY=${SUMMARY_ONLY:-0}
+if [ "$SUMMARY_ONLY" = 1 ]; then RESUME=1; fi
 OUT=${OUT:-results/gate-proof-$(date -u +%F)}
 JAR="results/tmp/$(basename "$OUT").jar" # outside OUT: OUT gets committed, the jar does not
 
@@ -86,6 +89,7 @@ done_run() { [ -f "$OUT/$1/gate-verdicts.tsv" ]; }
 todo=0
 for r in "${schedule[@]}"; do done_run "$r" || todo=$(( todo + 1 )); done
 
+if [ "$SUMMARY_ONLY" != 1 ]; then
 # The estimate, from the gate's own dry run (it prints "estimated time: ... = N s").
 run_seconds=$(gate --baseline-jar "$JAR" --candidate-jar "$JAR" --suite "$SUITE" --dry-run --out "results/tmp/gate-proof-dry-run" \
     | sed -n 's/^estimated time: .* = \([0-9]*\) s .*/\1/p')
@@ -114,6 +118,7 @@ for r in "${schedule[@]}"; do
     echo "$line" >> "$OUT/campaign.log"
     echo "gate-proof: $line"
 done
+fi
 
 # campaign.csv, from every finished run's folder (so a resumed campaign writes it whole)
 CSV="$OUT/campaign.csv"
@@ -138,6 +143,9 @@ done
     sed 's/^/    /' "$OUT/campaign.log" | head -2
     echo
     echo "\`scripts/gate-proof.sh\` with the jar built from commit $(cat "$OUT/jar-commit"); summary written $(date -u +%FT%TZ)."
+    if [ "$todo" != 0 ] && [ "$SUMMARY_ONLY" = 1 ]; then
+        echo "**Interim**: $(( ${#schedule[@]} - todo )) of the campaign's ${#schedule[@]} runs are done; the others are still to run."
+    fi
     echo "Every line of campaign.csv is one benchmark of one run; each run's folder holds its gate.md, and"
     echo "campaign.log the time each run ended. Rates are given with their 95% Wilson score interval."
     echo
