@@ -24,8 +24,9 @@ import static dev.iova.dma.PageTableDescriptor.tableAddress;
  * at {@link #releaseAll()}, so a walker never reads unmapped memory.
  *
  * <p>Allocation and release take this object's monitor (rare: one table per 2 MiB of newly used
- * IOVA space with the default geometry); the epoch is read without it. Once a chunk exists and
- * the lists have grown to their high-water mark, nothing here allocates on the Java heap.
+ * IOVA space with the default geometry); the epoch is read without it. Chunks are linked through
+ * their first word, so adding one allocates nothing on the Java heap; the free and retired lists
+ * are heap arrays that grow to their high-water mark, after which nothing here allocates there.
  */
 final class TablePool
 {
@@ -33,6 +34,9 @@ final class TablePool
     static final int CHUNK_BYTES = 256 * 1024;
 
     private static final int EPOCH = 16; // alone on its 128-byte line
+
+    /** Bytes at the start of each chunk holding the raw address of the chunk before it. */
+    private static final int CHUNK_LINK = Long.BYTES;
 
     private final int tableBytes;
     private final long addressMask;
@@ -43,8 +47,8 @@ final class TablePool
     private final int entriesPerTable;
     private final AtomicLongArray epoch = new AtomicLongArray(32);
 
-    private long[] chunkRawAddresses = new long[16];
-    private int chunkCount;
+    /** The newest chunk's raw address (0: none); each chunk's first word holds the one before it. */
+    private long lastChunkRaw;
     private long bumpAddress;
     private int bumpTables;
     private int createdTables;
@@ -355,12 +359,12 @@ final class TablePool
     /** Frees every chunk; the pool must not be used afterwards. */
     synchronized void releaseAll()
     {
-        for (int i = 0; i < chunkCount; i++)
+        while (lastChunkRaw != 0)
         {
-            UnsafeApi.freeMemory(chunkRawAddresses[i]);
-            chunkRawAddresses[i] = 0;
+            final long raw = lastChunkRaw;
+            lastChunkRaw = UnsafeApi.getLong(raw);
+            UnsafeApi.freeMemory(raw);
         }
-        chunkCount = 0;
         chunkBytes = 0;
         bumpTables = 0;
         freeCount = 0;
@@ -383,16 +387,15 @@ final class TablePool
         {
             return false;
         }
-        if (chunkCount == chunkRawAddresses.length)
-        {
-            chunkRawAddresses = Arrays.copyOf(chunkRawAddresses, chunkCount * 2);
-        }
         final long bytes = (long)tables * tableBytes;
-        final long raw = UnsafeApi.allocateMemory(bytes + alignment);
-        final long aligned = (raw + alignment - 1) & -(long)alignment;
+        // The link to the chunk before sits in the chunk's first word, before its aligned tables:
+        // the list of chunks costs no Java heap, however many chunks a sweep adds.
+        final long raw = UnsafeApi.allocateMemory(CHUNK_LINK + bytes + alignment);
+        final long aligned = (raw + CHUNK_LINK + alignment - 1) & -(long)alignment;
         UnsafeApi.setMemory(aligned, bytes, (byte)0);
-        chunkRawAddresses[chunkCount++] = raw;
-        chunkBytes += bytes + alignment;
+        UnsafeApi.putLong(raw, lastChunkRaw);
+        lastChunkRaw = raw;
+        chunkBytes += CHUNK_LINK + bytes + alignment;
         bumpAddress = aligned;
         bumpTables = tables;
         createdTables += tables;

@@ -37,6 +37,43 @@ class GarbageFreeDmaTest
         }
     }
 
+    /**
+     * A page table that keeps growing (a sweep into fresh spans, tables kept) adds chunk after
+     * chunk; the pool links them off-heap, so the growth allocates nothing on the Java heap. 128 KiB
+     * tables, two per chunk, one leaf table per map: 200 maps add 100 chunks (a heap list of chunks
+     * would have been copied at 16, 32 and 64).
+     */
+    @Test
+    void aGrowingPageTableAddsChunksWithoutHeapGarbage()
+    {
+        final int bitsPerLevel = 14; // 2^14 entries of 8 bytes: 128 KiB tables, each leaf spanning 64 MiB
+        final long leafSpan = 1L << (12 + bitsPerLevel);
+        final int maps = 200;
+        long bestBytes = Long.MAX_VALUE;
+        final StringBuilder tables = new StringBuilder();
+        for (int trial = 0; trial < 4; trial++) // the first warms the paths up and is not counted
+        {
+            try (IoPageTable table = new IoPageTable(12, bitsPerLevel, 40, 1 + maps).reclaimEmptyTables(false))
+            {
+                final long bytes = HeapAllocationProbe.bytesAllocatedBy(() ->
+                {
+                    for (int i = 0; i < maps; i++)
+                    {
+                        table.map(i * leafSpan, 0x10_0000L, PAGE, Protection.READ);
+                        table.unmap(i * leafSpan, PAGE);
+                    }
+                });
+                assertEquals(1 + maps, table.liveTables(), "the root and a leaf table per map");
+                if (trial > 0)
+                {
+                    tables.append(trial == 1 ? "" : ", ").append(bytes);
+                    bestBytes = Math.min(bestBytes, bytes);
+                }
+            }
+        }
+        assertEquals(0, bestBytes, "heap bytes allocated while a page table grew by " + maps / 2 + " chunks: " + tables);
+    }
+
     private static void assertNoGarbage(final DmaDomain domain)
     {
         final long[] live = new long[64];

@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -15,6 +16,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 import java.util.concurrent.TimeUnit;
 
@@ -34,11 +36,17 @@ import java.util.concurrent.TimeUnit;
  *       aligned: 256 block entries in one table) and unmaps it, one pair per operation. Target:
  *       the anchor for a 256 x 2 MiB map, 360 ns, plus the 256-entry unmap anchor above, 360 ns,
  *       as the pair measures both: 720 ns.</li>
- *   <li>{@link #sparseSweep} ({@code ss}, one shot per iteration): maps and unmaps one page every
- *       2 MiB across {@value #SWEEP_GIB} GiB (each page in a leaf table of its own), with a whole
- *       invalidation every 256 unmaps as a lazy flush queue would, then a last one; {@code reclaim}
- *       true frees emptied tables at those invalidations, false keeps them installed. Target: with
- *       reclaim at most 10% slower, and the tables back to their start count (checked at teardown).</li>
+ *   <li>{@link #sparseSweep} ({@code ss}, one shot per iteration, scored per step): maps and
+ *       unmaps one page every 2 MiB across {@value #SWEEP_GIB} GiB ({@value #SWEEP_STEPS} steps,
+ *       each page in a leaf table of its own), with a whole invalidation every 256 unmaps as a lazy
+ *       flush queue would, then a last one; {@code reclaim} true frees emptied tables at those
+ *       invalidations, false keeps them installed. One page table serves the whole trial, built
+ *       before the first iteration, so the score and {@code gc.alloc.rate.norm} are the sweep's
+ *       own, not the table's construction: with reclaim every iteration sweeps the same span and
+ *       must end with the tables it started with (checked after each iteration); without, every
+ *       iteration sweeps a span of its own, so each one maps into fresh tables as the first did,
+ *       taken from the system (128 MiB of tables per iteration, page faults included, kept until
+ *       the trial ends). Target: with reclaim at most 10% slower.</li>
  * </ul>
  *
  * <h2>Command</h2>
@@ -63,6 +71,9 @@ public class PageTableBenchmark
 
     /** Distance between the sweep's pages: one leaf table's span. */
     static final long STRIDE = 2L << 20;
+
+    /** Pages one sweep maps and unmaps: its operations, for the score and {@code gc.alloc.rate.norm}. */
+    static final int SWEEP_STEPS = (int)((SWEEP_GIB << 30) / STRIDE);
 
     /** Physical address every mapping points to. */
     static final long PHYS = 0x1_0000_0000L;
@@ -128,7 +139,7 @@ public class PageTableBenchmark
         }
     }
 
-    /** A fresh page table per iteration, reclaiming emptied tables or not. */
+    /** One page table per trial, reclaiming emptied tables or not, and the span the next sweep covers. */
     @State(Scope.Thread)
     public static class Sweep
     {
@@ -138,28 +149,45 @@ public class PageTableBenchmark
 
         IoPageTable table;
         int startTables;
+        long base;
 
-        @Setup(Level.Iteration)
-        public void open()
+        @Setup(Level.Trial)
+        public void open(final BenchmarkParams params)
         {
-            table = new IoPageTable().reclaimEmptyTables(reclaim);
+            // Without reclaim each iteration takes a span of its own and keeps its tables: room for them all.
+            final int iterations = params.getWarmup().getCount() + params.getMeasurement().getCount();
+            final long tablesPerSweep = 1 + SWEEP_GIB + SWEEP_STEPS;
+            final long maxTables = 2 + (reclaim ? 1 : iterations) * tablesPerSweep;
+            if (iterations * (SWEEP_GIB << 30) > 1L << (IoPageTable.DEFAULT_IOVA_BITS - 1) || maxTables > Integer.MAX_VALUE)
+            {
+                throw new IllegalArgumentException(iterations + " iterations: too many sweeps of " + SWEEP_GIB + " GiB for one page table");
+            }
+            table = new IoPageTable(IoPageTable.DEFAULT_GRANULE_SHIFT, IoPageTable.DEFAULT_BITS_PER_LEVEL,
+                IoPageTable.DEFAULT_IOVA_BITS, (int)maxTables).reclaimEmptyTables(reclaim);
             startTables = table.liveTables();
+            base = 0;
         }
 
         @TearDown(Level.Iteration)
-        public void close()
+        public void next()
         {
-            try
+            if (reclaim)
             {
-                if (reclaim && table.liveTables() != startTables)
+                if (table.liveTables() != startTables)
                 {
                     throw new IllegalStateException(table.liveTables() + " tables after the sweep, " + startTables + " before");
                 }
             }
-            finally
+            else
             {
-                table.close();
+                base += SWEEP_GIB << 30;
             }
+        }
+
+        @TearDown(Level.Trial)
+        public void close()
+        {
+            table.close();
         }
     }
 
@@ -181,14 +209,16 @@ public class PageTableBenchmark
 
     @Benchmark
     @BenchmarkMode(Mode.SingleShotTime)
-    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(SWEEP_STEPS)
     @Warmup(iterations = 3)
     @Measurement(iterations = 5)
     public int sparseSweep(final Sweep state)
     {
         final IoPageTable table = state.table;
+        final long end = state.base + (SWEEP_GIB << 30);
         int unmaps = 0;
-        for (long iova = 0; iova < (SWEEP_GIB << 30); iova += STRIDE)
+        for (long iova = state.base; iova < end; iova += STRIDE)
         {
             table.map(iova, PHYS, PAGE, Protection.READ);
             table.unmap(iova, PAGE);
