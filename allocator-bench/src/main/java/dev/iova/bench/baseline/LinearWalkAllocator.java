@@ -12,7 +12,7 @@ import dev.iova.bench.baseline.avl.AvlNodeDescriptor;
  * turned off ({@link AvlIntervalTree}, {@code avl/LinearSearchBaseline.java}): the suites measure
  * the augmented search against the walk on the same off-heap memory.
  */
-public final class LinearWalkAllocator implements AutoCloseable
+public final class LinearWalkAllocator implements BaselineAllocator, AutoCloseable
 {
     /** What {@link #alloc} returns when nothing fits. */
     public static final long NO_ADDRESS = 0L;
@@ -36,12 +36,14 @@ public final class LinearWalkAllocator implements AutoCloseable
     }
 
     /** @return the lowest pfn handed out. */
+    @Override
     public long startPfn()
     {
         return startPfn;
     }
 
     /** @return the highest pfn handed out (inclusive). */
+    @Override
     public long lastPfn()
     {
         return lastPfn;
@@ -55,6 +57,7 @@ public final class LinearWalkAllocator implements AutoCloseable
      * @param sizeAligned align the first pfn to {@code pages} rounded up to a power of two.
      * @return the first pfn, or {@link #NO_ADDRESS}.
      */
+    @Override
     public synchronized long alloc(final long pages, final long limitPfn, final boolean sizeAligned)
     {
         checkOpen();
@@ -77,6 +80,7 @@ public final class LinearWalkAllocator implements AutoCloseable
      * @param pfn   the first pfn of a live allocation.
      * @param pages its length.
      */
+    @Override
     public synchronized void free(final long pfn, final long pages)
     {
         checkOpen();
@@ -87,6 +91,7 @@ public final class LinearWalkAllocator implements AutoCloseable
      * @param loPfn first pfn.
      * @param hiPfn last pfn (inclusive).
      */
+    @Override
     public synchronized void reserve(final long loPfn, final long hiPfn)
     {
         checkOpen();

@@ -30,7 +30,7 @@ import java.util.TreeMap;
  * live allocation, and a reserve that overlaps an allocation, throw
  * {@link IllegalArgumentException} and change nothing.
  */
-public final class TreeMapAllocator
+public final class TreeMapAllocator implements BaselineAllocator
 {
     /** What {@link #alloc} returns when no range fits: pfn 0, never handed out while {@code startPfn >= 1}. */
     public static final long NO_ADDRESS = 0L;
@@ -67,12 +67,14 @@ public final class TreeMapAllocator
     }
 
     /** @return the lowest pfn handed out. */
+    @Override
     public long startPfn()
     {
         return startPfn;
     }
 
     /** @return the highest pfn handed out (inclusive). */
+    @Override
     public long lastPfn()
     {
         return lastPfn;
@@ -88,6 +90,7 @@ public final class TreeMapAllocator
      * @param sizeAligned when true, the first pfn is a multiple of {@code pages} rounded up to a power of two.
      * @return the first pfn of the range, or {@link #NO_ADDRESS} when nothing fits.
      */
+    @Override
     public synchronized long alloc(final long pages, final long limitPfn, final boolean sizeAligned)
     {
         if (pages < 1 || limitPfn < startPfn)
@@ -126,6 +129,7 @@ public final class TreeMapAllocator
      * @throws IllegalArgumentException when no allocation starts at {@code pfn}, its length is not
      *                                  {@code pages}, or the range is reserved; nothing changes.
      */
+    @Override
     public synchronized void free(final long pfn, final long pages)
     {
         final Range range = rangesByLoPfn.get(pfn);
@@ -148,6 +152,7 @@ public final class TreeMapAllocator
      * @throws IllegalArgumentException when the range is empty, leaves the space, or overlaps an
      *                                  allocation; nothing changes.
      */
+    @Override
     public synchronized void reserve(final long loPfn, final long hiPfn)
     {
         if (hiPfn < loPfn || loPfn < startPfn || hiPfn > lastPfn)

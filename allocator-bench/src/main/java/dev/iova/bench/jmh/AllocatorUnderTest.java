@@ -1,10 +1,9 @@
 package dev.iova.bench.jmh;
 
 import dev.iova.IovaDomain;
+import dev.iova.bench.baseline.BaselineReplayTarget;
 import dev.iova.bench.baseline.LinearWalkAllocator;
-import dev.iova.bench.baseline.LinearWalkReplayTarget;
 import dev.iova.bench.baseline.TreeMapAllocator;
-import dev.iova.bench.baseline.TreeMapReplayTarget;
 import dev.iova.bench.trace.CachedReplayTarget;
 import dev.iova.bench.trace.DomainReplayTarget;
 import dev.iova.bench.trace.ReplayTarget;
@@ -85,12 +84,12 @@ final class AllocatorUnderTest implements AutoCloseable
             case TREEMAP_BASELINE:
             {
                 final TreeMapAllocator treeMap = new TreeMapAllocator(1, lastPfn);
-                return new AllocatorUnderTest(new TreeMapReplayTarget(treeMap), null, treeMap, null);
+                return new AllocatorUnderTest(new BaselineReplayTarget(treeMap, "the TreeMap baseline"), null, treeMap, null);
             }
             case TREE_LINEAR_WALK:
             {
                 final LinearWalkAllocator linearWalk = new LinearWalkAllocator(1, lastPfn, DMA32_END_PFN);
-                return new AllocatorUnderTest(new LinearWalkReplayTarget(linearWalk), null, null, linearWalk);
+                return new AllocatorUnderTest(new BaselineReplayTarget(linearWalk, "the linear-walk baseline"), null, null, linearWalk);
             }
             default:
                 if (name.startsWith(CACHED_MAX_PREFIX))

@@ -151,13 +151,13 @@ class TreeMapAllocatorTest
         {
             tree = replayer.replay(new DomainReplayTarget(domain));
         }
-        final TreeMapReplayTarget target = new TreeMapReplayTarget(new TreeMapAllocator(trace.startPfn(), lastPfnOf(trace)));
+        final TreeMapAllocator allocator = new TreeMapAllocator(trace.startPfn(), lastPfnOf(trace));
 
-        final ReplayResult baseline = replayer.replay(target);
+        final ReplayResult baseline = replayer.replay(new BaselineReplayTarget(allocator, "the TreeMap baseline"));
 
         assertEquals(tree.pfnDigestHex(), baseline.pfnDigestHex(), shape.shapeName());
         assertEquals(tree.allocFailed(), baseline.allocFailed());
-        assertEquals(tree.liveAtEnd(), target.allocator().liveRanges());
+        assertEquals(tree.liveAtEnd(), allocator.liveRanges());
     }
 
     private static long lastPfnOf(final Trace trace)

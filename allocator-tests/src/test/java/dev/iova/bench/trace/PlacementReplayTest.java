@@ -3,7 +3,7 @@ package dev.iova.bench.trace;
 import dev.iova.IovaDomain;
 import dev.iova.PlacementModel;
 import dev.iova.bench.baseline.LinearWalkAllocator;
-import dev.iova.bench.baseline.LinearWalkReplayTarget;
+import dev.iova.bench.baseline.BaselineReplayTarget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -144,7 +144,7 @@ class PlacementReplayTest
         try (LinearWalkAllocator allocator = new LinearWalkAllocator(1, 0xfffff, 0xfffff))
         {
             final TraceFormatException ex = assertThrows(TraceFormatException.class,
-                () -> new TraceReplayer(trace).replay(new LinearWalkReplayTarget(allocator)));
+                () -> new TraceReplayer(trace).replay(new BaselineReplayTarget(allocator, "the linear-walk baseline")));
             assertTrue(ex.getMessage().startsWith("p.trace:1: the linear-walk baseline cannot replay an iova-trace v2 file, because it places"),
                 ex.getMessage());
         }

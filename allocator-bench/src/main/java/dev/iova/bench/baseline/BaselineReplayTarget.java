@@ -2,15 +2,25 @@ package dev.iova.bench.baseline;
 
 import dev.iova.bench.trace.ReplayTarget;
 
-/** {@link LinearWalkAllocator} behind the replay interface: size-aligned alloc, free by first pfn and pages. */
-public final class LinearWalkReplayTarget implements ReplayTarget
+/**
+ * A baseline behind the replay interface: {@code alloc(pages, limitPfn, true)},
+ * {@code free(pfn, pages)}, {@code reserve(loPfn, hiPfn)}. Both baselines are highest fit, like
+ * the tree, so a replay's pfn digest equals a tree replay's ({@code DomainReplayTarget}) on every
+ * v1 trace; neither places anything else, so v2 traces are refused.
+ */
+public final class BaselineReplayTarget implements ReplayTarget
 {
-    private final LinearWalkAllocator allocator;
+    private final BaselineAllocator allocator;
+    private final String description;
 
-    /** @param allocator the allocator every call goes to. */
-    public LinearWalkReplayTarget(final LinearWalkAllocator allocator)
+    /**
+     * @param allocator   the allocator every call goes to.
+     * @param description what the replay's messages call it, e.g. "the TreeMap baseline".
+     */
+    public BaselineReplayTarget(final BaselineAllocator allocator, final String description)
     {
         this.allocator = allocator;
+        this.description = description;
     }
 
     @Override
@@ -22,7 +32,7 @@ public final class LinearWalkReplayTarget implements ReplayTarget
     @Override
     public String description()
     {
-        return "the linear-walk baseline";
+        return description;
     }
 
     @Override
