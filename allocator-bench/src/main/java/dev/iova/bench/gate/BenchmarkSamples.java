@@ -15,6 +15,9 @@ import java.util.stream.Collectors;
  * @param iterationsByFork the primary metric per measurement iteration, fork by fork (for
  *                         {@code sample}, each iteration's mean latency); every value positive.
  * @param allocBytesPerOp  {@code gc.alloc.rate.norm}, heap bytes per operation; NaN without {@code -prof gc}.
+ * @param operationsPerIteration about how many operations one measurement iteration ran, all
+ *                         threads together, from the score and the iteration's time; NaN when
+ *                         the file does not say ({@code ss} mode, no {@code measurementTime}).
  * @param file             the file it was read from, for messages.
  */
 public record BenchmarkSamples(
@@ -25,6 +28,7 @@ public record BenchmarkSamples(
     String unit,
     double[][] iterationsByFork,
     double allocBytesPerOp,
+    double operationsPerIteration,
     String file)
 {
     /**

@@ -3,7 +3,8 @@ package dev.iova.bench.gate;
 /**
  * A result of the exact gates, which need no statistics: a benchmark that allocates where it did
  * not, one that is missing from the candidate or failed there, and the notes that fail nothing
- * (a new benchmark, an accepted removal, a benchmark whose baseline failed).
+ * (a new benchmark, an accepted removal, a benchmark whose baseline failed, an allocation too
+ * small for the gate to tell from JMH's own).
  *
  * @param kind   what was found.
  * @param label  the benchmark, as {@link BenchmarkSamples#label()} prints it.
@@ -28,6 +29,13 @@ public record Finding(Kind kind, String label, String detail)
 
         /** Only in the candidate: a new benchmark, nothing to compare it with. */
         NEW("new", false),
+
+        /**
+         * {@code gc.alloc.rate.norm} was ~0 in the baseline and is above the threshold in the
+         * candidate, but within what JMH's own bookkeeping can show on an operation that slow
+         * ({@link GateJudge#JMH_BOOKKEEPING_BYTES_PER_ITERATION}): the gate cannot tell.
+         */
+        ALLOCATION_NOT_JUDGED("allocation not judged", false),
 
         /** The baseline's fork failed in the A/B gate: the benchmark was not compared. */
         NOT_COMPARED("not compared", false);

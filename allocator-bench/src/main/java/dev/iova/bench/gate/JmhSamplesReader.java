@@ -2,6 +2,7 @@ package dev.iova.bench.gate;
 
 import dev.iova.bench.report.JmhJson;
 import dev.iova.bench.report.ReportException;
+import dev.iova.bench.report.Units;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -161,8 +162,64 @@ public final class JmhSamplesReader
         {
             alloc = entry.path("secondaryMetrics").path("\u00b7" + ALLOC_NORM);
         }
-        return new BenchmarkSamples(benchmark, mode, entry.path("threads").asInt(1), Collections.unmodifiableMap(params),
-            primary.path("scoreUnit").asText(""), forks, JmhJson.number(alloc.path("score")), file.toString());
+        final int threads = entry.path("threads").asInt(1);
+        final String unit = primary.path("scoreUnit").asText("");
+        return new BenchmarkSamples(benchmark, mode, threads, Collections.unmodifiableMap(params), unit, forks,
+            JmhJson.number(alloc.path("score")),
+            operationsPerIteration(mode, unit, JmhJson.number(primary.path("score")), threads, entry.path("measurementTime").asText("")),
+            file.toString());
+    }
+
+    /**
+     * About how many operations one measurement iteration ran, all threads together: the
+     * iteration's time over the time per operation ({@code avgt}, {@code sample}: each thread runs
+     * for the whole iteration), or the throughput times the iteration's time ({@code thrpt}, whose
+     * score is already the threads' sum).
+     *
+     * @param measurementTime JMH's {@code "1 s"}, {@code "500 ms"}.
+     * @return NaN when it cannot be told: {@code ss} mode, no or an unknown iteration time or unit.
+     */
+    static double operationsPerIteration(
+        final String mode, final String unit, final double score, final int threads, final String measurementTime)
+    {
+        final double iterationSeconds = seconds(measurementTime);
+        if (!Double.isFinite(iterationSeconds) || !(score > 0))
+        {
+            return Double.NaN;
+        }
+        return switch (mode)
+        {
+            case "avgt", "sample" -> threads * iterationSeconds / (score * Units.conversion(unit, "s/op"));
+            case "thrpt" -> score * Units.conversion(unit, "ops/s") * iterationSeconds;
+            default -> Double.NaN;
+        };
+    }
+
+    /** @return JMH's {@code "<number> <unit>"} time in seconds, NaN when it is not one. */
+    private static double seconds(final String time)
+    {
+        final String[] parts = time.trim().split("\\s+");
+        if (parts.length != 2)
+        {
+            return Double.NaN;
+        }
+        final double unitSeconds = switch (parts[1])
+        {
+            case "ns" -> 1e-9;
+            case "us", "\u00b5s" -> 1e-6;
+            case "ms" -> 1e-3;
+            case "s" -> 1;
+            case "min" -> 60;
+            default -> Double.NaN;
+        };
+        try
+        {
+            return Double.parseDouble(parts[0]) * unitSeconds;
+        }
+        catch (final NumberFormatException ex)
+        {
+            return Double.NaN;
+        }
     }
 
     private static double[][] rawData(final Path file, final String label, final JsonNode rawData) throws GateException

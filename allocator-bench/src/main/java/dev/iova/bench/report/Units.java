@@ -10,7 +10,7 @@ import java.util.List;
  *
  * <p>Units other than operations per time and time per operation are left as they are.
  */
-final class Units
+public final class Units
 {
     /** JMH's time units, smallest first, and their length in nanoseconds. */
     private static final List<String> TIME_UNITS = List.of("ns", "us", "ms", "s");
@@ -83,7 +83,7 @@ final class Units
      * @return what to multiply a value in {@code from} by to express it in {@code to}, or NaN when
      *         the two are not the same kind of unit (operations per time against time per operation).
      */
-    static double conversion(final String from, final String to)
+    public static double conversion(final String from, final String to)
     {
         if (from.equals(to))
         {

@@ -56,6 +56,50 @@ class GateExactTest
     }
 
     @Test
+    void allocationThatJmhsOwnBookkeepingExplainsOnASlowOperationShouldBeNotedNotFailed()
+    {
+        // 180 us per operation, 1-s iterations: about 5,556 operations share JMH's 9-16 KB per iteration.
+        final SyntheticRuns.Spec walk = TREE.score(180_000);
+        final Path baseline = SyntheticRuns.runTimed(tempDir.resolve("a"), "a.json", 1, "1 s", walk.alloc(0.03));
+        final Path candidate = SyntheticRuns.runTimed(tempDir.resolve("b"), "a.json", 2, "1 s", walk.alloc(2.84));
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(0, cli.exitCode(), cli.out());
+        assertTrue(cli.out().contains("| AllocFreePairBenchmark.tree avgt liveRanges=1000 | allocation not judged | gc.alloc.rate.norm "),
+            cli.out());
+        assertTrue(cli.out().contains(" B/op in the baseline, 2.840 B/op in the candidate, above the threshold but at about 55"), cli.out());
+        assertTrue(cli.out().contains(" operations per iteration JMH's own bookkeeping (up to 32 KiB per iteration) alone can show up to 5.8"),
+            cli.out());
+        assertTrue(cli.out().contains("- allocation: 1 of 1 benchmarks allocated nothing in the baseline; all still allocate nothing " +
+            "(1 too slow to judge, below)"), cli.out());
+    }
+
+    @Test
+    void theSameAllocationOnAFastOperationShouldFailTheGate()
+    {
+        final Path baseline = SyntheticRuns.runTimed(tempDir.resolve("a"), "a.json", 1, "1 s", TREE.alloc(0.03));
+        final Path candidate = SyntheticRuns.runTimed(tempDir.resolve("b"), "a.json", 2, "1 s", TREE.alloc(2.84));
+
+        final Fixtures.Cli cli = gate(baseline, candidate);
+
+        assertEquals(1, cli.exitCode(), cli.out());
+        assertTrue(cli.out().contains("| AllocFreePairBenchmark.tree avgt liveRanges=1000 | **ALLOCATES** |"), cli.out());
+    }
+
+    @Test
+    void operationsPerIterationShouldFollowTheModeAndTheUnits()
+    {
+        assertEquals(5_000, JmhSamplesReader.operationsPerIteration("avgt", "ns/op", 200_000, 1, "1 s"), 1e-6);
+        assertEquals(20_000, JmhSamplesReader.operationsPerIteration("avgt", "us/op", 200, 2, "2 s"), 1e-6);
+        assertEquals(36_000_000, JmhSamplesReader.operationsPerIteration("thrpt", "ops/us", 36, 2, "1 s"), 1e-3);
+        assertEquals(18_000, JmhSamplesReader.operationsPerIteration("thrpt", "ops/ms", 36, 1, "500 ms"), 1e-6);
+        assertTrue(Double.isNaN(JmhSamplesReader.operationsPerIteration("ss", "ns/op", 200, 1, "1 s")));
+        assertTrue(Double.isNaN(JmhSamplesReader.operationsPerIteration("avgt", "ns/op", 200, 1, "")));
+        assertTrue(Double.isNaN(JmhSamplesReader.operationsPerIteration("avgt", "ns/op", 200, 1, "a while")));
+    }
+
+    @Test
     void aMissingBenchmarkShouldFailTheGate()
     {
         final Path baseline = SyntheticRuns.run(tempDir.resolve("a"), "a.json", 1, TREE, CACHED);

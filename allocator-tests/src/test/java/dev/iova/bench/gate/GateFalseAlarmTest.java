@@ -119,8 +119,8 @@ class GateFalseAlarmTest
                 candidateForks[u] = fork(random, (paired ? machine : 100 * Math.exp(0.05 * gaussian(random))) * slowdownFactor);
             }
             final String name = SyntheticRuns.PAIR + ".synthetic" + b;
-            baseline.add(new BenchmarkSamples(name, "avgt", 1, java.util.Map.of(), "ns/op", baselineForks, 0.0, "a"));
-            candidate.add(new BenchmarkSamples(name, "avgt", 1, java.util.Map.of(), "ns/op", candidateForks, 0.0, "b"));
+            baseline.add(new BenchmarkSamples(name, "avgt", 1, java.util.Map.of(), "ns/op", baselineForks, 0.0, Double.NaN, "a"));
+            candidate.add(new BenchmarkSamples(name, "avgt", 1, java.util.Map.of(), "ns/op", candidateForks, 0.0, Double.NaN, "b"));
         }
         return GateJudge.judge("a", baseline, "b", candidate, paired, "synthetic", true, settings, AcceptedTradeoffs.none());
     }

@@ -103,7 +103,7 @@ final class SyntheticRuns
     static BenchmarkSamples samples(final Spec spec, final SplittableRandom random)
     {
         return new BenchmarkSamples(spec.benchmark(), spec.mode(), 1, new TreeMap<>(spec.params()), unit(spec.mode()),
-            rawData(spec, random), spec.allocBytesPerOp(), "synthetic");
+            rawData(spec, random), spec.allocBytesPerOp(), Double.NaN, "synthetic");
     }
 
     /**
@@ -190,6 +190,18 @@ final class SyntheticRuns
      * @param content the file's content.
      * @return the folder.
      */
+    /** As {@link #run}, every entry with JMH's {@code measurementTime} (e.g. {@code "1 s"}). */
+    static Path runTimed(final Path dir, final String file, final long seed, final String measurementTime, final Spec... specs)
+    {
+        final SplittableRandom random = new SplittableRandom(seed);
+        final ArrayNode array = MAPPER.createArrayNode();
+        for (final Spec spec : specs)
+        {
+            array.add(entry(spec, random).put("measurementTime", measurementTime));
+        }
+        return write(dir, file, array.toPrettyString());
+    }
+
     static Path write(final Path dir, final String file, final String content)
     {
         try
