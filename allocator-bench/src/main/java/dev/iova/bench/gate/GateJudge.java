@@ -148,7 +148,7 @@ public final class GateJudge
                         findings.add(new Finding(Finding.Kind.ALLOCATION_NOT_JUDGED, b.label(), "gc.alloc.rate.norm " +
                             GateFormat.bytes(b.allocBytesPerOp()) + " B/op in the baseline, " + GateFormat.bytes(c.allocBytesPerOp()) +
                             " B/op in the candidate, above the threshold but at about " + Math.round(c.operationsPerIteration()) +
-                            " operations per iteration JMH's own bookkeeping (up to " + (int)(JMH_BOOKKEEPING_BYTES_PER_ITERATION / 1024) +
+                            " operations per iteration, JMH's own bookkeeping (up to " + (int)(JMH_BOOKKEEPING_BYTES_PER_ITERATION / 1024) +
                             " KiB per iteration) alone can show up to " + GateFormat.bytes(bookkeeping) + " B/op: longer iterations " +
                             "would tell"));
                     }

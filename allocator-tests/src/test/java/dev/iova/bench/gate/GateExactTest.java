@@ -69,7 +69,7 @@ class GateExactTest
         assertTrue(cli.out().contains("| AllocFreePairBenchmark.tree avgt liveRanges=1000 | allocation not judged | gc.alloc.rate.norm "),
             cli.out());
         assertTrue(cli.out().contains(" B/op in the baseline, 2.840 B/op in the candidate, above the threshold but at about 55"), cli.out());
-        assertTrue(cli.out().contains(" operations per iteration JMH's own bookkeeping (up to 32 KiB per iteration) alone can show up to 5.8"),
+        assertTrue(cli.out().contains(" operations per iteration, JMH's own bookkeeping (up to 32 KiB per iteration) alone can show up to 5.8"),
             cli.out());
         assertTrue(cli.out().contains("- allocation: 1 of 1 benchmarks allocated nothing in the baseline; all still allocate nothing " +
             "(1 too slow to judge, below)"), cli.out());

@@ -175,11 +175,18 @@ final class SyntheticRuns
      */
     static Path run(final Path dir, final String file, final long seed, final Spec... specs)
     {
+        return runTimed(dir, file, seed, null, specs);
+    }
+
+    /** As {@link #run}, every entry with JMH's {@code measurementTime} (e.g. {@code "1 s"}) unless it is null. */
+    static Path runTimed(final Path dir, final String file, final long seed, final String measurementTime, final Spec... specs)
+    {
         final SplittableRandom random = new SplittableRandom(seed);
         final ArrayNode array = MAPPER.createArrayNode();
         for (final Spec spec : specs)
         {
-            array.add(entry(spec, random));
+            final ObjectNode entry = entry(spec, random);
+            array.add(measurementTime == null ? entry : entry.put("measurementTime", measurementTime));
         }
         return write(dir, file, array.toPrettyString());
     }
@@ -190,18 +197,6 @@ final class SyntheticRuns
      * @param content the file's content.
      * @return the folder.
      */
-    /** As {@link #run}, every entry with JMH's {@code measurementTime} (e.g. {@code "1 s"}). */
-    static Path runTimed(final Path dir, final String file, final long seed, final String measurementTime, final Spec... specs)
-    {
-        final SplittableRandom random = new SplittableRandom(seed);
-        final ArrayNode array = MAPPER.createArrayNode();
-        for (final Spec spec : specs)
-        {
-            array.add(entry(spec, random).put("measurementTime", measurementTime));
-        }
-        return write(dir, file, array.toPrettyString());
-    }
-
     static Path write(final Path dir, final String file, final String content)
     {
         try
