@@ -168,11 +168,11 @@ public final class GateSummaryWriter
         md.append("## Exact gates\n\n");
         final long zeroBefore = result.rows().stream()
             .filter(r -> r.baselineAllocBytesPerOp() <= settings.allocThresholdBytesPerOp()).count();
+        final int notJudged = result.findings(Finding.Kind.ALLOCATION_NOT_JUDGED).size();
         md.append("- allocation: ").append(result.allocationMeasured() ? zeroBefore + " of " + result.rows().size() +
             " benchmarks allocated nothing in the baseline; " + (result.findings(Finding.Kind.ALLOCATES).isEmpty() ?
             "all still allocate nothing" : result.findings(Finding.Kind.ALLOCATES).size() + " now allocate") +
-            (result.findings(Finding.Kind.ALLOCATION_NOT_JUDGED).isEmpty() ? "" :
-                " (" + result.findings(Finding.Kind.ALLOCATION_NOT_JUDGED).size() + " too slow to judge, below)") :
+            (notJudged == 0 ? "" : " (" + notJudged + " too slow to judge, below)") :
             "not measured (no gc.alloc.rate.norm in the baseline)").append("\n");
         md.append("- presence: ").append(result.findings(Finding.Kind.MISSING).size()).append(" missing, ")
             .append(result.findings(Finding.Kind.FAILED).size()).append(" failed, ")

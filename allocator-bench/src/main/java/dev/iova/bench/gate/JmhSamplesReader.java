@@ -5,6 +5,7 @@ import dev.iova.bench.report.ReportException;
 import dev.iova.bench.report.Units;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.openjdk.jmh.runner.options.TimeValue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -195,30 +197,16 @@ public final class JmhSamplesReader
         };
     }
 
-    /** @return JMH's {@code "<number> <unit>"} time in seconds, NaN when it is not one. */
+    /** @return JMH's {@code measurementTime} ({@link TimeValue}'s form) in seconds, NaN when it is not one. */
     private static double seconds(final String time)
     {
-        final String[] parts = time.trim().split("\\s+");
-        if (parts.length != 2)
-        {
-            return Double.NaN;
-        }
-        final double unitSeconds = switch (parts[1])
-        {
-            case "ns" -> 1e-9;
-            case "us", "\u00b5s" -> 1e-6;
-            case "ms" -> 1e-3;
-            case "s" -> 1;
-            case "min" -> 60;
-            default -> Double.NaN;
-        };
         try
         {
-            return Double.parseDouble(parts[0]) * unitSeconds;
+            return TimeValue.fromString(time).convertTo(TimeUnit.NANOSECONDS) / 1e9;
         }
-        catch (final NumberFormatException ex)
+        catch (final RuntimeException ex)
         {
-            return Double.NaN;
+            return Double.NaN; // JMH's parser throws NumberFormatException or IllegalArgumentException
         }
     }
 
