@@ -1,6 +1,7 @@
 package dev.iova.bench.jmh;
 
 import dev.iova.IovaDomain;
+import dev.iova.internal.DomainAccess;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -63,6 +64,9 @@ public class CachedCrossThreadFreeBenchmark
     /** Background ranges. */
     static final int LIVE_RANGES = 1000;
 
+    /** The DMA layer's unchecked allocation and free, for the {@code crossThreadTrusted} group. */
+    static final DomainAccess TRUSTED = DomainAccess.get();
+
     /** The domain. */
     @State(Scope.Benchmark)
     public static class Domain
@@ -105,6 +109,32 @@ public class CachedCrossThreadFreeBenchmark
     @State(Scope.Group)
     public static class GroupRing extends Ring
     {
+    }
+
+    /**
+     * The ring of the {@code crossThreadTrusted} group: what the iteration left in it goes back
+     * with the trusted free, as it was allocated.
+     */
+    @State(Scope.Group)
+    public static class TrustedGroupRing
+    {
+        SpscLongRing ring;
+
+        @Setup(Level.Trial)
+        public void create()
+        {
+            ring = new SpscLongRing(RING_CAPACITY);
+        }
+
+        /** Frees what the iteration left in the ring (its threads have stopped). */
+        @TearDown(Level.Iteration)
+        public void drain(final Domain state)
+        {
+            for (long pfn = ring.poll(); pfn != SpscLongRing.EMPTY; pfn = ring.poll())
+            {
+                TRUSTED.freeFastTrusted(state.domain, pfn, 1);
+            }
+        }
     }
 
     /** The ring of the {@code handOffOnly} group: it carries no ranges, so nothing to free. */
@@ -175,6 +205,60 @@ public class CachedCrossThreadFreeBenchmark
             Thread.onSpinWait();
         }
         state.domain.freeFast(pfn, 1);
+        return pfn;
+    }
+
+    /**
+     * {@link #crossThreadAlloc} with the DMA layer's trusted allocation, which does not enter
+     * the range in the caches' live map.
+     *
+     * @param state   the domain.
+     * @param ring    the group's ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the pfn.
+     */
+    @Benchmark
+    @Group("crossThreadTrusted")
+    @GroupThreads(1)
+    public long crossThreadTrustedAlloc(final Domain state, final TrustedGroupRing ring, final Control control)
+    {
+        final long pfn = TRUSTED.allocFastTrusted(state.domain, 1, LIMIT_PFN);
+        while (!ring.ring.offer(pfn))
+        {
+            if (control.stopMeasurement)
+            {
+                TRUSTED.freeFastTrusted(state.domain, pfn, 1);
+                return pfn;
+            }
+            Thread.onSpinWait();
+        }
+        return pfn;
+    }
+
+    /**
+     * {@link #crossThreadFree} with the trusted free, which skips the live map's check: the
+     * difference to {@link #crossThreadFree} is what checking a free made on another thread costs.
+     *
+     * @param state   the domain.
+     * @param ring    the group's ring.
+     * @param control JMH's control, to stop waiting when the iteration ends.
+     * @return the pfn, or 0 when the iteration ended while waiting.
+     */
+    @Benchmark
+    @Group("crossThreadTrusted")
+    @GroupThreads(1)
+    public long crossThreadTrustedFree(final Domain state, final TrustedGroupRing ring, final Control control)
+    {
+        long pfn;
+        while ((pfn = ring.ring.poll()) == SpscLongRing.EMPTY)
+        {
+            if (control.stopMeasurement)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+        TRUSTED.freeFastTrusted(state.domain, pfn, 1);
         return pfn;
     }
 
