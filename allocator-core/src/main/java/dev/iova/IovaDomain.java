@@ -1051,6 +1051,12 @@ public final class IovaDomain implements AutoCloseable
         }
 
         @Override
+        public boolean allocIfFreeLocked(final long pfn, final long pages)
+        {
+            return tree.allocIfFree(pfn, pfn + pages - 1, LeafDescriptor.KIND_CACHED); // under the lock: see allocCachedRun
+        }
+
+        @Override
         public void freeLocked(final long pfn, final long pages)
         {
             tree.free(pfn, pages, LeafDescriptor.KIND_CACHED); // under the lock: see allocCachedRun

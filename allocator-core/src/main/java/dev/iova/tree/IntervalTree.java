@@ -1987,6 +1987,9 @@ public final class IntervalTree
     /** {@link #allocAt}: the tree already holds its maximum number of ranges. */
     public static final int AT_FULL = 4;
 
+    /** {@link #placeIfFree}: something is in the way. */
+    private static final int NOT_FREE = -1;
+
     /**
      * Allocates {@code pages} pages whose first pfn is a multiple of {@code alignPages}, ending at
      * or below {@code limitPfn}, placed by {@code fit} (trace-format v2's definitions). Highest fit
@@ -2300,18 +2303,10 @@ public final class IntervalTree
     public int allocAt(final long loPfn, final long hiPfn, final long kind)
     {
         recover();
-        final int leaf = descend(loPfn);
-        final long a = leafAddress(leaf);
-        final int k = rangesStartingAtOrBelow(a, loPfn);
-        final boolean free = (k == 0 ? UnsafeApi.getLong(a + GAP_LO) <= loPfn : hi(a, k - 1) < loPfn) && k < count(a) && hiPfn < lo(a, k);
-        if (free)
+        final int placed = placeIfFree(loPfn, hiPfn, kind);
+        if (placed != NOT_FREE)
         {
-            if (entries >= maxEntries)
-            {
-                return AT_FULL;
-            }
-            insertAllocated(leaf, k, loPfn, hiPfn - loPfn + 1, kind);
-            return AT_PLACED;
+            return placed;
         }
         if (findOverlapping(loPfn, hiPfn, true))
         {
@@ -2327,6 +2322,42 @@ public final class IntervalTree
             fromPfn = foundHiPfn() + 1;
         }
         return AT_CACHED;
+    }
+
+    /**
+     * Allocates exactly {@code [loPfn, hiPfn]} when it is free, else changes nothing: one descent,
+     * O(log n), without {@link #allocAt}'s report of what is in the way. The range caches' run
+     * walk takes the slots below a refill's top range this way (their highest fit below each
+     * slot's end would be the slot itself exactly when it is free).
+     *
+     * @param loPfn first pfn, at least {@code startPfn}.
+     * @param hiPfn last pfn (inclusive), at most {@code lastPfn}.
+     * @param kind  {@link LeafDescriptor#KIND_ALLOCATED} or {@link LeafDescriptor#KIND_CACHED}.
+     * @return whether the range was free and is now allocated (false also when the tree is at its maximum of ranges).
+     */
+    public boolean allocIfFree(final long loPfn, final long hiPfn, final long kind)
+    {
+        recover();
+        return placeIfFree(loPfn, hiPfn, kind) == AT_PLACED;
+    }
+
+    /** {@link #allocAt}'s placement: {@link #AT_PLACED}, {@link #AT_FULL}, or {@link #NOT_FREE} with nothing changed. */
+    private int placeIfFree(final long loPfn, final long hiPfn, final long kind)
+    {
+        final int leaf = descend(loPfn);
+        final long a = leafAddress(leaf);
+        final int k = rangesStartingAtOrBelow(a, loPfn);
+        final boolean free = (k == 0 ? UnsafeApi.getLong(a + GAP_LO) <= loPfn : hi(a, k - 1) < loPfn) && k < count(a) && hiPfn < lo(a, k);
+        if (!free)
+        {
+            return NOT_FREE;
+        }
+        if (entries >= maxEntries)
+        {
+            return AT_FULL;
+        }
+        insertAllocated(leaf, k, loPfn, hiPfn - loPfn + 1, kind);
+        return AT_PLACED;
     }
 
     /**
