@@ -43,7 +43,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the background through the tree, as {@link AllocFreePairBenchmark} does; {@code fill=fast}
  *       through {@code allocFast} under falling limits, as {@link AllocFreeSizesBenchmark} does:
  *       every one of those misses, scans a magazine and refills from the tree, so the JIT
- *       profiles the slow paths warm before the pairs start.</li>
+ *       profiles the slow paths warm before the pairs start; {@code fill=pollute} fills through
+ *       the tree as {@code tree} does and makes those misses on another domain, which changes
+ *       only the JIT's profile. With the slow paths never reached, C2 compiles the benchmark's
+ *       loop with no call in it and keeps the cache's fields in registers across pairs; a
+ *       program whose caches ever missed gets the {@code fast} figure.</li>
  * </ul>
  *
  * <h2>Command</h2>
@@ -75,6 +79,9 @@ public class CachedPairFloorBenchmark
 
     private static final byte LIVE = 1;
     private static final byte NOT_LIVE = 0;
+
+    /** The word of {@link #oneCompareAndSet}: 64 bytes into its array, a line from the array's header. */
+    private static final long WORD_OFFSET = UnsafeApi.arrayBaseOffset(int[].class) + 16 * Integer.BYTES;
 
     StripedSpinLocks locks;
     long liveByte;
@@ -134,8 +141,12 @@ public class CachedPairFloorBenchmark
     {
         IovaDomain domain;
 
-        /** How the background is allocated: {@code tree} ({@code alloc}) or {@code fast} ({@code allocFast}). */
-        @Param({"tree", "fast"})
+        /**
+         * How the background is allocated: {@code tree} ({@code alloc}), {@code fast}
+         * ({@code allocFast}), or {@code pollute} ({@code tree}, plus the same {@code allocFast}
+         * calls on another domain).
+         */
+        @Param({"tree", "fast", "pollute"})
         public String fill;
 
         /** Builds and fills the domain. */
@@ -143,15 +154,27 @@ public class CachedPairFloorBenchmark
         public void open()
         {
             domain = IovaDomain.builder().granuleBytes(4096).startPfn(1).build();
-            if ("tree".equals(fill))
+            if ("fast".equals(fill))
             {
-                AllocFreePairBenchmark.fillBackground(domain, BACKGROUND_RANGES, LIMIT_PFN);
+                allocateUnderFallingLimits(domain);
                 return;
             }
+            AllocFreePairBenchmark.fillBackground(domain, BACKGROUND_RANGES, LIMIT_PFN);
+            if ("pollute".equals(fill))
+            {
+                final IovaDomain other = IovaDomain.builder().granuleBytes(4096).startPfn(1).build();
+                allocateUnderFallingLimits(other);
+                other.close();
+            }
+        }
+
+        /** The background at {@link AllocFreePairBenchmark}'s pfns, through {@code allocFast}: every call misses. */
+        private static void allocateUnderFallingLimits(final IovaDomain target)
+        {
             final long stride = LIMIT_PFN / (BACKGROUND_RANGES + 1L);
             for (int i = 1; i <= BACKGROUND_RANGES; i++)
             {
-                domain.allocFast(1, LIMIT_PFN - i * stride);
+                target.allocFast(1, LIMIT_PFN - i * stride);
             }
         }
 
@@ -199,9 +222,8 @@ public class CachedPairFloorBenchmark
     @Benchmark
     public boolean oneCompareAndSet()
     {
-        final long offset = UnsafeApi.arrayBaseOffset(int[].class) + 16 * Integer.BYTES;
-        final boolean taken = UnsafeApi.compareAndSetInt(word, offset, 0, 1);
-        UnsafeApi.putIntRelease(word, offset, 0);
+        final boolean taken = UnsafeApi.compareAndSetInt(word, WORD_OFFSET, 0, 1);
+        UnsafeApi.putIntRelease(word, WORD_OFFSET, 0);
         return taken;
     }
 }
