@@ -305,12 +305,11 @@ public final class RangeCache implements AutoCloseable
     }
 
     /**
-     * The hit path is kept apart from everything else: the top of the loaded magazine, within
-     * the limit, is popped here; any other case goes to {@link #allocLocked}. A domain whose
-     * caches first fill from the tree (misses, magazines scanned below a limit) teaches the JIT
-     * a profile in which those paths are warm; with them inline here, the hit path compiled
-     * about 9 ns slower per pair ({@code CachedPairFloorBenchmark}, {@code fill=fast} against
-     * {@code fill=tree}).
+     * The plain hit is written out here: the top of the loaded magazine, within the limit, is
+     * popped; any other case goes to {@link #allocLocked}. (Once the caches have missed, the
+     * JIT compiles the slow paths in as calls on cold branches and a pair costs a few ns more
+     * than in a program that never missed; keeping the hit apart did not measurably change
+     * that: {@code docs/caches.md}, "Where the time goes".)
      */
     private long allocFast(final int sizeClass, final long limitPfn, final boolean tracked)
     {
@@ -594,7 +593,7 @@ public final class RangeCache implements AutoCloseable
         return popWithin(magazineAddress(full), maxStartPfn);
     }
 
-    /** Pushes onto the loaded magazine when it has room, else {@link #putInStripeFull} (kept apart, as {@link #allocLocked} is). */
+    /** Pushes onto the loaded magazine when it has room, else {@link #putInStripeFull}. */
     private void putInStripe(final long stripeAddress, final int sizeClass, final long pfn)
     {
         final long loaded = magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));

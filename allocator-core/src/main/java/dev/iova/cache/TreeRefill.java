@@ -135,8 +135,8 @@ public final class TreeRefill
         {
             // Down the aligned block while each slot is free: the highest fit below a slot's end
             // is the slot itself exactly when it is free, so placing the slot if it is free
-            // places what the highest fit would, with one descent and no search (the fragmenting
-            // trace through the caches spent 37% of its time in this walk's tree calls).
+            // places what the highest fit would, with one descent and no search, and a slot in
+            // use costs a descent instead of an insert and a removal of some lower range.
             final long blockPfn = topPfn & -(pages * maxRanges);
             final long startPfn = tree.startPfn();
             for (long slotPfn = topPfn - pages; slotPfn >= blockPfn && slotPfn >= startPfn; slotPfn -= pages)
