@@ -69,7 +69,8 @@ final class RunCommand implements Callable<Integer>
     private Profile profile;
 
     @Option(names = "--include", paramLabel = "REGEX", defaultValue = ".*",
-        description = "Benchmarks whose fully qualified method name contains a match, as JMH's own (default: all).")
+        description = "Benchmarks whose fully qualified method name contains a match, as JMH's own (default: all but the " +
+            "diagnostics " + BenchmarkPlan.DIAGNOSTICS + ").")
     private String include;
 
     @Option(names = "--exclude", paramLabel = "REGEX", description = "Benchmarks to leave out.")
@@ -116,7 +117,7 @@ final class RunCommand implements Callable<Integer>
         final List<BenchmarkListEntry> selected;
         try
         {
-            selected = BenchmarkPlan.select(BenchmarkList.defaultList(), include, exclude);
+            selected = BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), include, exclude);
         }
         catch (final RuntimeException ex)
         {

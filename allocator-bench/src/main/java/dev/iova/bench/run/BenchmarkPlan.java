@@ -63,6 +63,31 @@ public final class BenchmarkPlan
     }
 
     /**
+     * Benchmarks that {@code run} leaves out when no {@code --include} is given, a regular
+     * expression: diagnostics that no target reads, run on purpose by naming them
+     * ({@code docs/running-benchmarks.md}). They keep the quick profile under ten minutes.
+     */
+    public static final String DIAGNOSTICS = "CachedPairFloorBenchmark|CachedCrossThreadFreeBenchmark\\.crossThreadTrusted";
+
+    /**
+     * What {@code run} measures: {@link #select}, and without {@link #DIAGNOSTICS} when
+     * {@code include} is {@code .*} (every suite, the default).
+     *
+     * @param list    the benchmark list.
+     * @param include a regular expression that JMH finds in the methods' names.
+     * @param exclude a regular expression for methods to leave out, or null.
+     * @return the list's entries it selects, in JMH's order.
+     */
+    public static List<BenchmarkListEntry> selectForRun(final BenchmarkList list, final String include, final String exclude)
+    {
+        if (!".*".equals(include))
+        {
+            return select(list, include, exclude);
+        }
+        return select(list, include, exclude == null ? DIAGNOSTICS : "(?:" + exclude + ")|" + DIAGNOSTICS);
+    }
+
+    /**
      * @param entries        the selected entries of a benchmark list.
      * @param profile        the profile the run uses.
      * @param paramOverrides parameter values given on the command line, by name; they replace

@@ -3,11 +3,14 @@ package dev.iova.bench.run;
 import dev.iova.bench.report.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.runner.BenchmarkList;
+import org.openjdk.jmh.runner.BenchmarkListEntry;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -57,12 +60,34 @@ class BenchmarkPlanTest
     @Test
     void theJarsSuitesShouldRunInUnderTenMinutesWithQuick()
     {
-        final BenchmarkPlan plan = BenchmarkPlan.of(BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null),
+        final BenchmarkPlan plan = BenchmarkPlan.of(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), ".*", null),
             Profile.QUICK, Map.of());
 
         assertTrue(plan.estimatedSeconds() < 600, "the README's first command runs the quick profile, promised in under " +
             "~10 minutes on 2 cores; the suites now take " + plan.estimatedSeconds() + " s by the estimate: shorten the quick " +
             "profile or leave slow suites out of it");
+    }
+
+    @Test
+    void runShouldLeaveTheDiagnosticsOutUnlessIncludeIsGiven()
+    {
+        final Predicate<List<BenchmarkListEntry>> hasFloor =
+            entries -> entries.stream().anyMatch(e -> e.getUserClassQName().endsWith(".CachedPairFloorBenchmark"));
+        final Predicate<List<BenchmarkListEntry>> hasTrustedCrossing =
+            entries -> entries.stream().anyMatch(e -> e.getUsername().endsWith("CachedCrossThreadFreeBenchmark.crossThreadTrusted"));
+        final List<BenchmarkListEntry> all = BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null);
+        final List<BenchmarkListEntry> run = BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), ".*", null);
+
+        assertTrue(hasFloor.test(all) && hasTrustedCrossing.test(all), "the jar has both");
+        assertFalse(hasFloor.test(run) || hasTrustedCrossing.test(run));
+        assertTrue(run.stream().anyMatch(e -> e.getUsername().endsWith("CachedCrossThreadFreeBenchmark.crossThread")),
+            "the judged cross-thread group stays");
+        final List<BenchmarkListEntry> runWithExclude = BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), ".*", "TraceReplay");
+        assertFalse(hasFloor.test(runWithExclude));
+        assertTrue(runWithExclude.stream().noneMatch(e -> e.getUserClassQName().endsWith("TraceReplayBenchmark")),
+            "the user's exclude still applies");
+        assertTrue(hasFloor.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "CachedPairFloor", null)));
+        assertTrue(hasTrustedCrossing.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "CachedCrossThreadFree", null)));
     }
 
     @Test
