@@ -304,66 +304,35 @@ public final class RangeCache implements AutoCloseable
         return allocFast(sizeClass, limitPfn, false);
     }
 
-    /**
-     * The plain hit is written out here: the top of the loaded magazine, within the limit, is
-     * popped; any other case goes to {@link #allocLocked}. (Once the caches have missed, the
-     * JIT compiles the slow paths in as calls on cold branches and a pair costs a few ns more
-     * than in a program that never missed; keeping the hit apart did not measurably change
-     * that: {@code docs/caches.md}, "Where the time goes".)
-     */
     private long allocFast(final int sizeClass, final long limitPfn, final boolean tracked)
     {
+        final long classPages = 1L << sizeClass;
         final int stripe = lockAnyStripe();
-        final long pfn;
         try
         {
             final long stripeAddress = stripeAddress(stripe);
-            final long loaded = magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));
-            final int count = UnsafeApi.getInt(loaded + COUNT_OFFSET);
-            if (count > 0)
+            final long pfn = takeFromStripe(stripeAddress, sizeClass, limitPfn - classPages + 1);
+            if (pfn != NO_ADDRESS)
             {
-                final long top = UnsafeApi.getLong(loaded + pfnOffset(count - 1));
-                if (top <= limitPfn - (1L << sizeClass) + 1)
+                incrementOwned(stripeAddress + ALLOC_HITS_OFFSET);
+                if (!tracked || markLiveOrPutBack(stripeAddress, sizeClass, pfn))
                 {
-                    UnsafeApi.putInt(loaded + COUNT_OFFSET, count - 1);
-                    return handOut(stripeAddress, sizeClass, top, limitPfn, tracked);
+                    return pfn;
                 }
+                return untrackedInstead(pfn, sizeClass, limitPfn);
             }
-            pfn = allocLocked(stripeAddress, sizeClass, limitPfn, tracked);
+            incrementOwned(stripeAddress + ALLOC_MISSES_OFFSET);
+            final long treePfn = allocFromTree(stripeAddress, sizeClass, limitPfn, tracked);
+            if (treePfn != NO_ADDRESS)
+            {
+                return treePfn;
+            }
         }
         finally
         {
             locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
         }
-        return pfn != NO_ADDRESS ? pfn : allocAfterFlush(sizeClass, limitPfn, tracked);
-    }
-
-    /** Counts a hit on {@code pfn}, just taken from the stripe's magazines, and marks it live. Under the stripe's lock. */
-    private long handOut(final long stripeAddress, final int sizeClass, final long pfn, final long limitPfn, final boolean tracked)
-    {
-        incrementOwned(stripeAddress + ALLOC_HITS_OFFSET);
-        if (!tracked || markLiveOrPutBack(stripeAddress, sizeClass, pfn))
-        {
-            return pfn;
-        }
-        return untrackedInstead(pfn, sizeClass, limitPfn);
-    }
-
-    /**
-     * Everything but the plain hit, under the stripe's lock: a magazine scanned below the
-     * limit, the previous magazine, the depot, the tree.
-     *
-     * @return the pfn, or {@link #NO_ADDRESS} when the tree has no room (the caller flushes and retries).
-     */
-    private long allocLocked(final long stripeAddress, final int sizeClass, final long limitPfn, final boolean tracked)
-    {
-        final long pfn = takeFromStripe(stripeAddress, sizeClass, limitPfn - (1L << sizeClass) + 1);
-        if (pfn != NO_ADDRESS)
-        {
-            return handOut(stripeAddress, sizeClass, pfn, limitPfn, tracked);
-        }
-        incrementOwned(stripeAddress + ALLOC_MISSES_OFFSET);
-        return allocFromTree(stripeAddress, sizeClass, limitPfn, tracked);
+        return allocAfterFlush(sizeClass, limitPfn, tracked);
     }
 
     /**
@@ -593,25 +562,15 @@ public final class RangeCache implements AutoCloseable
         return popWithin(magazineAddress(full), maxStartPfn);
     }
 
-    /** Pushes onto the loaded magazine when it has room, else {@link #putInStripeFull}. */
     private void putInStripe(final long stripeAddress, final int sizeClass, final long pfn)
-    {
-        final long loaded = magazineAddress(UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass)));
-        final int count = UnsafeApi.getInt(loaded + COUNT_OFFSET);
-        if (count < capacityByClass[sizeClass])
-        {
-            UnsafeApi.putLong(loaded + pfnOffset(count), pfn);
-            UnsafeApi.putInt(loaded + COUNT_OFFSET, count + 1);
-            return;
-        }
-        putInStripeFull(stripeAddress, sizeClass, pfn);
-    }
-
-    /** {@link #putInStripe} when the loaded magazine is full: the previous one, the depot, the tree. */
-    private void putInStripeFull(final long stripeAddress, final int sizeClass, final long pfn)
     {
         final int loaded = UnsafeApi.getInt(stripeAddress + loadedOffset(sizeClass));
         final int capacity = capacityByClass[sizeClass];
+        if (count(loaded) < capacity)
+        {
+            push(magazineAddress(loaded), pfn);
+            return;
+        }
         final int prev = UnsafeApi.getInt(stripeAddress + prevOffset(sizeClass));
         if (count(prev) < capacity)
         {

@@ -100,8 +100,14 @@ public class CachedCrossThreadFreeBenchmark
         {
             for (long pfn = ring.poll(); pfn != SpscLongRing.EMPTY; pfn = ring.poll())
             {
-                state.domain.freeFast(pfn, 1);
+                giveBack(state, pfn);
             }
+        }
+
+        /** Frees a page allocated for this ring's benchmark, as that benchmark frees it. */
+        void giveBack(final Domain state, final long pfn)
+        {
+            state.domain.freeFast(pfn, 1);
         }
     }
 
@@ -116,24 +122,12 @@ public class CachedCrossThreadFreeBenchmark
      * with the trusted free, as it was allocated.
      */
     @State(Scope.Group)
-    public static class TrustedGroupRing
+    public static class TrustedGroupRing extends Ring
     {
-        SpscLongRing ring;
-
-        @Setup(Level.Trial)
-        public void create()
+        @Override
+        void giveBack(final Domain state, final long pfn)
         {
-            ring = new SpscLongRing(RING_CAPACITY);
-        }
-
-        /** Frees what the iteration left in the ring (its threads have stopped). */
-        @TearDown(Level.Iteration)
-        public void drain(final Domain state)
-        {
-            for (long pfn = ring.poll(); pfn != SpscLongRing.EMPTY; pfn = ring.poll())
-            {
-                TRUSTED.freeFastTrusted(state.domain, pfn, 1);
-            }
+            TRUSTED.freeFastTrusted(state.domain, pfn, 1);
         }
     }
 
@@ -170,14 +164,9 @@ public class CachedCrossThreadFreeBenchmark
     public long crossThreadAlloc(final Domain state, final GroupRing ring, final Control control)
     {
         final long pfn = state.domain.allocFast(1, LIMIT_PFN);
-        while (!ring.ring.offer(pfn))
+        if (!ring.ring.offerUntilStopped(pfn, control))
         {
-            if (control.stopMeasurement)
-            {
-                state.domain.freeFast(pfn, 1); // the other side has stopped: nobody will take it
-                return pfn;
-            }
-            Thread.onSpinWait();
+            state.domain.freeFast(pfn, 1); // the other side has stopped: nobody will take it
         }
         return pfn;
     }
@@ -195,16 +184,11 @@ public class CachedCrossThreadFreeBenchmark
     @GroupThreads(1)
     public long crossThreadFree(final Domain state, final GroupRing ring, final Control control)
     {
-        long pfn;
-        while ((pfn = ring.ring.poll()) == SpscLongRing.EMPTY)
+        final long pfn = ring.ring.pollUntilStopped(control);
+        if (pfn != SpscLongRing.EMPTY)
         {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
+            state.domain.freeFast(pfn, 1);
         }
-        state.domain.freeFast(pfn, 1);
         return pfn;
     }
 
@@ -223,14 +207,9 @@ public class CachedCrossThreadFreeBenchmark
     public long crossThreadTrustedAlloc(final Domain state, final TrustedGroupRing ring, final Control control)
     {
         final long pfn = TRUSTED.allocFastTrusted(state.domain, 1, LIMIT_PFN);
-        while (!ring.ring.offer(pfn))
+        if (!ring.ring.offerUntilStopped(pfn, control))
         {
-            if (control.stopMeasurement)
-            {
-                TRUSTED.freeFastTrusted(state.domain, pfn, 1);
-                return pfn;
-            }
-            Thread.onSpinWait();
+            TRUSTED.freeFastTrusted(state.domain, pfn, 1); // the other side has stopped: nobody will take it
         }
         return pfn;
     }
@@ -249,16 +228,11 @@ public class CachedCrossThreadFreeBenchmark
     @GroupThreads(1)
     public long crossThreadTrustedFree(final Domain state, final TrustedGroupRing ring, final Control control)
     {
-        long pfn;
-        while ((pfn = ring.ring.poll()) == SpscLongRing.EMPTY)
+        final long pfn = ring.ring.pollUntilStopped(control);
+        if (pfn != SpscLongRing.EMPTY)
         {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
+            TRUSTED.freeFastTrusted(state.domain, pfn, 1);
         }
-        TRUSTED.freeFastTrusted(state.domain, pfn, 1);
         return pfn;
     }
 
@@ -292,15 +266,7 @@ public class CachedCrossThreadFreeBenchmark
     @GroupThreads(1)
     public long handOffOnlyOffer(final ControlRing ring, final Control control)
     {
-        while (!ring.ring.offer(LIMIT_PFN))
-        {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
-        }
-        return LIMIT_PFN;
+        return ring.ring.offerUntilStopped(LIMIT_PFN, control) ? LIMIT_PFN : 0;
     }
 
     /**
@@ -315,15 +281,6 @@ public class CachedCrossThreadFreeBenchmark
     @GroupThreads(1)
     public long handOffOnlyPoll(final ControlRing ring, final Control control)
     {
-        long value;
-        while ((value = ring.ring.poll()) == SpscLongRing.EMPTY)
-        {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
-        }
-        return value;
+        return ring.ring.pollUntilStopped(control);
     }
 }

@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The synchronisation a checked cached pair cannot do without, alone, with no magazine and no
  * allocator: what the cached pair of {@link AllocFreePairBenchmark} costs at the very least on
- * the machine of the run, beside which its targets are judged (issue 13's closing note).
+ * the machine of the run ({@code docs/caches.md}, "The floor, measured"). A diagnostic: the
+ * {@code run} command leaves it out unless {@code --include} is given.
  *
  * <h2>Workload</h2>
  * One thread, uncontended, on the cache's own lock class ({@link StripedSpinLocks}, 8 stripes as a

@@ -309,15 +309,9 @@ public class MapUnmapBenchmark
     public long crossThreadMap(final LazyDomain state, final HandOff handOff, final Control control)
     {
         final long dma = state.domain.map(PHYS, BYTES, Protection.READ_WRITE);
-        final SpscLongRing ring = handOff.ring;
-        while (!ring.offer(dma))
+        if (!handOff.ring.offerUntilStopped(dma, control))
         {
-            if (control.stopMeasurement)
-            {
-                state.domain.unmap(dma, BYTES); // the other side has stopped: nobody will take it
-                return dma;
-            }
-            Thread.onSpinWait();
+            state.domain.unmap(dma, BYTES); // the other side has stopped: nobody will take it
         }
         return dma;
     }
@@ -336,17 +330,11 @@ public class MapUnmapBenchmark
     @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
     public long crossThreadUnmap(final LazyDomain state, final HandOff handOff, final Control control)
     {
-        final SpscLongRing ring = handOff.ring;
-        long dma;
-        while ((dma = ring.poll()) == SpscLongRing.EMPTY)
+        final long dma = handOff.ring.pollUntilStopped(control);
+        if (dma != SpscLongRing.EMPTY)
         {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
+            state.domain.unmap(dma, BYTES);
         }
-        state.domain.unmap(dma, BYTES);
         return dma;
     }
 
@@ -364,16 +352,7 @@ public class MapUnmapBenchmark
     @GroupThreads(1)
     public long handOffOnlyOffer(final ControlHandOff handOff, final Control control)
     {
-        final SpscLongRing ring = handOff.ring;
-        while (!ring.offer(PHYS))
-        {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
-        }
-        return PHYS;
+        return handOff.ring.offerUntilStopped(PHYS, control) ? PHYS : 0;
     }
 
     /**
@@ -388,17 +367,7 @@ public class MapUnmapBenchmark
     @GroupThreads(1)
     public long handOffOnlyPoll(final ControlHandOff handOff, final Control control)
     {
-        final SpscLongRing ring = handOff.ring;
-        long value;
-        while ((value = ring.poll()) == SpscLongRing.EMPTY)
-        {
-            if (control.stopMeasurement)
-            {
-                return 0;
-            }
-            Thread.onSpinWait();
-        }
-        return value;
+        return handOff.ring.pollUntilStopped(control);
     }
 
     private static long mapUnmap(final DmaDomain domain)

@@ -2,6 +2,8 @@ package dev.iova.bench.jmh;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
+import org.openjdk.jmh.infra.Control;
+
 /**
  * A bounded single-producer single-consumer queue of non-zero longs over a preallocated
  * {@code long[]}: the hand-off between the submitting and the completing thread of
@@ -63,6 +65,48 @@ final class SpscLongRing
         this.slots = new long[capacity];
         this.mask = capacity - 1;
         this.releaseMask = Math.max(1, Math.min(MAX_RELEASE_BATCH, capacity / 8)) - 1;
+    }
+
+    /**
+     * Producer only: {@link #offer}, spinning while the ring is full, as a benchmark's submitting
+     * side does.
+     *
+     * @param value   a non-zero value.
+     * @param control JMH's control: the wait ends when the iteration stops.
+     * @return false when the iteration stopped before there was room (nothing changes).
+     */
+    boolean offerUntilStopped(final long value, final Control control)
+    {
+        while (!offer(value))
+        {
+            if (control.stopMeasurement)
+            {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    /**
+     * Consumer only: {@link #poll}, spinning while the ring is empty, as a benchmark's completing
+     * side does.
+     *
+     * @param control JMH's control: the wait ends when the iteration stops.
+     * @return the value, or {@link #EMPTY} when the iteration stopped first.
+     */
+    long pollUntilStopped(final Control control)
+    {
+        long value;
+        while ((value = poll()) == EMPTY)
+        {
+            if (control.stopMeasurement)
+            {
+                return EMPTY;
+            }
+            Thread.onSpinWait();
+        }
+        return value;
     }
 
     /**

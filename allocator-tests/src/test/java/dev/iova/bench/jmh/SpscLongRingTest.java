@@ -1,6 +1,7 @@
 package dev.iova.bench.jmh;
 
 import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.infra.Control;
 
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -33,6 +34,26 @@ class SpscLongRingTest
             assertEquals(3 * round + 3, ring.poll());
             assertEquals(SpscLongRing.EMPTY, ring.poll());
         }
+    }
+
+    @Test
+    void theWaitingCallsShouldGiveUpOnlyOnceTheIterationStops()
+    {
+        final SpscLongRing ring = new SpscLongRing(2);
+        final Control control = new Control();
+        assertTrue(ring.offerUntilStopped(7, control));
+        assertTrue(ring.offerUntilStopped(8, control));
+        assertEquals(7, ring.pollUntilStopped(control));
+        assertEquals(8, ring.pollUntilStopped(control));
+
+        control.stopMeasurement = true;
+        assertEquals(SpscLongRing.EMPTY, ring.pollUntilStopped(control), "empty, and the iteration is over");
+        assertTrue(ring.offerUntilStopped(9, control), "room: offered even after the stop");
+        assertTrue(ring.offerUntilStopped(10, control));
+        assertFalse(ring.offerUntilStopped(11, control), "full, and the iteration is over");
+        assertEquals(9, ring.poll());
+        assertEquals(10, ring.poll());
+        assertEquals(SpscLongRing.EMPTY, ring.poll(), "the refused value was not stored");
     }
 
     @Test
