@@ -17,7 +17,10 @@ import org.agrona.UnsafeApi;
  * that fits in one gap ({@link Gaps#alignedFitPages}), which is exact. Every range owns the
  * free gap just below it; an <em>anchor</em> range at {@code lastPfn + 1} (Linux's
  * {@code IOVA_ANCHOR}) owns the gap at the top, so every free pfn is in exactly one gap and every
- * gap is inside one leaf. All leaves are at the same depth.
+ * gap is inside one leaf. All leaves are at the same depth. The two boundary gaps, below the
+ * lowest range and the anchor's, count in no maximum: allocation under a limit cuts them all
+ * the time, and a maximum they held changed at every level each time. Every search tries them on
+ * its own, one descent each (docs/tree.md, "Boundary gaps").
  *
  * <h2>Search: highest fit below a limit</h2>
  * One descent by {@code limitPfn + 1} reaches the leaf holding the gap that straddles the limit.
@@ -111,6 +114,13 @@ public final class IntervalTree
     private final int innerChunkMask;
     private final long startPfn;
     private final long lastPfn;
+    /** {@code lastPfn + 1}: where the anchor range starts. */
+    private final long anchorPfn;
+    /**
+     * The leftmost leaf, which holds the lowest gap: always the tree's first leaf, since a split
+     * keeps the left half in place, a merge keeps the left leaf and a root gives way to its child.
+     */
+    private final int lowestLeaf;
     private final long maxEntries;
     /** Root-to-leaf path of the last descent: the inner node and the child index taken at each level. */
     private final int[] pathNode = new int[MAX_LEVELS];
@@ -212,6 +222,7 @@ public final class IntervalTree
         }
         this.startPfn = startPfn;
         this.lastPfn = lastPfn;
+        this.anchorPfn = lastPfn + 1;
         this.maxEntries = maxRanges + 1L;
         final int leafChunk = Math.max(1, chunkNodes >>> 3);
         this.leaves = new SlabStore(LeafDescriptor.LEAF_LENGTH, leafChunk);
@@ -225,6 +236,7 @@ public final class IntervalTree
         leafImages = ByteBuffer.allocateDirect(8 * LeafDescriptor.LEAF_LENGTH);
         leafImagesAddress = BufferUtil.address(leafImages);
         root = leaves.allocate();
+        lowestLeaf = root;
         final long a = leafAddress(root);
         UnsafeApi.putInt(a + LeafDescriptor.COUNT_OFFSET, 1);
         UnsafeApi.putInt(a + SECOND, 0);
@@ -520,13 +532,18 @@ public final class IntervalTree
         // Pass 1: the longest gap. Its aligned fit is at least half the largest power of two in it,
         // which is a good first bound; pass 2 computes the fit of only the gaps longer than the best
         // fit so far (a gap's fit is at most its length).
+        // The boundary gaps count in no maximum ("Boundary gaps" in docs/tree.md): the loops skip them.
         final int count = count(leaf);
-        long gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
+        final long firstGapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
+        final int from = firstGapLoPfn == startPfn ? 1 : 0;
+        final int to = lo(leaf, count - 1) == anchorPfn ? count - 1 : count;
+        final long fromGapLoPfn = from == 0 ? firstGapLoPfn : hi(leaf, 0) + 1;
+        long gapLoPfn = fromGapLoPfn;
         long bestGap = 0;
         long secondGap = 0;
         long bestGapLoPfn = 0;
         int classes = 0;
-        for (int i = 0; i < count; i++)
+        for (int i = from; i < to; i++)
         {
             final long loPfn = lo(leaf, i);
             final long gapPages = loPfn - gapLoPfn;
@@ -547,8 +564,8 @@ public final class IntervalTree
         long bestFit = bestGap == 0 ? 0 : Gaps.alignedFitPages(bestGapLoPfn, bestGapLoPfn + bestGap - 1);
         if (bestFit < bestGap)
         {
-            gapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
-            for (int i = 0; i < count; i++)
+            gapLoPfn = fromGapLoPfn;
+            for (int i = from; i < to; i++)
             {
                 final long loPfn = lo(leaf, i);
                 if (loPfn - gapLoPfn > bestFit)
@@ -741,7 +758,45 @@ public final class IntervalTree
                 return insertAllocated(leaf, j, pfn, pages, kind);
             }
         }
-        return allocLeftOfPath(pages, alignPages, sizeAligned ? MAX_FIT : MAX_GAP, kind);
+        final long pfn = allocLeftOfPath(pages, alignPages, sizeAligned ? MAX_FIT : MAX_GAP, kind);
+        if (pfn != NO_ADDRESS || innerLevels == 0 || UnsafeApi.getLong(a + GAP_LO) == startPfn)
+        {
+            return pfn; // found, or the lowest gap was in the leaf just scanned
+        }
+        // The lowest gap counts in no maximum: it is the last candidate, tried on its own.
+        final long lowestPfn = Gaps.highestFit(startPfn, Math.min(lo(leafAddress(lowestLeaf), 0) - 1, limitPfn), pages, alignPages);
+        if (lowestPfn == Gaps.NO_FIT)
+        {
+            return NO_ADDRESS;
+        }
+        descend(startPfn); // the path to the lowest leaf, for the insert
+        return insertAllocated(lowestLeaf, 0, lowestPfn, pages, kind);
+    }
+
+    /**
+     * The highest (or, {@code lowest}, the lowest) fit in the lowest gap of the space, clipped to
+     * the limit, or {@link Gaps#NO_FIT}.
+     */
+    private long fitInLowestGap(final long pages, final long alignPages, final long limitPfn, final boolean lowest)
+    {
+        final long a = leafAddress(lowestLeaf);
+        final long gapHiPfn = Math.min(lo(a, 0) - 1, limitPfn);
+        return lowest ? Gaps.lowestFit(startPfn, gapHiPfn, pages, alignPages) : Gaps.highestFit(startPfn, gapHiPfn, pages, alignPages);
+    }
+
+    /** @return the first pfn of the anchor's gap, the highest gap of the space. Descends: the path changes. */
+    private long anchorGapLoPfn()
+    {
+        final long a = leafAddress(descend(anchorPfn));
+        return gapLo(a, count(a) - 1);
+    }
+
+    /** The highest (or, {@code lowest}, the lowest) fit in the anchor's gap, clipped to the limit, or {@link Gaps#NO_FIT}. */
+    private long fitInAnchorGap(final long pages, final long alignPages, final long limitPfn, final boolean lowest)
+    {
+        final long gapLoPfn = anchorGapLoPfn();
+        final long gapHiPfn = Math.min(lastPfn, limitPfn);
+        return lowest ? Gaps.lowestFit(gapLoPfn, gapHiPfn, pages, alignPages) : Gaps.highestFit(gapLoPfn, gapHiPfn, pages, alignPages);
     }
 
     /** Climbs the path of the last descent, entering the first subtree left of it whose maximum fits. */
@@ -1011,6 +1066,39 @@ public final class IntervalTree
     }
 
     /**
+     * A range {@code [loPfn, hiPfn]} was put in a boundary gap {@code [gapLoPfn, gapHiPfn]} of the
+     * path's leaf: the lowest gap of the space ({@code lowestGap}: the piece below the range stays
+     * the lowest gap) or the anchor's ({@code anchorGap}: the piece above stays the anchor's), or
+     * both in a tree without ranges. The boundary gap counted in no maximum; the piece that is no
+     * longer a boundary gap now does, so the leaf's maxima can only grow, to that piece's. Filling
+     * down from a limit splits the anchor's gap or the lowest gap each time, and then no maximum
+     * changes: the repair stops at the leaf's slot.
+     */
+    private void splitBoundaryGap(
+        final long a, final boolean lowestGap, final boolean anchorGap, final long gapLoPfn, final long gapHiPfn, final long loPfn,
+        final long hiPfn)
+    {
+        if (lowestGap && anchorGap)
+        {
+            return;
+        }
+        final long parent = innerAddress(pathNode[innerLevels - 1]);
+        final int idx = pathIdx[innerLevels - 1];
+        final long oldMaxGap = maxGap(parent, idx);
+        final long pieceLoPfn = lowestGap ? hiPfn + 1 : gapLoPfn;
+        final long pieceHiPfn = lowestGap ? gapHiPfn : loPfn - 1;
+        final long piecePages = pieceHiPfn - pieceLoPfn + 1;
+        if (piecePages <= 0)
+        {
+            return;
+        }
+        raiseSecondOfLeaf(a, 0, piecePages, oldMaxGap);
+        final int classes = trackClasses ? gapClasses(parent, idx) | InnerDescriptor.gapLengthClass(piecePages) : ALL_CLASSES;
+        repairUp(pathNode, pathIdx, innerLevels - 1, Math.max(oldMaxGap, piecePages),
+            Math.max(maxFit(parent, idx), Gaps.alignedFitPages(pieceLoPfn, pieceHiPfn)), classes);
+    }
+
+    /**
      * A range {@code [loPfn, hiPfn]} was put in gap {@code [gapLoPfn, gapHiPfn]} of the path's leaf,
      * a gap that held the leaf's longest gap ({@code gapHeld}) or its largest fit ({@code fitHeld}). When the longer
      * of the two pieces left is at least the leaf's bound on every other gap ({@link #second}),
@@ -1077,13 +1165,19 @@ public final class IntervalTree
             // The range splits gap j into two shorter ones: the leaf's maxima change only if gap j held one.
             final long splitGapLoPfn = gapLo(a, j);
             final long splitGapHiPfn = lo(a, j) - 1;
+            final boolean lowestGap = j == 0 && splitGapLoPfn == startPfn;
+            final boolean anchorGap = lo(a, j) == anchorPfn;
             for (int i = count; i > j; i--)
             {
                 setEntry(a, i, lo(a, i - 1), hiKind(a, i - 1));
             }
             setEntry(a, j, loPfn, hiKind);
             setCount(a, count + 1);
-            if (innerLevels > 0)
+            if (innerLevels > 0 && (lowestGap || anchorGap))
+            {
+                splitBoundaryGap(a, lowestGap, anchorGap, splitGapLoPfn, splitGapHiPfn, loPfn, hiKind & PFN_MASK);
+            }
+            else if (innerLevels > 0)
             {
                 final long parent = innerAddress(pathNode[innerLevels - 1]);
                 final int idx = pathIdx[innerLevels - 1];
@@ -1462,6 +1556,23 @@ public final class IntervalTree
             summarizeLeaf(a);
             repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
         }
+        else if (j == 0 && freedGapLoPfn == startPfn || lo(a, j) == anchorPfn)
+        {
+            // Gap j, the range and gap j + 1 became a boundary gap, which counts in no maximum: the
+            // maxima stand unless a gap that merged into it held one.
+            final long parent = innerAddress(pathNode[innerLevels - 1]);
+            final int idx = pathIdx[innerLevels - 1];
+            final long belowPages = j == 0 && freedGapLoPfn == startPfn ? 0 : removedLoPfn - freedGapLoPfn;
+            final long abovePages = lo(a, j) == anchorPfn ? 0 : lo(a, j) - 1 - removedHiPfn;
+            final long lostPages = Math.max(belowPages, abovePages);
+            if (lostPages > 0 && (lostPages >= maxGap(parent, idx) ||
+                belowPages > 0 && Gaps.alignedFitPages(freedGapLoPfn, removedLoPfn - 1) >= maxFit(parent, idx) ||
+                abovePages > 0 && Gaps.alignedFitPages(removedHiPfn + 1, lo(a, j) - 1) >= maxFit(parent, idx)))
+            {
+                summarizeLeaf(a);
+                repairUp(pathNode, pathIdx, innerLevels - 1, summaryGap, summaryFit, summaryClasses);
+            }
+        }
         else
         {
             // Gap j, the range and gap j + 1 became one gap: the maxima can only grow, to its values.
@@ -1514,6 +1625,10 @@ public final class IntervalTree
         logWord(next); // its count and bound on the second-longest gap: the leaf is not saved
         logWord(next + GAP_LO);
         UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
+        if (lo(next, 0) == anchorPfn || gapLoPfn == startPfn)
+        {
+            return; // a boundary gap grew: it counts in no maximum
+        }
         // Its first gap only grew: the leaf's maxima can only grow, to that gap's values.
         final long parent = innerAddress(nextNode[innerLevels - 1]);
         final int idx = nextIdx[innerLevels - 1];
@@ -2036,11 +2151,28 @@ public final class IntervalTree
      */
     private long searchInOrder(final long pages, final long alignPages, final long limitPfn, final boolean ascending)
     {
-        final long lastStartPfn = limitPfn - pages + 1;
         if (innerLevels == 0)
         {
             return scanLeaf(leafAddress(root), pages, alignPages, limitPfn, ascending);
         }
+        // The boundary gaps count in no maximum: the lowest is the first candidate going up, the
+        // anchor's the first going down, each tried on its own around the walk.
+        long pfn = ascending ? fitInLowestGap(pages, alignPages, limitPfn, true) : fitInAnchorGap(pages, alignPages, limitPfn, false);
+        if (pfn == Gaps.NO_FIT)
+        {
+            pfn = walkInOrder(pages, alignPages, limitPfn, ascending);
+        }
+        if (pfn == Gaps.NO_FIT)
+        {
+            pfn = ascending ? fitInAnchorGap(pages, alignPages, limitPfn, true) : fitInLowestGap(pages, alignPages, limitPfn, false);
+        }
+        return pfn;
+    }
+
+    /** The walk of {@link #searchInOrder} over a tree with inner nodes, by the maxima (which leave out the boundary gaps). */
+    private long walkInOrder(final long pages, final long alignPages, final long limitPfn, final boolean ascending)
+    {
+        final long lastStartPfn = limitPfn - pages + 1;
         int level = 0;
         pathNode[0] = root;
         pathIdx[0] = ascending ? 0 : count(innerAddress(root)) - 1;
@@ -2142,18 +2274,49 @@ public final class IntervalTree
     private long searchBest(final long pages, final long alignPages, final long limitPfn)
     {
         final long lastStartPfn = limitPfn - pages + 1;
-        long bestRunPages = Long.MAX_VALUE;
-        long bestPfn = Gaps.NO_FIT;
         if (innerLevels == 0)
         {
-            return bestInLeaf(leafAddress(root), pages, alignPages, limitPfn, bestRunPages, Gaps.NO_FIT);
+            return bestInLeaf(leafAddress(root), pages, alignPages, limitPfn, Long.MAX_VALUE, Gaps.NO_FIT);
         }
         if (!trackClasses)
         {
             recomputeClasses(root, 0);
             trackClasses = true;
         }
-        int wanted = InnerDescriptor.gapLengthClasses(pages, Long.MAX_VALUE);
+        // The boundary gaps count in no maximum and are tried on their own: the anchor's first
+        // (the highest run wins a tie, and it is the highest), the lowest gap last.
+        final long anchorGapLoPfn = anchorGapLoPfn();
+        final long anchorRunPages = Math.min(lastPfn, limitPfn) - anchorGapLoPfn + 1;
+        long bestPfn = anchorRunPages >= pages ? Gaps.highestFit(anchorGapLoPfn, Math.min(lastPfn, limitPfn), pages, alignPages) : Gaps.NO_FIT;
+        long bestRunPages = bestPfn == Gaps.NO_FIT ? Long.MAX_VALUE : anchorRunPages;
+        if (bestRunPages == pages)
+        {
+            return bestPfn;
+        }
+        bestPfn = walkBest(pages, alignPages, limitPfn, lastStartPfn, bestRunPages, bestPfn);
+        bestRunPages = bestPfn == Gaps.NO_FIT ? Long.MAX_VALUE : walkBestRunPages;
+        final long a = leafAddress(lowestLeaf);
+        final long lowestRunPages = Math.min(lo(a, 0) - 1, limitPfn) - startPfn + 1;
+        if (lowestRunPages >= pages && lowestRunPages < bestRunPages)
+        {
+            final long pfn = Gaps.highestFit(startPfn, Math.min(lo(a, 0) - 1, limitPfn), pages, alignPages);
+            if (pfn != Gaps.NO_FIT)
+            {
+                return pfn;
+            }
+        }
+        return bestPfn;
+    }
+
+    /** The clipped run of the candidate {@link #walkBest} returned. */
+    private long walkBestRunPages;
+
+    /** The walk of {@link #searchBest} by the maxima, from a best candidate so far (or none: {@link Gaps#NO_FIT}). */
+    private long walkBest(
+        final long pages, final long alignPages, final long limitPfn, final long lastStartPfn, long bestRunPages, long bestPfn)
+    {
+        walkBestRunPages = bestRunPages;
+        int wanted = InnerDescriptor.gapLengthClasses(pages, bestRunPages == Long.MAX_VALUE ? Long.MAX_VALUE : bestRunPages - 1);
         int level = 0;
         pathNode[0] = root;
         pathIdx[0] = count(innerAddress(root)) - 1;
@@ -2195,6 +2358,7 @@ public final class IntervalTree
                 {
                     bestPfn = pfn;
                     bestRunPages = bestRunPages(leafAddress(child), pfn, limitPfn);
+                    walkBestRunPages = bestRunPages;
                     if (bestRunPages == pages)
                     {
                         return bestPfn;
@@ -2562,6 +2726,12 @@ public final class IntervalTree
                 best = Math.max(best, maxGap(inner, c));
             }
         }
+        if (innerLevels > 0)
+        {
+            // The lowest gap counts in no maximum (the anchor's is in the leaf scanned when it is below the limit).
+            final long l = leafAddress(lowestLeaf);
+            best = Math.max(best, Math.min(lo(l, 0) - 1, limitPfn) - startPfn + 1);
+        }
         return best;
     }
 
@@ -2750,6 +2920,10 @@ public final class IntervalTree
         void checkLeaf(final int leaf)
         {
             leafCount++;
+            if (leafCount == 1 && leaf != lowestLeaf)
+            {
+                throw new IllegalStateException("tree is broken: the leftmost leaf is " + leaf + ", not the tree's first leaf " + lowestLeaf);
+            }
             final long a = leafAddress(leaf);
             final int count = count(a);
             if (count < 1 || count > LEAF_CAPACITY)
@@ -2783,11 +2957,15 @@ public final class IntervalTree
                     throw new IllegalStateException("tree is broken: range [0x" + Long.toHexString(loPfn) + ", 0x" +
                         Long.toHexString(hiPfn) + "] in leaf " + leaf + " leaves the domain or has a bad kind");
                 }
-                final long gapPages = loPfn - previousHiPfn - 1;
-                secondGap = Math.max(secondGap, Math.min(bestGap, gapPages));
-                bestGap = Math.max(bestGap, gapPages);
-                bestFit = Math.max(bestFit, Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
-                leafClasses |= InnerDescriptor.gapLengthClass(loPfn - previousHiPfn - 1);
+                // The boundary gaps, at the bottom of the space and the anchor's at the top, count in no maximum.
+                if (previousHiPfn + 1 != startPfn && loPfn != lastPfn + 1)
+                {
+                    final long gapPages = loPfn - previousHiPfn - 1;
+                    secondGap = Math.max(secondGap, Math.min(bestGap, gapPages));
+                    bestGap = Math.max(bestGap, gapPages);
+                    bestFit = Math.max(bestFit, Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
+                    leafClasses |= InnerDescriptor.gapLengthClass(loPfn - previousHiPfn - 1);
+                }
                 if (kind == LeafDescriptor.KIND_RESERVED)
                 {
                     reserved++;
