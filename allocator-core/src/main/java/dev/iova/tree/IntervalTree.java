@@ -18,9 +18,10 @@ import org.agrona.UnsafeApi;
  * free gap just below it; an <em>anchor</em> range at {@code lastPfn + 1} (Linux's
  * {@code IOVA_ANCHOR}) owns the gap at the top, so every free pfn is in exactly one gap and every
  * gap is inside one leaf. All leaves are at the same depth. The two boundary gaps, below the
- * lowest range and the anchor's, count in no maximum: allocation under a limit cuts them all
- * the time, and a maximum they held changed at every level each time. Every search tries them on
- * its own, one descent each (docs/tree.md, "Boundary gaps").
+ * lowest range and the anchor's, have fixed shares of the maxima: none for the lowest, a constant
+ * longer than any gap for the anchor's. Allocation under a limit cuts them all the time, and a
+ * maximum they held changed at every level each time. Every search tries them on its own
+ * (docs/tree.md, "Boundary gaps").
  *
  * <h2>Search: highest fit below a limit</h2>
  * One descent by {@code limitPfn + 1} reaches the leaf holding the gap that straddles the limit.
@@ -116,6 +117,11 @@ public final class IntervalTree
     private final long lastPfn;
     /** {@code lastPfn + 1}: where the anchor range starts. */
     private final long anchorPfn;
+    /**
+     * What the anchor's gap counts as in both maxima, whatever its length: one page more than the
+     * whole space, so that it is the rightmost leaf's longest gap and largest fit at all times.
+     */
+    private final long anchorGapClaim;
     /**
      * The leftmost leaf, which holds the lowest gap: always the tree's first leaf, since a split
      * keeps the left half in place, a merge keeps the left leaf and a root gives way to its child.
@@ -223,6 +229,7 @@ public final class IntervalTree
         this.startPfn = startPfn;
         this.lastPfn = lastPfn;
         this.anchorPfn = lastPfn + 1;
+        this.anchorGapClaim = lastPfn - startPfn + 2;
         this.maxEntries = maxRanges + 1L;
         final int leafChunk = Math.max(1, chunkNodes >>> 3);
         this.leaves = new SlabStore(LeafDescriptor.LEAF_LENGTH, leafChunk);
@@ -532,7 +539,8 @@ public final class IntervalTree
         // Pass 1: the longest gap. Its aligned fit is at least half the largest power of two in it,
         // which is a good first bound; pass 2 computes the fit of only the gaps longer than the best
         // fit so far (a gap's fit is at most its length).
-        // The boundary gaps count in no maximum ("Boundary gaps" in docs/tree.md): the loops skip them.
+        // The boundary gaps ("Boundary gaps" in docs/tree.md): the loops skip them; the lowest counts
+        // in no maximum, the anchor's as its constant claim.
         final int count = count(leaf);
         final long firstGapLoPfn = UnsafeApi.getLong(leaf + GAP_LO);
         final int from = firstGapLoPfn == startPfn ? 1 : 0;
@@ -560,8 +568,15 @@ public final class IntervalTree
             }
             gapLoPfn = hi(leaf, i) + 1;
         }
+        final boolean anchored = to < count;
+        if (anchored)
+        {
+            secondGap = Math.max(secondGap, bestGap);
+            bestGap = anchorGapClaim;
+            classes |= trackClasses ? InnerDescriptor.gapLengthClass(anchorGapClaim) : ALL_CLASSES;
+        }
         setSecond(leaf, secondGap);
-        long bestFit = bestGap == 0 ? 0 : Gaps.alignedFitPages(bestGapLoPfn, bestGapLoPfn + bestGap - 1);
+        long bestFit = anchored ? anchorGapClaim : bestGap == 0 ? 0 : Gaps.alignedFitPages(bestGapLoPfn, bestGapLoPfn + bestGap - 1);
         if (bestFit < bestGap)
         {
             gapLoPfn = fromGapLoPfn;
@@ -1069,10 +1084,11 @@ public final class IntervalTree
      * A range {@code [loPfn, hiPfn]} was put in a boundary gap {@code [gapLoPfn, gapHiPfn]} of the
      * path's leaf: the lowest gap of the space ({@code lowestGap}: the piece below the range stays
      * the lowest gap) or the anchor's ({@code anchorGap}: the piece above stays the anchor's), or
-     * both in a tree without ranges. The boundary gap counted in no maximum; the piece that is no
-     * longer a boundary gap now does, so the leaf's maxima can only grow, to that piece's. Filling
-     * down from a limit splits the anchor's gap or the lowest gap each time, and then no maximum
-     * changes: the repair stops at the leaf's slot.
+     * both in a tree without ranges. Neither boundary gap's share of the maxima changes (the lowest
+     * has none, the anchor's is its constant claim); the piece that is no longer a boundary gap now
+     * counts, so the leaf's maxima can only grow, to that piece's. Filling down from a limit splits
+     * the anchor's gap or the lowest gap each time, and then no maximum changes: the repair stops
+     * at the leaf's slot.
      */
     private void splitBoundaryGap(
         final long a, final boolean lowestGap, final boolean anchorGap, final long gapLoPfn, final long gapHiPfn, final long loPfn,
@@ -1558,8 +1574,8 @@ public final class IntervalTree
         }
         else if (j == 0 && freedGapLoPfn == startPfn || lo(a, j) == anchorPfn)
         {
-            // Gap j, the range and gap j + 1 became a boundary gap, which counts in no maximum: the
-            // maxima stand unless a gap that merged into it held one.
+            // Gap j, the range and gap j + 1 became a boundary gap, whose share of the maxima does not
+            // change: they stand unless a gap that merged into it held one (never beside the anchor, whose claim is the maximum).
             final long parent = innerAddress(pathNode[innerLevels - 1]);
             final int idx = pathIdx[innerLevels - 1];
             final long belowPages = j == 0 && freedGapLoPfn == startPfn ? 0 : removedLoPfn - freedGapLoPfn;
@@ -1627,7 +1643,7 @@ public final class IntervalTree
         UnsafeApi.putLong(next + GAP_LO, gapLoPfn);
         if (lo(next, 0) == anchorPfn || gapLoPfn == startPfn)
         {
-            return; // a boundary gap grew: it counts in no maximum
+            return; // a boundary gap grew: its share of the maxima does not change
         }
         // Its first gap only grew: the leaf's maxima can only grow, to that gap's values.
         final long parent = innerAddress(nextNode[innerLevels - 1]);
@@ -2393,7 +2409,7 @@ public final class IntervalTree
             long gapLoPfn = UnsafeApi.getLong(a + GAP_LO);
             for (int i = 0, count = count(a); i < count; i++)
             {
-                classes |= InnerDescriptor.gapLengthClass(lo(a, i) - gapLoPfn);
+                classes |= InnerDescriptor.gapLengthClass(lo(a, i) == anchorPfn ? anchorGapClaim : lo(a, i) - gapLoPfn);
                 gapLoPfn = hi(a, i) + 1;
             }
             return classes;
@@ -2957,14 +2973,15 @@ public final class IntervalTree
                     throw new IllegalStateException("tree is broken: range [0x" + Long.toHexString(loPfn) + ", 0x" +
                         Long.toHexString(hiPfn) + "] in leaf " + leaf + " leaves the domain or has a bad kind");
                 }
-                // The boundary gaps, at the bottom of the space and the anchor's at the top, count in no maximum.
-                if (previousHiPfn + 1 != startPfn && loPfn != lastPfn + 1)
+                // The boundary gaps: the lowest counts in no maximum, the anchor's as its constant claim.
+                if (previousHiPfn + 1 != startPfn)
                 {
-                    final long gapPages = loPfn - previousHiPfn - 1;
+                    final boolean anchor = loPfn == lastPfn + 1;
+                    final long gapPages = anchor ? anchorGapClaim : loPfn - previousHiPfn - 1;
                     secondGap = Math.max(secondGap, Math.min(bestGap, gapPages));
                     bestGap = Math.max(bestGap, gapPages);
-                    bestFit = Math.max(bestFit, Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
-                    leafClasses |= InnerDescriptor.gapLengthClass(loPfn - previousHiPfn - 1);
+                    bestFit = Math.max(bestFit, anchor ? anchorGapClaim : Gaps.alignedFitPages(previousHiPfn + 1, loPfn - 1));
+                    leafClasses |= InnerDescriptor.gapLengthClass(gapPages);
                 }
                 if (kind == LeafDescriptor.KIND_RESERVED)
                 {
