@@ -2171,8 +2171,9 @@ public final class IntervalTree
         {
             return scanLeaf(leafAddress(root), pages, alignPages, limitPfn, ascending);
         }
-        // The boundary gaps count in no maximum: the lowest is the first candidate going up, the
-        // anchor's the first going down, each tried on its own around the walk.
+        // The boundary gaps are tried on their own around the walk (the lowest counts in no maximum,
+        // the anchor's only as its claim): the lowest is the first candidate going up, the anchor's
+        // the first going down.
         long pfn = ascending ? fitInLowestGap(pages, alignPages, limitPfn, true) : fitInAnchorGap(pages, alignPages, limitPfn, false);
         if (pfn == Gaps.NO_FIT)
         {
@@ -2185,7 +2186,7 @@ public final class IntervalTree
         return pfn;
     }
 
-    /** The walk of {@link #searchInOrder} over a tree with inner nodes, by the maxima (which leave out the boundary gaps). */
+    /** The walk of {@link #searchInOrder} over a tree with inner nodes, by the maxima (the boundary gaps' shares are fixed). */
     private long walkInOrder(final long pages, final long alignPages, final long limitPfn, final boolean ascending)
     {
         final long lastStartPfn = limitPfn - pages + 1;
@@ -2299,8 +2300,9 @@ public final class IntervalTree
             recomputeClasses(root, 0);
             trackClasses = true;
         }
-        // The boundary gaps count in no maximum and are tried on their own: the anchor's first
-        // (the highest run wins a tie, and it is the highest), the lowest gap last.
+        // The boundary gaps are tried on their own (the lowest counts in no maximum, the anchor's only
+        // as its claim): the anchor's first (the highest run wins a tie, and it is the highest), the
+        // lowest gap last.
         final long anchorGapLoPfn = anchorGapLoPfn();
         final long anchorRunPages = Math.min(lastPfn, limitPfn) - anchorGapLoPfn + 1;
         long bestPfn = anchorRunPages >= pages ? Gaps.highestFit(anchorGapLoPfn, Math.min(lastPfn, limitPfn), pages, alignPages) : Gaps.NO_FIT;
