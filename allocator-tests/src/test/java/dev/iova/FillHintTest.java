@@ -34,6 +34,42 @@ class FillHintTest
     }
 
     @Test
+    void twoFreesAboveTheLastAllocationAreFoundHighestFirst()
+    {
+        try (IovaDomain domain = domain())
+        {
+            for (long expected = 1000; expected > 990; expected--)
+            {
+                assertEquals(expected, domain.alloc(1, 1000, false));
+            }
+            domain.free(995, 1);
+            domain.free(998, 1); // both above the last allocation, the second one higher
+            assertEquals(998, domain.alloc(1, 1000, false));
+            assertEquals(995, domain.alloc(1, 1000, false));
+            assertEquals(990, domain.alloc(1, 1000, false));
+            domain.verify();
+        }
+    }
+
+    @Test
+    void aFreeThatJoinsAGapAboveTheLastAllocationIsFoundWhole()
+    {
+        try (IovaDomain domain = domain())
+        {
+            for (long expected = 1000; expected > 990; expected--)
+            {
+                assertEquals(expected, domain.alloc(1, 1000, false));
+            }
+            domain.free(997, 1);
+            assertEquals(989, domain.alloc(2, 1000, false)); // 997 alone is too short: the last allocation is 989, 2 pages
+            domain.free(996, 1); // joins 997: 996..997 now fits 2 pages, above the last allocation
+            assertEquals(996, domain.alloc(2, 1000, false));
+            assertEquals(987, domain.alloc(2, 1000, false));
+            domain.verify();
+        }
+    }
+
+    @Test
     void aSmallerRequestLooksAboveTheLastAllocation()
     {
         try (IovaDomain domain = domain())
