@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  * Counts what the tree does per operation, with the diagnostic build of counters.patch: the
  * 1-page pair of AllocFreePairBenchmark.tree (1,000 live), the step of TreeAtScaleBenchmark
  * (1,000 live) and a trace replayed as TraceReplayBenchmark replays it into the tree.
- * Usage: TreeOpCounts pair | step | TRACE_NAME TRACE_FILE
+ * and the fill of TreeFillBenchmark (a million, counted from the empty domain).
+ * Usage: TreeOpCounts pair | step | fill | TRACE_NAME TRACE_FILE
  */
 public final class TreeOpCounts
 {
@@ -28,7 +29,7 @@ public final class TreeOpCounts
         // the domains of AllocatorUnderTest (target=tree) and AllocFreePairBenchmark.tree
         final IovaDomain.Builder builder = IovaDomain.builder().startPfn(1).maxCachedPages(0);
         try (IovaDomain domain = name.equals("pair") ? builder.granuleBytes(4096).build() :
-            builder.lastPfn(name.equals("step") ? (1L << 27) - 1 : IovaDomain.MAX_PFN).build())
+            builder.lastPfn(name.equals("step") || name.equals("fill") ? (1L << 27) - 1 : IovaDomain.MAX_PFN).build())
         {
             final long ops;
             if (name.equals("pair"))
@@ -46,6 +47,15 @@ public final class TreeOpCounts
                     domain.free(domain.alloc(1, limitPfn, true), 1);
                 }
                 ops = 200_000;
+            }
+            else if (name.equals("fill"))
+            {
+                // TreeFillBenchmark: a million 1-page ranges below 0xfffff into an empty domain
+                for (int i = 0; i < 1_000_000; i++)
+                {
+                    domain.alloc(1, 0xfffffL, true); // DomainReplayTarget.alloc: size-aligned
+                }
+                ops = 1_000_000;
             }
             else if (name.equals("step"))
             {
