@@ -44,6 +44,7 @@ public final class Targets
     private static final String CROSS_THREAD_FREE = "CachedCrossThreadFreeBenchmark";
     private static final String PAGE_TABLE = "PageTableBenchmark";
     private static final String FILL = "TreeFillBenchmark";
+    private static final String LARGE_RANGES = "LargeRangesTwoThreadsBenchmark";
 
     /** Every target, in the order the report lists them. */
     public static final List<Target> ALL = List.of(
@@ -101,6 +102,15 @@ public final class Targets
         traceCeiling("mixed", 25),
         traceCeiling("storage", 60),
         traceCeiling("fragmenting", 120),
+        new Target.Ratio("cached pair from 2 threads at least 1.9x one thread's throughput (issue 13)", true, 1.9,
+            Target.Select.of("2 threads", PAIR, "cached2Threads", "thrpt", "liveRanges=1000"),
+            Target.Select.of("1 thread", PAIR, "cached", "thrpt", "liveRanges=1000"), null),
+        new Target.Ratio("... 4 threads at least 1.8x one thread's throughput (issue 13)", true, 1.8,
+            Target.Select.of("4 threads", PAIR, "cached4Threads", "thrpt", "liveRanges=1000"),
+            Target.Select.of("1 thread", PAIR, "cached", "thrpt", "liveRanges=1000"), null),
+        new Target.Ratio("64- to 512-page ranges from 2 threads: the caches at least 3x faster than the tree path (issue 13)", true, 3,
+            Target.Select.of("tree", LARGE_RANGES, "freeAndAllocate", "avgt", "target=tree"),
+            Target.Select.of("cached", LARGE_RANGES, "freeAndAllocate", "avgt", "target=cached"), null),
         new Target.Ratio("tree 1-page alloc+free pair at 1 million live ranges at most 1.5x its cost at 1 thousand (issue 12)", false, 1.5,
             Target.Select.of("1M", PAIR, "treeMillion", "avgt"),
             Target.Select.of("1K", PAIR, "tree", "avgt", "liveRanges=1000"), null),

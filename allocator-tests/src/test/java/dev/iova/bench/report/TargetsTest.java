@@ -17,7 +17,7 @@ class TargetsTest
 {
     private static final String TREEMAP = "at least 5x faster than the TreeMap baseline";
     private static final String TREE = "at least 5x faster than our tree without caches";
-    private static final String CACHED_2_THREADS = "cached pair from 2 threads";
+    private static final String CACHED_2_THREADS = "cached pair from 2 threads at least 1.8x";
     private static final String TREE_AT_SCALE = "step at 1 million live ranges";
     private static final String FRAGMENTED = "at least 100x faster than the linear walk";
     private static final String HOLES = "independent of the number of holes";
@@ -220,12 +220,13 @@ class TargetsTest
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PageTableBenchmark (and its 256 x 2 MiB pair)
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PlacementBenchmark
             "MISSED 3.23x", "NOT_MEASURED –", "MISSED 20.69 ns/op", "NOT_MEASURED –", "MISSED 257.8 ns/op", "MISSED 371.4 ns/op", // no mixed trace yet
+            "HOLDS 2.07x", "HOLDS 1.98x", "NOT_MEASURED –", // issue 13's 2 and 4 threads; the run predates LargeRangesTwoThreadsBenchmark
             "NOT_MEASURED –", "MISSED 1176 ns/op", "MISSED 261.4 ns/op", "MISSED 381.5 ns/op", "MISSED 389.7 ns/op", "NOT_MEASURED –",
             "MISSED 211.0 ns/op", "NOT_MEASURED –", // issue 12: no treeMillion, no mixed trace, no fill yet
             "HOLDS 0.450 B/op"),
             outcomes.stream().map(o -> o.verdict() + " " + o.value()).toList());
-        assertEquals(List.of(false, false, false, true, false, true, true, true, false, false, false, true, true, true, true, false, true, true, true,
-                false),
+        assertEquals(List.of(false, false, false, true, false, true, true, true, false, false, false, true, true, true, false, false, true, false, true,
+                true, true, false),
             outcomes.stream().filter(o -> o.verdict() != Target.Verdict.NOT_MEASURED).map(Target.Outcome::atBounds).toList(),
             "one fork of 3 iterations: wide intervals");
     }
@@ -240,12 +241,15 @@ class TargetsTest
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PageTableBenchmark (and its 256 x 2 MiB pair)
             "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", "NOT_MEASURED –", // the run predates PlacementBenchmark
             "MISSED 3.29x", "NOT_MEASURED –", "MISSED 20.85 ns/op", "NOT_MEASURED –", "MISSED 241.0 ns/op", "MISSED 333.5 ns/op", // no mixed trace yet
+            "HOLDS 1.95x", "HOLDS 2.02x", "NOT_MEASURED –", // issue 13's 2 and 4 threads; the run predates LargeRangesTwoThreadsBenchmark
             "NOT_MEASURED –", "MISSED 1260 ns/op", "MISSED 261.0 ns/op", "MISSED 358.7 ns/op", "MISSED 369.4 ns/op", "NOT_MEASURED –",
             "MISSED 173.7 ns/op", "NOT_MEASURED –", // issue 12: no treeMillion, no mixed trace, no fill yet
             "HOLDS 0.108 B/op"),
             outcomes.stream().map(o -> o.verdict() + " " + o.value()).toList());
-        // 3 forks: every verdict stands at the CI bounds but one, whose interval (173.7 ns/op) reaches below its 150
-        assertEquals(List.of("fragmented 32-bit space, a request that cannot fit, at the most holes: at most 150 ns (issue 12)"),
+        // 3 forks: every verdict stands at the CI bounds but two: 2 threads' 1.95x, whose interval reaches below 1.9x, and the
+        // failing request, whose interval (173.7 ns/op) reaches below its 150
+        assertEquals(List.of("cached pair from 2 threads at least 1.9x one thread's throughput (issue 13)",
+                "fragmented 32-bit space, a request that cannot fit, at the most holes: at most 150 ns (issue 12)"),
             outcomes.stream().filter(o -> o.verdict() != Target.Verdict.NOT_MEASURED && !o.atBounds()).map(o -> o.target().name()).toList());
     }
 
@@ -261,7 +265,8 @@ class TargetsTest
         assertTrue(md.contains("| cached 1-page alloc+free pair, 1 thread, at least 5x faster than our tree without caches | " +
             "`AllocFreePairBenchmark` avgt: tree 378.9 ± 29.3 ns/op / cached 26.50 ± 1.49 ns/op | 14.3x | ≥ 5x | " +
             "**HOLDS**, also at the CI bounds (12.5x at their worst ends) |"), md);
-        assertTrue(md.contains("3 of 33 targets hold (3 also at the CI bounds), 0 missed (0 also at the CI bounds), 30 not measured."), md);
+        // the 3 of issue 7's targets the run measures, and issue 13's 2 and 4 threads, read from the same cached pairs
+        assertTrue(md.contains("5 of 36 targets hold (5 also at the CI bounds), 0 missed (0 also at the CI bounds), 31 not measured."), md);
     }
 
     @Test
