@@ -16,15 +16,20 @@ class FillHintTest
         return IovaDomain.builder().lastPfn(1000).maxCachedPages(0).build();
     }
 
+    private static void allocateTenPagesDown(final IovaDomain domain)
+    {
+        for (long expected = 1000; expected > 990; expected--)
+        {
+            assertEquals(expected, domain.alloc(1, 1000, false));
+        }
+    }
+
     @Test
     void aFreeAboveTheLastAllocationIsFoundAgain()
     {
         try (IovaDomain domain = domain())
         {
-            for (long expected = 1000; expected > 990; expected--)
-            {
-                assertEquals(expected, domain.alloc(1, 1000, false));
-            }
+            allocateTenPagesDown(domain); // 1000 down to 991
             domain.free(995, 1);
             assertEquals(995, domain.alloc(1, 1000, false));
             domain.free(991, 1); // the last allocation itself
@@ -38,10 +43,7 @@ class FillHintTest
     {
         try (IovaDomain domain = domain())
         {
-            for (long expected = 1000; expected > 990; expected--)
-            {
-                assertEquals(expected, domain.alloc(1, 1000, false));
-            }
+            allocateTenPagesDown(domain); // 1000 down to 991
             domain.free(995, 1);
             domain.free(998, 1); // both above the last allocation, the second one higher
             assertEquals(998, domain.alloc(1, 1000, false));
@@ -56,10 +58,7 @@ class FillHintTest
     {
         try (IovaDomain domain = domain())
         {
-            for (long expected = 1000; expected > 990; expected--)
-            {
-                assertEquals(expected, domain.alloc(1, 1000, false));
-            }
+            allocateTenPagesDown(domain); // 1000 down to 991
             domain.free(997, 1);
             assertEquals(989, domain.alloc(2, 1000, false)); // 997 alone is too short: the last allocation is 989, 2 pages
             domain.free(996, 1); // joins 997: 996..997 now fits 2 pages, above the last allocation
