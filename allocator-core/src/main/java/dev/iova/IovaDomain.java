@@ -376,21 +376,47 @@ public final class IovaDomain implements AutoCloseable
      */
     public long allocFast(final long pages, final long limitPfn)
     {
+        if (isCachedRequest(pages, limitPfn))
+        {
+            return cache.allocFast(sizeClassOf(pages), Math.min(limitPfn, lastPfn));
+        }
+        return allocFastUncached(pages, limitPfn);
+    }
+
+    /**
+     * Whether a request takes the caches' path: {@code 1 <= pages <= maxCachedPages} and
+     * {@code startPfn <= limitPfn}, in one branch. The fast paths are kept to as few branches as
+     * they can be (see {@code StripedSpinLocks} on why). No difference below overflows: when
+     * {@code limitPfn} is negative its own sign bit sends the request to the checks, and
+     * {@code startPfn} is at least 1; {@code pages = Long.MIN_VALUE} makes
+     * {@code maxCachedPages - pages} negative.
+     */
+    private boolean isCachedRequest(final long pages, final long limitPfn)
+    {
+        return ((pages - 1) | (maxCachedPages - pages) | limitPfn | (limitPfn - startPfn)) >= 0;
+    }
+
+    /** {@link #isCachedRequest} for a free: {@code 1 <= pages <= maxCachedPages}, in one branch. */
+    private boolean isCachedFree(final long pages)
+    {
+        return ((pages - 1) | (maxCachedPages - pages)) >= 0;
+    }
+
+    /** {@link #allocFast} for bad input, a request larger than the caches' classes, or caches off. */
+    private long allocFastUncached(final long pages, final long limitPfn)
+    {
         if (pages < 1 || limitPfn < startPfn)
         {
             throw badAlloc(pages, limitPfn);
         }
-        if (pages > maxCachedPages)
+        // pages > maxCachedPages: isCachedRequest said no to good input
+        final long pfn = alloc(pages, limitPfn, true);
+        if (pfn != NO_ADDRESS || cache == null)
         {
-            final long pfn = alloc(pages, limitPfn, true);
-            if (pfn != NO_ADDRESS || cache == null)
-            {
-                return pfn;
-            }
-            cache.flush(); // ranges sitting in the caches may be what blocks a large request
-            return alloc(pages, limitPfn, true);
+            return pfn;
         }
-        return cache.allocFast(sizeClassOf(pages), Math.min(limitPfn, lastPfn));
+        cache.flush(); // ranges sitting in the caches may be what blocks a large request
+        return alloc(pages, limitPfn, true);
     }
 
     /**
@@ -406,30 +432,32 @@ public final class IovaDomain implements AutoCloseable
      */
     public void freeFast(final long pfn, final long pages)
     {
+        if (isCachedFree(pages))
+        {
+            cache.freeFast(pfn, pages, sizeClassOf(pages));
+            return;
+        }
+        freeFastUncached(pfn, pages);
+    }
+
+    /** {@link #freeFast} for bad input, a range larger than the caches' classes, or caches off. */
+    private void freeFastUncached(final long pfn, final long pages)
+    {
         if (pages < 1)
         {
             throw new IllegalArgumentException("pages=" + pages + " must be at least 1 (pfn=0x" + Long.toHexString(pfn) + ")");
         }
-        if (pages > maxCachedPages)
-        {
-            free(pfn, pages);
-            return;
-        }
-        cache.freeFast(pfn, pages, sizeClassOf(pages));
+        free(pfn, pages); // pages > maxCachedPages: isCachedFree said no to good input
     }
 
     /** {@link #allocFast}, untracked: see {@link DomainAccess#allocFastTrusted}. */
     private long allocFastTrusted(final long pages, final long limitPfn)
     {
-        if (pages < 1 || limitPfn < startPfn)
+        if (isCachedRequest(pages, limitPfn))
         {
-            throw badAlloc(pages, limitPfn);
+            return cache.allocFastTrusted(sizeClassOf(pages), Math.min(limitPfn, lastPfn));
         }
-        if (pages > maxCachedPages)
-        {
-            return allocFast(pages, limitPfn);
-        }
-        return cache.allocFastTrusted(sizeClassOf(pages), Math.min(limitPfn, lastPfn));
+        return allocFastUncached(pages, limitPfn); // bad input throws there, as allocFast's
     }
 
     /** {@link #freeFast}, unchecked: see {@link DomainAccess#freeFastTrusted}. */

@@ -106,6 +106,23 @@ final class LiveRangeMap implements RangeCache.LiveMarker
     public boolean markLive(final long pfn, final int sizeClass, final long hint)
     {
         final long slot = pfn >>> sizeClass;
+        if (UnsafeApi.getLong(hint) == (slot >>> LEAF_SHIFT) + 1)
+        {
+            // The hint's window: the common case, kept to two branches (see StripedSpinLocks on why small).
+            final long address = slotAddress(UnsafeApi.getLong(hint + Long.BYTES), slot);
+            if (UnsafeApi.getByte(address) == NOT_LIVE)
+            {
+                UnsafeApi.putByteRelease(null, address, LIVE); // the caller owns the slot: no other thread writes it now
+                return true;
+            }
+        }
+        return markLiveSlow(pfn, sizeClass, hint);
+    }
+
+    /** {@link #markLive} outside the hint's window, or for a slot found marked. */
+    private boolean markLiveSlow(final long pfn, final int sizeClass, final long hint)
+    {
+        final long slot = pfn >>> sizeClass;
         final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, true, hint);
         if (leaf == 0)
         {
@@ -130,6 +147,18 @@ final class LiveRangeMap implements RangeCache.LiveMarker
      * @return true when it was marked (and is now clear); false when it was not, which changes nothing.
      */
     boolean clearLive(final long pfn, final int sizeClass, final long hint)
+    {
+        final long slot = pfn >>> sizeClass;
+        if (UnsafeApi.getLong(hint) == (slot >>> LEAF_SHIFT) + 1)
+        {
+            // Two threads freeing the same range race here: exactly one of them takes it back.
+            return UnsafeApi.compareAndSetByte(null, slotAddress(UnsafeApi.getLong(hint + Long.BYTES), slot), LIVE, NOT_LIVE);
+        }
+        return clearLiveSlow(pfn, sizeClass, hint);
+    }
+
+    /** {@link #clearLive} outside the hint's window. */
+    private boolean clearLiveSlow(final long pfn, final int sizeClass, final long hint)
     {
         final long slot = pfn >>> sizeClass;
         final long leaf = leafOf(sizeClass, slot >>> LEAF_SHIFT, false, hint);

@@ -244,7 +244,7 @@ public final class RangeCache implements AutoCloseable
         stripesAddress = BufferUtil.address(memory);
         depotsAddress = stripesAddress + stripesBytes;
         magazinesAddress = depotsAddress + depotsBytes;
-        locks = new StripedSpinLocks(stripes + sizeClasses, "domain is closed: its range caches are gone");
+        locks = new StripedSpinLocks(stripes + sizeClasses, stripes, "domain is closed: its range caches are gone");
         liveMap = new LiveRangeMap(sizeClasses);
 
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -804,7 +804,7 @@ public final class RangeCache implements AutoCloseable
     /** Locks a stripe for the calling thread (by its probe, see {@link StripedSpinLocks}) and returns its index. */
     private int lockAnyStripe()
     {
-        return locks.lockAny(stripes);
+        return locks.lockAny();
     }
 
     private int depotLock(final int sizeClass)

@@ -9,19 +9,29 @@ import org.agrona.UnsafeApi;
  * stripes and depots, and the DMA layer's flush queues.
  *
  * <h2>Picking a stripe</h2>
- * {@link #lockAny(int)} locks one of the first {@code stripes} locks for the calling thread: the
- * one its probe points at (the per-thread hash {@code LongAdder} uses, see {@link ThreadProbe}).
- * When that lock is held, the thread rehashes its probe and keeps the new one, so a busy or
- * preempted holder costs another thread one failed compare-and-set, never a wait, and two threads
- * that collided once part for good. After trying as many stripes as there are, it spins, then
- * yields.
+ * {@link #lockAny()} locks one of the first {@code stripes} locks (fixed at construction) for the
+ * calling thread: the one its probe points at (the per-thread hash {@code LongAdder} uses, see
+ * {@link ThreadProbe}). When that lock is held, the thread rehashes its probe and keeps the new
+ * one, so a busy or preempted holder costs another thread one failed compare-and-set, never a
+ * wait, and two threads that collided once part for good. After trying as many stripes as there
+ * are, it spins, then yields. A thread whose probe is not seeded yet (0) starts at stripe 0 and
+ * gets a seeded probe the first time that stripe is busy.
+ *
+ * <h2>The uncontended path is small on purpose</h2>
+ * {@link #lockAny()} is the probe read, one compare-and-set and one branch; everything else (the
+ * rehash, the spin, the closed check) is in a method of its own. Each branch that a hot path never
+ * takes still costs the JIT an exit stub that saves the live values, and the range caches' whole
+ * pair (lock, magazine, live map, unlock, twice) must stay under C2's {@code InlineSmallCode}
+ * (2,500 bytes of machine code on JDK 17) for a caller's loop to inline it ({@code docs/caches.md}).
  *
  * <h2>Closing</h2>
  * {@link #beginClose()} marks the locks closed, then takes every lock, waiting for its holder to
  * finish, and keeps them: the owner may then free the memory the locks guard, and calls
- * {@link #endClose()}. Every acquisition checks the flag right after taking a lock, and every spin
- * checks it too, so no thread touches that memory afterwards: it gets an
- * {@link IllegalStateException} instead. The lock words live on the Java heap, 128 bytes apart (so
+ * {@link #endClose()}. A thread that took a lock before the closer reached it finishes its work
+ * on memory that still exists (the closer waits for it); every later attempt finds the lock held,
+ * and every spin checks the flag, so no thread touches that memory afterwards: it gets an
+ * {@link IllegalStateException} instead. {@link #lock(int)} also checks the flag right after
+ * taking a lock, so the slow paths stop early once closing has begun. The lock words live on the Java heap, 128 bytes apart (so
  * that no two share a line, nor a pair of lines the adjacent-line prefetcher fetches together), so
  * that a thread spinning on a closed lock reads memory that still exists. No word shares a line with
  * the array's header either: with bounds-checked access every access read the array's length there,
@@ -46,6 +56,8 @@ public final class StripedSpinLocks
      */
     private final int[] words;
     private final int count;
+    /** {@link #lockAny()} picks among locks {@code [0, stripeMask]}. */
+    private final int stripeMask;
     private final String closedMessage;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
@@ -53,16 +65,19 @@ public final class StripedSpinLocks
 
     /**
      * @param count         how many locks.
+     * @param stripes       how many of them, from index 0, {@link #lockAny()} picks from: a power of two, at most {@code count}.
      * @param closedMessage the message of the {@link IllegalStateException} after closing.
      */
-    public StripedSpinLocks(final int count, final String closedMessage)
+    public StripedSpinLocks(final int count, final int stripes, final String closedMessage)
     {
-        if (count < 1)
+        if (count < 1 || stripes < 1 || Integer.bitCount(stripes) != 1 || stripes > count)
         {
-            throw new IllegalArgumentException("count=" + count + " must be at least 1");
+            throw new IllegalArgumentException("count=" + count + " stripes=" + stripes +
+                ": count must be at least 1, stripes a power of two from 1 to count");
         }
         this.words = new int[(count + 1) * SPACING];
         this.count = count;
+        this.stripeMask = stripes - 1;
         this.closedMessage = closedMessage;
     }
 
@@ -79,32 +94,42 @@ public final class StripedSpinLocks
     }
 
     /**
-     * Locks one of the locks {@code [0, stripes)} for the calling thread, by its probe.
+     * Locks one of the stripes' locks for the calling thread, by its probe.
      *
-     * @param stripes a power of two, at most {@link #count()}.
      * @return the index locked.
      * @throws IllegalStateException once closed.
      */
-    public int lockAny(final int stripes)
+    public int lockAny()
     {
-        if (stripes > count)
-        {
-            throw new IllegalArgumentException("stripes=" + stripes + " exceeds count=" + count);
-        }
-        final int stripeMask = stripes - 1;
         final Thread thread = Thread.currentThread();
-        int probe = ThreadProbe.get(thread);
+        final int probe = ThreadProbe.getUnseeded(thread);
+        final int index = probe & stripeMask;
+        if (compareAndSetWord(wordOffset(index)))
+        {
+            return index;
+        }
+        return lockAnyContended(thread, probe);
+    }
+
+    /**
+     * {@link #lockAny} once the thread's stripe was busy: moves the thread to other stripes until
+     * one is free. Kept out of {@link #lockAny} so that the uncontended path stays small enough
+     * for the JIT to inline it into its callers.
+     */
+    private int lockAnyContended(final Thread thread, final int busyProbe)
+    {
+        int probe = busyProbe == 0 ? ThreadProbe.get(thread) : busyProbe; // get seeds it
         for (int attempt = 0; ; attempt++)
         {
+            probe = ThreadProbe.advance(thread, probe);
             final int index = probe & stripeMask;
             if (tryLock(index))
             {
                 return index;
             }
-            probe = ThreadProbe.advance(thread, probe);
-            if (attempt >= stripes)
+            if (attempt > stripeMask)
             {
-                backOff(attempt - stripes); // every stripe seems busy: let their holders run
+                backOff(attempt - stripeMask - 1); // every stripe seems busy: let their holders run
             }
         }
     }

@@ -41,6 +41,23 @@ public final class ThreadProbe
     }
 
     /**
+     * The thread's probe as it is, without seeding it: 0 for a thread that has not used one yet.
+     * For the hot path of {@link StripedSpinLocks#lockAny()}, which seeds it ({@link #get}) only
+     * when it first meets a busy stripe.
+     *
+     * @param thread the current thread.
+     * @return its probe, or 0 when not seeded yet.
+     */
+    public static int getUnseeded(final Thread thread)
+    {
+        if (PROBE_OFFSET < 0)
+        {
+            return (int)((thread.getId() * 0x9E3779B97F4A7C15L) >>> 33) | 1;
+        }
+        return UnsafeApi.getInt(thread, PROBE_OFFSET);
+    }
+
+    /**
      * Moves the thread to another probe (xorshift, as {@code ThreadLocalRandom.advanceProbe}) and keeps it.
      *
      * @param thread the current thread.

@@ -118,7 +118,7 @@ final class FlushQueues implements AutoCloseable
         this.rawAddress = UnsafeApi.allocateMemory(bytes + FlushQueueDescriptor.QUEUE_ALIGNMENT);
         this.queuesAddress = (rawAddress + FlushQueueDescriptor.QUEUE_ALIGNMENT - 1) & -FlushQueueDescriptor.QUEUE_ALIGNMENT;
         UnsafeApi.setMemory(queuesAddress, bytes, (byte)0);
-        this.locks = new StripedSpinLocks(stripes, "domain is closed: its flush queues are gone");
+        this.locks = new StripedSpinLocks(stripes, stripes, "domain is closed: its flush queues are gone");
     }
 
     /**
@@ -521,7 +521,7 @@ final class FlushQueues implements AutoCloseable
     /** Locks the calling thread's queue (by its probe, see {@link StripedSpinLocks}) and returns its index. */
     private int lockAnyStripe()
     {
-        return locks.lockAny(stripes);
+        return locks.lockAny();
     }
 
     private void unlock(final int stripe)

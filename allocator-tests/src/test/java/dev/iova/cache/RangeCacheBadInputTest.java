@@ -83,6 +83,34 @@ class RangeCacheBadInputTest
         }
     }
 
+    /** The fast path decides "cached request" in one branch over differences; a negative limit must not overflow past it. */
+    @ParameterizedTest
+    @ValueSource(longs = {-1, Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MIN_VALUE + 0x100})
+    void allocFastWithANegativeLimitThrows(final long limitPfn)
+    {
+        for (final long pages : new long[] {1, 32, 33, Long.MAX_VALUE})
+        {
+            assertRejected("allocFast(" + pages + ", " + limitPfn + ")", hex("limitPfn=", limitPfn) + " is below startPfn=0x1",
+                () -> domain.allocFast(pages, limitPfn));
+        }
+    }
+
+    @Test
+    void allocFastAtAndAboveMaxCachedPagesTakesTheCachesThenTheTree()
+    {
+        final RangeCacheStats before = domain.cacheStats();
+
+        final long cached = domain.allocFast(32, LAST_PFN);
+        final long tree = domain.allocFast(33, LAST_PFN);
+
+        assertEquals(before.allocHits() + before.allocMisses() + 1, domain.cacheStats().allocHits() + domain.cacheStats().allocMisses(),
+            "only the 32-page request goes through the caches");
+        assertEquals(0, cached & 31, "a cached range is size-aligned");
+        domain.freeFast(cached, 32);
+        domain.freeFast(tree, 33);
+        assertThrows(IllegalArgumentException.class, () -> domain.freeFast(tree, 33), "the 33-page range went back to the tree");
+    }
+
     @Test
     void allocFastWithALimitBelowStartPfnThrowsWhenTheCachesAreOff()
     {

@@ -92,7 +92,7 @@ public class CachedPairFloorBenchmark
     @Setup(Level.Trial)
     public void open()
     {
-        locks = new StripedSpinLocks(STRIPES, "closed");
+        locks = new StripedSpinLocks(STRIPES, STRIPES, "closed");
         liveByte = UnsafeApi.allocateMemory(64);
         UnsafeApi.setMemory(liveByte, 64, NOT_LIVE);
     }
@@ -112,10 +112,10 @@ public class CachedPairFloorBenchmark
     @Benchmark
     public boolean checkedPairSkeleton()
     {
-        final int allocStripe = locks.lockAny(STRIPES);
+        final int allocStripe = locks.lockAny();
         UnsafeApi.putByteRelease(null, liveByte, LIVE);
         locks.unlock(allocStripe);
-        final int freeStripe = locks.lockAny(STRIPES);
+        final int freeStripe = locks.lockAny();
         final boolean cleared = UnsafeApi.compareAndSetByte(null, liveByte, LIVE, NOT_LIVE);
         locks.unlock(freeStripe);
         return cleared;
@@ -129,9 +129,9 @@ public class CachedPairFloorBenchmark
     @Benchmark
     public int trustedPairSkeleton()
     {
-        final int allocStripe = locks.lockAny(STRIPES);
+        final int allocStripe = locks.lockAny();
         locks.unlock(allocStripe);
-        final int freeStripe = locks.lockAny(STRIPES);
+        final int freeStripe = locks.lockAny();
         locks.unlock(freeStripe);
         return freeStripe;
     }
