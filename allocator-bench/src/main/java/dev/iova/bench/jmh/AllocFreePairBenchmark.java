@@ -3,6 +3,7 @@ package dev.iova.bench.jmh;
 import dev.iova.IovaDomain;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.CompilerControl;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
@@ -33,6 +34,8 @@ import java.util.concurrent.TimeUnit;
  *       with the default range caches. After the first pair the page sits in the calling
  *       thread's magazine, so every pair is a magazine hit that never takes the tree's lock
  *       (Linux: {@code alloc_iova_fast}/{@code free_iova_fast}).</li>
+ *   <li>{@link #cachedOutOfLine}: {@link #cached} with the pair in a method the JIT may not
+ *       inline into JMH's loop: a caller whose loop does not inline the pair.</li>
  *   <li>{@link #cached2Threads}, {@link #cached4Threads}: the same from 2 and 4 threads on the
  *       one shared domain, each thread doing its own pairs. {@code avgt} is per thread; the
  *       {@code thrpt} score is the sum over the threads, to compare with {@link #cached}'s.</li>
@@ -132,6 +135,21 @@ public class AllocFreePairBenchmark
     }
 
     /**
+     * {@link #cached} with the pair kept out of JMH's measurement loop: the cost a caller pays
+     * when its JIT does not inline {@code allocFast}/{@code freeFast} into its own loop (a
+     * large caller, another JDK's heuristics). Whether C2 inlines the pair into the loop moves
+     * {@link #cached} by several nanoseconds ({@code docs/caches.md}); this one does not depend on it.
+     *
+     * @param state the shared domain.
+     * @return the pfn the pair got.
+     */
+    @Benchmark
+    public long cachedOutOfLine(final CachedDomain state)
+    {
+        return cachedPairOutOfLine(state.domain);
+    }
+
+    /**
      * A pair through the range caches, from each of 2 threads on the shared domain.
      *
      * @param state the shared domain.
@@ -203,6 +221,12 @@ public class AllocFreePairBenchmark
     public long treeViaFastApiCachesOff(final UncachedDomain state)
     {
         return cachedPair(state.domain);
+    }
+
+    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
+    private static long cachedPairOutOfLine(final IovaDomain domain)
+    {
+        return cachedPair(domain);
     }
 
     private static long cachedPair(final IovaDomain domain)
