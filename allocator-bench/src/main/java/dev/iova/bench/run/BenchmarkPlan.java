@@ -67,7 +67,8 @@ public final class BenchmarkPlan
      * expression: diagnostics that no target reads, run on purpose by naming them
      * ({@code docs/running-benchmarks.md}). They keep the quick profile under ten minutes.
      */
-    public static final String DIAGNOSTICS = "CachedPairFloorBenchmark|CachedCrossThreadFreeBenchmark\\.crossThreadTrusted";
+    public static final String DIAGNOSTICS =
+        "CachedPairFloorBenchmark|CachedCrossThreadFreeBenchmark\\.crossThreadTrusted|AllocFreePairBenchmark\\.cachedOutOfLine";
 
     /**
      * What {@code run} measures: {@link #select}, and without {@link #DIAGNOSTICS} when

@@ -75,19 +75,23 @@ class BenchmarkPlanTest
             entries -> entries.stream().anyMatch(e -> e.getUserClassQName().endsWith(".CachedPairFloorBenchmark"));
         final Predicate<List<BenchmarkListEntry>> hasTrustedCrossing =
             entries -> entries.stream().anyMatch(e -> e.getUsername().endsWith("CachedCrossThreadFreeBenchmark.crossThreadTrusted"));
+        final Predicate<List<BenchmarkListEntry>> hasOutOfLinePair =
+            entries -> entries.stream().anyMatch(e -> e.getUsername().endsWith("AllocFreePairBenchmark.cachedOutOfLine"));
         final List<BenchmarkListEntry> all = BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null);
         final List<BenchmarkListEntry> run = BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), ".*", null);
 
-        assertTrue(hasFloor.test(all) && hasTrustedCrossing.test(all), "the jar has both");
-        assertFalse(hasFloor.test(run) || hasTrustedCrossing.test(run));
+        assertTrue(hasFloor.test(all) && hasTrustedCrossing.test(all) && hasOutOfLinePair.test(all), "the jar has all three");
+        assertFalse(hasFloor.test(run) || hasTrustedCrossing.test(run) || hasOutOfLinePair.test(run));
         assertTrue(run.stream().anyMatch(e -> e.getUsername().endsWith("CachedCrossThreadFreeBenchmark.crossThread")),
             "the judged cross-thread group stays");
+        assertTrue(run.stream().anyMatch(e -> e.getUsername().endsWith("AllocFreePairBenchmark.cached")), "the judged cached pair stays");
         final List<BenchmarkListEntry> runWithExclude = BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), ".*", "TraceReplay");
         assertFalse(hasFloor.test(runWithExclude));
         assertTrue(runWithExclude.stream().noneMatch(e -> e.getUserClassQName().endsWith("TraceReplayBenchmark")),
             "the user's exclude still applies");
         assertTrue(hasFloor.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "CachedPairFloor", null)));
         assertTrue(hasTrustedCrossing.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "CachedCrossThreadFree", null)));
+        assertTrue(hasOutOfLinePair.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "AllocFreePairBenchmark", null)));
     }
 
     @Test
