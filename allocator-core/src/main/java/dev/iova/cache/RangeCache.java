@@ -235,13 +235,15 @@ public final class RangeCache implements AutoCloseable
         final long stripesBytes = (long)stripes * stripeLength;
         final long depotsBytes = (long)sizeClasses * depotLength;
         final long magazinesBytes = (long)sizeClasses * magazinesPerClass() * magazineLength;
-        final long totalBytes = stripesBytes + depotsBytes + magazinesBytes;
+        // A direct buffer is only as aligned as malloc makes it (16 bytes): ask for the slack
+        // that lets the stripes start on a STRIPE_ALIGNMENT boundary, as their layout assumes.
+        final long totalBytes = stripesBytes + depotsBytes + magazinesBytes + StripeDescriptor.STRIPE_ALIGNMENT - 1;
         if (totalBytes > Integer.MAX_VALUE)
         {
             throw new IllegalArgumentException("range caches of " + totalBytes + " bytes exceed 2 GiB: fewer stripes or magazines");
         }
         memory = ByteBuffer.allocateDirect((int)totalBytes); // zeroed: every magazine starts empty
-        stripesAddress = BufferUtil.address(memory);
+        stripesAddress = alignUp(BufferUtil.address(memory), StripeDescriptor.STRIPE_ALIGNMENT);
         depotsAddress = stripesAddress + stripesBytes;
         magazinesAddress = depotsAddress + depotsBytes;
         locks = new StripedSpinLocks(stripes + sizeClasses, stripes, "domain is closed: its range caches are gone");
@@ -835,6 +837,17 @@ public final class RangeCache implements AutoCloseable
     private int count(final int magazine)
     {
         return UnsafeApi.getInt(magazineAddress(magazine) + COUNT_OFFSET);
+    }
+
+    private static long alignUp(final long address, final int alignment)
+    {
+        return (address + alignment - 1) & -(long)alignment;
+    }
+
+    /** @return the first stripe's address: a multiple of {@link StripeDescriptor#STRIPE_ALIGNMENT} (tests). */
+    long stripesAddress()
+    {
+        return stripesAddress;
     }
 
     /** Adds one to a stripe's counter: only the stripe's lock holder writes it, so a plain write does. */

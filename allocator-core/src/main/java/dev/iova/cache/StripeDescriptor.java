@@ -15,7 +15,8 @@ import dev.iova.concurrent.CacheLines;
  *   +-----------+-------------+-----------+-----------+ ... +-----------+----------+---------------+----------------+
  * </pre>
  *
- * Stripes are 128-byte aligned so that two stripes never share a cache line, nor a pair of
+ * Stripes are 128-byte aligned (the caches align the first one themselves: a direct buffer is
+ * only as aligned as malloc makes it) so that two stripes never share a cache line, nor a pair of
  * lines that the adjacent-line prefetcher fetches together.
  */
 final class StripeDescriptor
