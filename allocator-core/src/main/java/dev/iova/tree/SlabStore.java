@@ -24,6 +24,14 @@ final class SlabStore
      */
     static volatile Runnable beforeChunkAllocation;
 
+    /**
+     * Every chunk's first slot is aligned to this many bytes (a cache line; slots are powers of
+     * two), so that a slot of n lines, such as a 256-byte leaf, touches n lines and not n + 1.
+     * A direct buffer is only as aligned as {@code malloc} makes it: 16 bytes, and for a chunk
+     * large enough to be {@code mmap}ed, 16 bytes past a page.
+     */
+    static final int CHUNK_ALIGNMENT = 64;
+
     private final int slotShift;
     private final int chunkShift;
     private final int chunkMask;
@@ -43,10 +51,10 @@ final class SlabStore
     SlabStore(final int slotBytes, final int chunkSlots)
     {
         if (Integer.bitCount(slotBytes) != 1 || slotBytes < Long.BYTES || Integer.bitCount(chunkSlots) != 1 ||
-            (long)slotBytes * chunkSlots > Integer.MAX_VALUE)
+            (long)slotBytes * chunkSlots > Integer.MAX_VALUE - CHUNK_ALIGNMENT)
         {
             throw new IllegalArgumentException("slotBytes=" + slotBytes + " and chunkSlots=" + chunkSlots +
-                " must be powers of two, slotBytes at least 8, their product below 2^31");
+                " must be powers of two, slotBytes at least 8, their product below 2^31 - " + CHUNK_ALIGNMENT);
         }
         this.slotShift = Integer.numberOfTrailingZeros(slotBytes);
         this.chunkShift = Integer.numberOfTrailingZeros(chunkSlots);
@@ -151,10 +159,16 @@ final class SlabStore
         return liveSlots;
     }
 
-    /** @return bytes of direct memory held, whole chunks. */
+    /** @return bytes of direct memory held, whole chunks with their alignment slack. */
     long offHeapBytes()
     {
-        return (long)chunkCount << (chunkShift + slotShift);
+        return chunkCount * chunkBytes();
+    }
+
+    /** @return bytes of direct memory per chunk: its slots, and the slack that aligns the first. */
+    private long chunkBytes()
+    {
+        return ((long)chunkMask + 1 << slotShift) + CHUNK_ALIGNMENT - 1;
     }
 
     /** Frees every chunk; the store must not be used afterwards. */
@@ -193,8 +207,8 @@ final class SlabStore
             hook.run();
         }
         // Every allocation above may throw OutOfMemoryError; nothing is published before they succeed.
-        final ByteBuffer chunk = ByteBuffer.allocateDirect((int)(chunkSlots << slotShift)).order(ByteOrder.nativeOrder());
-        addresses[chunkCount] = BufferUtil.address(chunk);
+        final ByteBuffer chunk = ByteBuffer.allocateDirect((int)chunkBytes()).order(ByteOrder.nativeOrder());
+        addresses[chunkCount] = (BufferUtil.address(chunk) + CHUNK_ALIGNMENT - 1) & -CHUNK_ALIGNMENT;
         memory[chunkCount] = chunk;
         chunkAddresses = addresses;
         chunkMemory = memory;
