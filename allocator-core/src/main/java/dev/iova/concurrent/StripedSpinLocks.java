@@ -104,11 +104,21 @@ public final class StripedSpinLocks
         final Thread thread = Thread.currentThread();
         final int probe = ThreadProbe.getUnseeded(thread);
         final int index = probe & stripeMask;
-        if (compareAndSetWord(wordOffset(index)))
+        if (take(index))
         {
             return index;
         }
         return lockAnyContended(thread, probe);
+    }
+
+    /**
+     * One compare-and-set of lock {@code index}'s word, without the closed check: the
+     * uncontended path of {@link #lockAny}. Through {@link #compareAndSetWord}, so that taking a
+     * lock stays a call deeper than {@link #unlock} (see there).
+     */
+    private boolean take(final int index)
+    {
+        return compareAndSetWord(wordOffset(index));
     }
 
     /**
