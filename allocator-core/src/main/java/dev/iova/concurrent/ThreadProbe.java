@@ -27,12 +27,8 @@ public final class ThreadProbe
      */
     public static int get(final Thread thread)
     {
-        if (PROBE_OFFSET < 0)
-        {
-            return (int)((thread.getId() * 0x9E3779B97F4A7C15L) >>> 33) | 1;
-        }
-        int probe = UnsafeApi.getInt(thread, PROBE_OFFSET);
-        if (probe == 0)
+        int probe = getUnseeded(thread);
+        if (probe == 0) // only with the JDK's field: the fallback is never 0
         {
             ThreadLocalRandom.current(); // seeds this thread's probe
             probe = UnsafeApi.getInt(thread, PROBE_OFFSET);
