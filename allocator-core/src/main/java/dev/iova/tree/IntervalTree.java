@@ -134,13 +134,13 @@ public final class IntervalTree
     /** Best fit's walk: the first pfn after the last range of the node on the path at each level. */
     private final long[] pathEnd = new long[MAX_LEVELS];
     /** A second path, to the leaf after the one a removal emptied the end of. */
-    // The finger: a leaf that the last update left in place, and the path to it, so that the next
-    // descent to a pfn that leaf covers (a pair's free after its alloc, the next alloc after that
-    // free) copies the path instead of walking it. Any update clears it first (prepare), so it
-    // never outlives the structure it describes.
+    // The finger: the leaf that pathNode/pathIdx lead to while they still describe the tree (0 when
+    // they may not), so that a descent to a pfn that leaf covers (a pair's free after its alloc,
+    // the next alloc after that free) reuses the path instead of walking it. Whatever writes the
+    // path clears the finger before its first write and sets it after its last; an update clears
+    // it (prepare, commit, rollback), sets none while it runs, and sets it again only when it left its
+    // leaf in place.
     private int fingerLeaf;
-    private final int[] fingerNode = new int[MAX_LEVELS];
-    private final int[] fingerIdx = new int[MAX_LEVELS];
     private final int[] nextNode = new int[MAX_LEVELS];
     private final int[] nextIdx = new int[MAX_LEVELS];
     /** Scratch for splits: one more entry than a node holds. */
@@ -639,15 +639,10 @@ public final class IntervalTree
             final long a = leafAddress(finger);
             if (pfn >= UnsafeApi.getLong(a + GAP_LO) && pfn <= hi(a, count(a) - 1))
             {
-                // Every pfn from the leaf's first gap to its last range descends to it, by this path.
-                for (int level = 0, levels = innerLevels; level < levels; level++)
-                {
-                    pathNode[level] = fingerNode[level];
-                    pathIdx[level] = fingerIdx[level];
-                }
-                return finger;
+                return finger; // every pfn from the leaf's first gap to its last range descends to it, by this path
             }
         }
+        fingerLeaf = 0; // before the first write: a walk cut short leaves no finger on a half-written path
         int node = root;
         for (int level = 0, levels = innerLevels; level < levels; level++)
         {
@@ -657,6 +652,7 @@ public final class IntervalTree
             pathIdx[level] = i;
             node = child(inner, i);
         }
+        fingerLeaf = updating ? 0 : node; // inside an update the next write may move what the path describes
         return node;
     }
 
@@ -688,6 +684,10 @@ public final class IntervalTree
         if (k > 0 && lo(a, 0) > pfn)
         {
             return 0;
+        }
+        if (k > 1 && lo(a, 1) > pfn)
+        {
+            return 1; // a descending fill: the leaf's first range is the last one placed
         }
         while (k > 0 && lo(a, k - 1) > pfn)
         {
@@ -824,6 +824,7 @@ public final class IntervalTree
             {
                 if (UnsafeApi.getLong(inner + maxOffset + ((long)c << 3)) >= pages)
                 {
+                    fingerLeaf = 0; // the path is about to lead elsewhere
                     pathIdx[level] = c;
                     return allocInSubtree(level + 1, child(inner, c), pages, alignPages, maxOffset, kind);
                 }
@@ -889,13 +890,7 @@ public final class IntervalTree
         allocatedRanges++;
         if (inPlace)
         {
-            // Inline, not a call: nothing after the commit may throw StackOverflowError.
-            for (int level = 0, levels = innerLevels; level < levels; level++)
-            {
-                fingerNode[level] = pathNode[level];
-                fingerIdx[level] = pathIdx[level];
-            }
-            fingerLeaf = leaf;
+            fingerLeaf = leaf; // a field store, not a call: nothing after the commit may throw StackOverflowError
         }
         return pfn;
     }
@@ -1062,12 +1057,14 @@ public final class IntervalTree
         innerLevels = innerLevelsBefore;
         entries = entriesBefore;
         reservedRanges = reservedRangesBefore;
+        fingerLeaf = 0;
         updating = false;
     }
 
-    /** Ends the update in progress: from here its changes stay. */
+    /** Ends the update in progress: from here its changes stay; the path may no longer describe them. */
     private void commit()
     {
+        fingerLeaf = 0;
         updating = false;
     }
 
@@ -1509,13 +1506,7 @@ public final class IntervalTree
         allocatedRanges--;
         if (inPlace)
         {
-            // Inline, not a call: nothing after the commit may throw StackOverflowError.
-            for (int level = 0, levels = innerLevels; level < levels; level++)
-            {
-                fingerNode[level] = pathNode[level];
-                fingerIdx[level] = pathIdx[level];
-            }
-            fingerLeaf = leaf;
+            fingerLeaf = leaf; // a field store, not a call: nothing after the commit may throw StackOverflowError
         }
     }
 
@@ -1946,6 +1937,7 @@ public final class IntervalTree
         {
             return 0;
         }
+        fingerLeaf = 0;
         pathIdx[level]++;
         int node = child(innerAddress(pathNode[level]), pathIdx[level]);
         for (int l = level + 1; l < innerLevels; l++)
@@ -1954,6 +1946,7 @@ public final class IntervalTree
             pathIdx[l] = 0;
             node = child(innerAddress(node), 0);
         }
+        fingerLeaf = updating ? 0 : node;
         return node;
     }
 
@@ -2191,6 +2184,7 @@ public final class IntervalTree
     {
         final long lastStartPfn = limitPfn - pages + 1;
         int level = 0;
+        fingerLeaf = 0;
         pathNode[0] = root;
         pathIdx[0] = ascending ? 0 : count(innerAddress(root)) - 1;
         while (true)
@@ -2336,6 +2330,7 @@ public final class IntervalTree
         walkBestRunPages = bestRunPages;
         int wanted = InnerDescriptor.gapLengthClasses(pages, bestRunPages == Long.MAX_VALUE ? Long.MAX_VALUE : bestRunPages - 1);
         int level = 0;
+        fingerLeaf = 0;
         pathNode[0] = root;
         pathIdx[0] = count(innerAddress(root)) - 1;
         pathEnd[0] = Long.MAX_VALUE;
