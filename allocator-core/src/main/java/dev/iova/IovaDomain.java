@@ -201,7 +201,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -241,7 +249,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -283,7 +299,15 @@ public final class IovaDomain implements AutoCloseable
             }
             finally
             {
-                lock.unlock();
+                try
+                {
+                    lock.unlock();
+                }
+                catch (final StackOverflowError e)
+                {
+                    lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                    throw e;
+                }
             }
             switch (outcome)
             {
@@ -329,7 +353,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -356,7 +388,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -544,7 +584,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -573,7 +621,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -609,7 +665,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -645,7 +709,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -709,7 +781,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -748,7 +828,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlockAfterCallbacks();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -769,7 +857,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlockAfterCallbacks();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -838,7 +934,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -853,7 +957,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -868,7 +980,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -889,7 +1009,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -909,7 +1037,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -930,7 +1066,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlockAfterCallbacks();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -969,7 +1113,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -983,7 +1135,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -1015,7 +1175,15 @@ public final class IovaDomain implements AutoCloseable
         }
         finally
         {
-            lock.unlock();
+            try
+            {
+                lock.unlock();
+            }
+            catch (final StackOverflowError e)
+            {
+                lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                throw e;
+            }
         }
     }
 
@@ -1068,7 +1236,15 @@ public final class IovaDomain implements AutoCloseable
             }
             finally
             {
-                lock.unlock();
+                try
+                {
+                    lock.unlock();
+                }
+                catch (final StackOverflowError e)
+                {
+                    lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                    throw e;
+                }
             }
         }
 
@@ -1107,7 +1283,15 @@ public final class IovaDomain implements AutoCloseable
             }
             finally
             {
-                lock.unlock();
+                try
+                {
+                    lock.unlock();
+                }
+                catch (final StackOverflowError e)
+                {
+                    lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                    throw e;
+                }
             }
         }
 
@@ -1122,7 +1306,15 @@ public final class IovaDomain implements AutoCloseable
             }
             finally
             {
-                lock.unlock();
+                try
+                {
+                    lock.unlock();
+                }
+                catch (final StackOverflowError e)
+                {
+                    lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                    throw e;
+                }
             }
         }
 
@@ -1140,7 +1332,15 @@ public final class IovaDomain implements AutoCloseable
             }
             finally
             {
-                lock.unlock();
+                try
+                {
+                    lock.unlock();
+                }
+                catch (final StackOverflowError e)
+                {
+                    lock.word = SpinLock.FREE; // a field store, not a call: it cannot overflow (SpinLock)
+                    throw e;
+                }
             }
         }
     }

@@ -25,26 +25,62 @@ import org.agrona.UnsafeApi;
  * }
  * finally
  * {
- *     lock.unlock();
+ *     try
+ *     {
+ *         lock.unlock();
+ *     }
+ *     catch (final StackOverflowError e)
+ *     {
+ *         lock.word = SpinLock.FREE; // a field store, not a call
+ *         throw e;
+ *     }
  * }
  * }</pre>
- * {@link #lock()} goes two calls deeper than {@link #unlock()}, so a thread that could take the
- * lock near the end of its stack has the stack to release it from the same frame: a
- * {@link StackOverflowError} thrown in the critical section never leaves the lock held (see
- * {@link StripedSpinLocks}, which follows the same rule).
+ * {@link #unlock()} is a release store, but it is a call, and any call can throw
+ * {@link StackOverflowError}: a release that throws leaves the lock held for ever, and the next
+ * thread to ask for it (the same one, often) waits for ever. Taking the lock a few calls deeper
+ * than releasing it does not prevent that: the JIT compiles the two paths differently (the
+ * acquisition inlined into compiled code; the {@code finally} block of a compiled frame that an
+ * overflow unwinds into run by the interpreter after a deoptimisation, where {@code unlock()} and
+ * Agrona's and the JDK's {@code Unsafe} under it are four frames). {@code TreeFaultInjectionTest}
+ * saw the domain's lock stay held that way in 5 of 9 runs after other test classes had
+ * warmed the JIT up. So the frame that took the lock catches an overflow of the release and stores
+ * {@link #FREE} in the public volatile {@link #word} itself: one bytecode, no call. Storing it
+ * always (no catch) would cost every release a full fence; the catch costs the common case nothing
+ * measurable ({@code docs/tree.md}, "Faults").
  *
- * <p>The lock word (0: free, 1: held) is in a {@code long[]} of its own, with
- * {@link CacheLines#PADDING_BYTES} on either side, so that threads taking the lock do not also
- * invalidate a line that holds other data.
+ * <p>The lock word sits between two runs of {@link CacheLines#PADDING_BYTES} of padding, fields of
+ * superclasses, which the JVM lays out before a subclass's: {@code STYLE.md} prefers off-heap
+ * words with offsets to padding classes, but the release above needs a field, and this one is
+ * written by every thread that takes the domain's lock (the padding was measured to matter when
+ * the word was in an array: {@code docs/benchmarks.md}, "Two false-sharing faults").
  */
-public final class SpinLock
+public final class SpinLock extends SpinLockPaddingAfter
 {
-    private static final long WORD_OFFSET = UnsafeApi.arrayBaseOffset(long[].class) + CacheLines.PADDING_BYTES;
+    /** {@link #word} while nobody holds the lock: what the holder stores to give it back. */
+    public static final long FREE = 0L;
+    /** {@link #word} while a thread holds the lock from {@link #lock()}. */
+    static final long HELD = 1L;
+    /** {@link #word} while a thread holds the lock from {@link #lockForCallbacks()}. */
+    static final long HELD_FOR_CALLBACKS = 2L;
 
-    private final long[] word = new long[2 * CacheLines.PADDING_BYTES / Long.BYTES];
+    private static final long WORD_OFFSET;
+
+    static
+    {
+        try
+        {
+            WORD_OFFSET = UnsafeApi.objectFieldOffset(SpinLockWord.class.getDeclaredField("word"));
+        }
+        catch (final NoSuchFieldException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final String reentryMessage;
-    /** The holder while it runs callbacks ({@link #lockForCallbacks()}), else null. */
-    private volatile Thread callbackHolder;
+    /** The holder while {@link #word} is {@link #HELD_FOR_CALLBACKS}; stale (never read) otherwise. */
+    private Thread callbackHolder;
 
     /**
      * @param reentryMessage the message of the {@link IllegalStateException} a thread gets when it
@@ -64,7 +100,8 @@ public final class SpinLock
     {
         for (int attempt = 0; !tryLock(); attempt++)
         {
-            if (callbackHolder == Thread.currentThread())
+            // Written before the volatile store of HELD_FOR_CALLBACKS that this read saw: the holder's.
+            if (word == HELD_FOR_CALLBACKS && callbackHolder == Thread.currentThread())
             {
                 throw new IllegalStateException(reentryMessage);
             }
@@ -74,7 +111,8 @@ public final class SpinLock
 
     /**
      * Takes the lock to run code that may call back: a {@link #lock()} from the same thread before
-     * {@link #unlockAfterCallbacks()} throws instead of waiting for ever.
+     * the lock is given back throws instead of waiting for ever. Give it back as after
+     * {@link #lock()}.
      *
      * @throws IllegalStateException as {@link #lock()}.
      */
@@ -82,38 +120,50 @@ public final class SpinLock
     {
         lock();
         callbackHolder = Thread.currentThread();
+        word = HELD_FOR_CALLBACKS;
     }
 
     /**
      * Gives the lock back: a release store, so that whatever the holder wrote is visible to the
-     * next holder. Call it only while holding the lock, from the frame that took it.
+     * next holder. Call it from the frame that took the lock, and catch its
+     * {@link StackOverflowError} there as the class comment shows.
      */
     public void unlock()
     {
-        UnsafeApi.putLongRelease(word, WORD_OFFSET, 0L);
-    }
-
-    /** Gives back a lock taken with {@link #lockForCallbacks()}. */
-    public void unlockAfterCallbacks()
-    {
-        callbackHolder = null;
-        unlock();
+        UnsafeApi.putLongRelease(this, WORD_OFFSET, FREE);
     }
 
     /** @return true when some thread holds the lock. */
     public boolean isLocked()
     {
-        return UnsafeApi.getLongVolatile(word, WORD_OFFSET) != 0L;
+        return word != FREE;
     }
 
     private boolean tryLock()
     {
-        return UnsafeApi.getLongVolatile(word, WORD_OFFSET) == 0L && compareAndSetWord();
+        return word == FREE && UnsafeApi.compareAndSetLong(this, WORD_OFFSET, FREE, HELD);
     }
+}
 
-    /** Takes a free lock word: the second call below {@link #lock()}, deeper than anything {@link #unlock()} calls. */
-    private boolean compareAndSetWord()
-    {
-        return UnsafeApi.compareAndSetLong(word, WORD_OFFSET, 0L, 1L);
-    }
+/** {@link CacheLines#PADDING_BYTES} before the lock word. */
+abstract class SpinLockPaddingBefore
+{
+    long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+}
+
+/** The lock word of {@link SpinLock}, alone between its paddings. */
+abstract class SpinLockWord extends SpinLockPaddingBefore
+{
+    /**
+     * {@link SpinLock#FREE}, or held (by {@code lock()} or {@code lockForCallbacks()}). Public so
+     * that a holder whose release overflowed can give the lock back with one field store
+     * ({@code lock.word = SpinLock.FREE}), which cannot throw; nothing else may write it.
+     */
+    public volatile long word;
+}
+
+/** {@link CacheLines#PADDING_BYTES} after the lock word. */
+abstract class SpinLockPaddingAfter extends SpinLockWord
+{
+    long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 }

@@ -76,13 +76,61 @@ class SpinLockTest
         }
         finally
         {
-            lock.unlockAfterCallbacks();
+            lock.word = SpinLock.FREE;
         }
         assertFalse(lock.isLocked());
         lock.lock(); // free again: taken at once, and no longer a callback section
         lock.unlock();
         lock.lockForCallbacks();
-        lock.unlockAfterCallbacks();
+        lock.word = SpinLock.FREE;
+        assertFalse(lock.isLocked());
+    }
+
+    @Test
+    void aThreadThatOnceHeldTheLockForCallbacksWaitsForAnotherHolderInsteadOfThrowing() throws InterruptedException
+    {
+        final SpinLock lock = new SpinLock("reentry");
+        lock.lockForCallbacks();
+        lock.word = SpinLock.FREE; // this thread's name stays behind as the last callback holder
+        final CountDownLatch held = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final Thread other = new Thread(() ->
+        {
+            lock.lock();
+            held.countDown();
+            try
+            {
+                release.await();
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+            finally
+            {
+                lock.word = SpinLock.FREE;
+            }
+        });
+        other.start();
+        held.await();
+        final Thread releaser = new Thread(() ->
+        {
+            try
+            {
+                Thread.sleep(50);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+            release.countDown();
+        });
+        releaser.start();
+        lock.lock(); // must wait for the other holder, not mistake the stale callback holder for itself
+        assertTrue(lock.isLocked());
+        lock.unlock();
+        other.join();
+        releaser.join();
         assertFalse(lock.isLocked());
     }
 
@@ -129,8 +177,9 @@ class SpinLockTest
         final Overflows overflows = new Overflows(lock);
         // A small stack. Each round recurses to its end, then every frame from the end up takes the
         // lock and goes 0 to 63 frames deeper inside the critical section, until one such step
-        // completes: some overflow while taking the lock, some inside the section, some while
-        // giving it back would (it cannot: taking it goes deeper). The lock must be free after each.
+        // completes: some overflow while taking the lock, some inside the section, a few while
+        // giving it back (then the frame that took it stores the word itself). The lock must be
+        // free after each.
         final Thread thread = new Thread(null, () ->
         {
             try
@@ -163,6 +212,7 @@ class SpinLockTest
         private final SpinLock lock;
         private final java.util.SplittableRandom random = new java.util.SplittableRandom(7);
         private int insideTheSection;
+        private int releasesThatOverflowed;
 
         Overflows(final SpinLock lock)
         {
@@ -196,7 +246,16 @@ class SpinLockTest
             }
             finally
             {
-                lock.unlock();
+                try
+                {
+                    lock.unlock();
+                }
+                catch (final StackOverflowError e)
+                {
+                    releasesThatOverflowed++;
+                    lock.word = SpinLock.FREE; // the documented fallback: a field store, no call
+                    throw e;
+                }
             }
         }
 

@@ -146,8 +146,16 @@ class PlacementFaultInjectionTest
     {
         final OverflowRun run = new OverflowRun();
         final Thread thread = new Thread(null, run, "small-stack-placement", 256 * 1024);
+        thread.setDaemon(true); // should it hang, it must not keep the test JVM alive
         thread.start();
-        thread.join();
+        thread.join(120_000);
+        if (thread.isAlive())
+        {
+            // A lock left held by an overflow makes the next call wait for ever: fail instead of hanging.
+            final StackTraceElement[] stack = thread.getStackTrace();
+            thread.interrupt();
+            throw new AssertionError("the small-stack thread is still running after 120 s, at " + java.util.Arrays.toString(stack));
+        }
         if (run.failure != null)
         {
             throw new AssertionError(run.failure);
