@@ -267,8 +267,14 @@ class RangeCacheFaultTest
                         failure.set(ex);
                     }
                 }, "diver", 256 * 1024);
+                diver.setDaemon(true); // should it hang, it must not keep the JVM alive
                 diver.start();
-                diver.join();
+                diver.join(TimeUnit.SECONDS.toMillis(120));
+                if (diver.isAlive())
+                {
+                    // A stripe or depot lock left held by an overflow makes the diver wait for ever.
+                    throw new AssertionError("the diver is still running after 120 s, at " + java.util.Arrays.toString(diver.getStackTrace()));
+                }
                 if (failure.get() != null)
                 {
                     throw new AssertionError("unexpected failure", failure.get());
