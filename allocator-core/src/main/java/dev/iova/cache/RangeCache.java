@@ -332,7 +332,15 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
+            try
+            {
+                locks.unlock(stripe);
+            }
+            catch (final StackOverflowError e)
+            {
+                locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                throw e;
+            }
         }
         return allocAfterFlush(sizeClass, limitPfn, tracked);
     }
@@ -375,7 +383,15 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
+                try
+                {
+                    locks.unlock(stripe);
+                }
+                catch (final StackOverflowError e)
+                {
+                    locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                    throw e;
+                }
             }
         }
         // Not a range the caches handed out: an ordinary tree range, or bad input the tree names.
@@ -403,7 +419,15 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
+            try
+            {
+                locks.unlock(stripe);
+            }
+            catch (final StackOverflowError e)
+            {
+                locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                throw e;
+            }
         }
     }
 
@@ -429,7 +453,15 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
+                try
+                {
+                    locks.unlock(stripe);
+                }
+                catch (final StackOverflowError e)
+                {
+                    locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                    throw e;
+                }
             }
         }
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -448,7 +480,15 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.unlock(depotLock);
+                try
+                {
+                    locks.unlock(depotLock);
+                }
+                catch (final StackOverflowError e)
+                {
+                    locks.overflowedReleases[depotLock].pending = 1; // no call: the next thread to find it held releases it
+                    throw e;
+                }
             }
         }
         counters.incrementAndGet(FLUSHES);
@@ -484,7 +524,15 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
+                try
+                {
+                    locks.unlock(stripe);
+                }
+                catch (final StackOverflowError e)
+                {
+                    locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                    throw e;
+                }
             }
         }
         for (int sizeClass = 0; sizeClass < sizeClasses; sizeClass++)
@@ -503,7 +551,15 @@ public final class RangeCache implements AutoCloseable
             }
             finally
             {
-                locks.unlock(depotLock);
+                try
+                {
+                    locks.unlock(depotLock);
+                }
+                catch (final StackOverflowError e)
+                {
+                    locks.overflowedReleases[depotLock].pending = 1; // no call: the next thread to find it held releases it
+                    throw e;
+                }
             }
         }
         return new RangeCacheStats(hits, misses, fastFrees, counters.get(TREE_ALLOCS), counters.get(TREE_FREES),
@@ -632,7 +688,15 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            locks.unlock(depotLock);
+            try
+            {
+                locks.unlock(depotLock);
+            }
+            catch (final StackOverflowError e)
+            {
+                locks.overflowedReleases[depotLock].pending = 1; // no call: the next thread to find it held releases it
+                throw e;
+            }
         }
     }
 
@@ -795,7 +859,15 @@ public final class RangeCache implements AutoCloseable
         }
         finally
         {
-            locks.unlock(stripe); // called directly: see StripedSpinLocks on stack depth
+            try
+            {
+                locks.unlock(stripe);
+            }
+            catch (final StackOverflowError e)
+            {
+                locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                throw e;
+            }
         }
     }
 

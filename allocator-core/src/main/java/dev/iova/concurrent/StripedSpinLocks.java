@@ -37,10 +37,54 @@ import org.agrona.UnsafeApi;
  * the array's header either: with bounds-checked access every access read the array's length there,
  * so a lock word beside it made every thread's every lock touch the line lock 0's holder writes.
  *
+ * <h2>A release that overflows</h2>
+ * {@link #unlock(int)} is a call, and a {@link StackOverflowError} can strike any call; the JIT
+ * can run a {@code finally} block in the interpreter, deeper than the compiled acquisition went
+ * ({@link SpinLock} tells how the domain's lock was once left held that way). So a caller releases
+ * as {@link SpinLock}'s class comment shows, with this fallback when {@code unlock} overflows:
+ * <pre>{@code
+ * catch (final StackOverflowError e)
+ * {
+ *     locks.overflowedReleases[index].pending = 1; // array load and field store: no call
+ *     throw e;
+ * }
+ * }</pre>
+ * The lock word stays held; the next thread that finds it held (the same one, often, or a closer)
+ * sees the volatile {@code pending} flag, claims it with a compare-and-set and releases the word
+ * for the overflowed holder, so what that holder wrote is published to the next holder through the
+ * flag. Only the contended paths read the flags: the uncontended {@link #lockAny()} is unchanged.
+ *
  * <p>Garbage-free: nothing here allocates after construction.
  */
 public final class StripedSpinLocks
 {
+    /**
+     * The fallback release of one lock (see the class comment): {@code pending} is 1 while the
+     * lock's holder has left it held after its {@code unlock} overflowed, 0 otherwise.
+     */
+    public static final class OverflowedRelease
+    {
+        /** Set to 1 by the holder whose {@code unlock} overflowed; cleared by the thread that releases for it. */
+        public volatile int pending;
+    }
+
+    private static final long PENDING_OFFSET;
+
+    static
+    {
+        try
+        {
+            PENDING_OFFSET = UnsafeApi.objectFieldOffset(OverflowedRelease.class.getDeclaredField("pending"));
+        }
+        catch (final NoSuchFieldException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One per lock, by index: written only by a holder whose release overflowed (class comment). */
+    public final OverflowedRelease[] overflowedReleases;
+
     /** Lock words are this many ints apart: {@link CacheLines#PADDING_BYTES}. */
     private static final int SPACING = CacheLines.PADDING_BYTES / Integer.BYTES;
 
@@ -76,6 +120,11 @@ public final class StripedSpinLocks
                 ": count must be at least 1, stripes a power of two from 1 to count");
         }
         this.words = new int[(count + 1) * SPACING];
+        this.overflowedReleases = new OverflowedRelease[count];
+        for (int index = 0; index < count; index++)
+        {
+            overflowedReleases[index] = new OverflowedRelease();
+        }
         this.count = count;
         this.stripeMask = stripes - 1;
         this.closedMessage = closedMessage;
@@ -165,8 +214,9 @@ public final class StripedSpinLocks
     /**
      * Unlocks lock {@code index}: a release store, so that whatever the holder wrote is visible
      * to the next holder. Call it directly from the frame that took the lock (or a deeper one),
-     * never through a wrapper: releasing must need no more stack than taking did (see
-     * {@link #compareAndSetWord}).
+     * never through a wrapper, and catch its {@link StackOverflowError} there with the fallback of
+     * the class comment: releasing needs no more stack than taking did in the interpreter (see
+     * {@link #compareAndSetWord}), but the JIT can compile the two differently.
      *
      * @param index a lock the caller holds.
      */
@@ -197,6 +247,7 @@ public final class StripedSpinLocks
         {
             for (int attempt = 0; !UnsafeApi.compareAndSetInt(words, wordOffset(index), 0, 1); attempt++)
             {
+                releaseIfOverflowed(index, wordOffset(index));
                 pause(attempt); // held for ever: nobody touches the guarded memory again
             }
         }
@@ -218,6 +269,7 @@ public final class StripedSpinLocks
     private boolean tryLock(final int index)
     {
         final long wordOffset = wordOffset(index);
+        releaseIfOverflowed(index, wordOffset);
         if (UnsafeApi.getIntVolatile(words, wordOffset) == 0 && compareAndSetWord(wordOffset))
         {
             if (closed)
@@ -235,11 +287,25 @@ public final class StripedSpinLocks
      * A {@link StackOverflowError} can be thrown at any call; a thread that took a lock with the
      * stack this deep has the stack to release it (from the same frame or a shallower one),
      * whereas the other way round the release could overflow and leave the lock held for ever.
-     * The JIT inlines all of it.
+     * The JIT inlines all of it, which is why callers also catch an overflow of the release.
      */
     private boolean compareAndSetWord(final long wordOffset)
     {
         return UnsafeApi.compareAndSetInt(words, wordOffset, 0, 1);
+    }
+
+    /**
+     * Releases lock {@code index} for a holder whose {@code unlock} overflowed, if one did and no
+     * other thread has done it yet: the flag's compare-and-set picks one releaser, and reading the
+     * flag made the holder's writes visible to it, which its release store passes on.
+     */
+    private void releaseIfOverflowed(final int index, final long wordOffset)
+    {
+        final OverflowedRelease overflowed = overflowedReleases[index];
+        if (overflowed.pending != 0 && UnsafeApi.compareAndSetInt(overflowed, PENDING_OFFSET, 1, 0))
+        {
+            UnsafeApi.putIntRelease(words, wordOffset, 0);
+        }
     }
 
     /**

@@ -163,7 +163,15 @@ final class FlushQueues implements AutoCloseable
         }
         finally
         {
-            unlock(stripe);
+            try
+            {
+                locks.unlock(stripe);
+            }
+            catch (final StackOverflowError e)
+            {
+                locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                throw e;
+            }
         }
     }
 
@@ -452,7 +460,15 @@ final class FlushQueues implements AutoCloseable
             }
             finally
             {
-                unlock(stripe);
+                try
+                {
+                    locks.unlock(stripe);
+                }
+                catch (final StackOverflowError e)
+                {
+                    locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                    throw e;
+                }
             }
         }
     }
@@ -499,7 +515,15 @@ final class FlushQueues implements AutoCloseable
                 }
                 finally
                 {
-                    unlock(stripe);
+                    try
+                    {
+                        locks.unlock(stripe);
+                    }
+                    catch (final StackOverflowError e)
+                    {
+                        locks.overflowedReleases[stripe].pending = 1; // no call: the next thread to find it held releases it
+                        throw e;
+                    }
                 }
             }
         }
@@ -522,11 +546,6 @@ final class FlushQueues implements AutoCloseable
     private int lockAnyStripe()
     {
         return locks.lockAny();
-    }
-
-    private void unlock(final int stripe)
-    {
-        locks.unlock(stripe);
     }
 
     private void checkOpen()

@@ -3,6 +3,7 @@ package dev.iova.concurrent;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -123,6 +124,52 @@ class StripedSpinLocksTest
     }
 
     /** Runs {@code call} on a new thread (whose probe is not seeded) and returns its result; the thread keeps what it locked. */
+    @Test
+    @Timeout(30) // without the fallback, lockAny would wait for ever
+    void aLockWhoseReleaseOverflowedIsReleasedByTheNextThreadThatFindsItHeld() throws InterruptedException
+    {
+        final StripedSpinLocks locks = new StripedSpinLocks(3, 1, "closed"); // one stripe, then two other locks
+        final long[] guarded = new long[1];
+        // A holder writes, then its unlock overflows: it sets the flag instead (the documented fallback).
+        onFreshThread(() ->
+        {
+            final int stripe = locks.lockAny();
+            guarded[0] = 42;
+            locks.overflowedReleases[stripe].pending = 1;
+            return stripe;
+        });
+        locks.lock(2);
+        locks.overflowedReleases[2].pending = 1;
+
+        // lockAny from another thread (the stripe is the only one), lock(index) from this one.
+        final int stripe = onFreshThread(() ->
+        {
+            final int taken = locks.lockAny();
+            final int seen = (int)guarded[0];
+            locks.unlock(taken);
+            return taken * 1000 + seen;
+        });
+        assertEquals(42, stripe % 1000, "the holder's write reached the thread that released for it");
+        assertEquals(0, locks.overflowedReleases[0].pending);
+        locks.lock(2);
+        assertEquals(0, locks.overflowedReleases[2].pending);
+        locks.unlock(2);
+    }
+
+    @Test
+    @Timeout(30) // without the fallback, beginClose would wait for ever
+    void closingReleasesALockWhoseReleaseOverflowed()
+    {
+        final StripedSpinLocks locks = new StripedSpinLocks(2, 2, "closed");
+        locks.lock(1);
+        locks.overflowedReleases[1].pending = 1;
+
+        assertTrue(locks.beginClose()); // would wait for ever for the holder otherwise
+        locks.endClose();
+        assertEquals(0, locks.overflowedReleases[1].pending);
+        assertThrows(IllegalStateException.class, locks::lockAny);
+    }
+
     private static int onFreshThread(final java.util.function.IntSupplier call) throws InterruptedException
     {
         final int[] result = new int[1];
