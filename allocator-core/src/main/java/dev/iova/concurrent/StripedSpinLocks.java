@@ -119,12 +119,14 @@ public final class StripedSpinLocks
             throw new IllegalArgumentException("count=" + count + " stripes=" + stripes +
                 ": count must be at least 1, stripes a power of two from 1 to count");
         }
-        this.words = new int[(count + 1) * SPACING];
+        // The flags first, so that the lock words keep the heap neighbours they had before the flags
+        // existed (what the caller allocates next); results/2026-12-04-vm-striped-overflow-release.
         this.overflowedReleases = new OverflowedRelease[count];
         for (int index = 0; index < count; index++)
         {
             overflowedReleases[index] = new OverflowedRelease();
         }
+        this.words = new int[(count + 1) * SPACING];
         this.count = count;
         this.stripeMask = stripes - 1;
         this.closedMessage = closedMessage;
