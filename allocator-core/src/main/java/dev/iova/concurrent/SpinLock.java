@@ -64,19 +64,7 @@ public final class SpinLock extends SpinLockPaddingAfter
     /** {@link #word} while a thread holds the lock from {@link #lockForCallbacks()}. */
     static final long HELD_FOR_CALLBACKS = 2L;
 
-    private static final long WORD_OFFSET;
-
-    static
-    {
-        try
-        {
-            WORD_OFFSET = UnsafeApi.objectFieldOffset(SpinLockWord.class.getDeclaredField("word"));
-        }
-        catch (final NoSuchFieldException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final long WORD_OFFSET = UnsafeApi.objectFieldOffset(SpinLockWord.class, "word");
 
     private final String reentryMessage;
     /** The holder while {@link #word} is {@link #HELD_FOR_CALLBACKS}; stale (never read) otherwise. */

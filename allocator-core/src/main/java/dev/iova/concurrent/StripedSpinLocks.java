@@ -68,19 +68,7 @@ public final class StripedSpinLocks
         public volatile int pending;
     }
 
-    private static final long PENDING_OFFSET;
-
-    static
-    {
-        try
-        {
-            PENDING_OFFSET = UnsafeApi.objectFieldOffset(OverflowedRelease.class.getDeclaredField("pending"));
-        }
-        catch (final NoSuchFieldException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final long PENDING_OFFSET = UnsafeApi.objectFieldOffset(OverflowedRelease.class, "pending");
 
     /** One per lock, by index: written only by a holder whose release overflowed (class comment). */
     public final OverflowedRelease[] overflowedReleases;
