@@ -133,7 +133,6 @@ public final class IntervalTree
     private final int[] pathIdx = new int[MAX_LEVELS];
     /** Best fit's walk: the first pfn after the last range of the node on the path at each level. */
     private final long[] pathEnd = new long[MAX_LEVELS];
-    /** A second path, to the leaf after the one a removal emptied the end of. */
     // The finger: the leaf that pathNode/pathIdx lead to while they still describe the tree (0 when
     // they may not), so that a descent to a pfn that leaf covers (a pair's free after its alloc,
     // the next alloc after that free) reuses the path instead of walking it. Whatever writes the
@@ -141,6 +140,7 @@ public final class IntervalTree
     // it (prepare, commit, rollback), sets none while it runs, and sets it again only when it left its
     // leaf in place.
     private int fingerLeaf;
+    /** A second path, to the leaf after the one a removal emptied the end of. */
     private final int[] nextNode = new int[MAX_LEVELS];
     private final int[] nextIdx = new int[MAX_LEVELS];
     /** Scratch for splits: one more entry than a node holds. */
