@@ -259,7 +259,6 @@ public final class StripedSpinLocks
     private boolean tryLock(final int index)
     {
         final long wordOffset = wordOffset(index);
-        releaseIfOverflowed(index, wordOffset);
         if (UnsafeApi.getIntVolatile(words, wordOffset) == 0 && compareAndSetWord(wordOffset))
         {
             if (closed)
@@ -269,6 +268,8 @@ public final class StripedSpinLocks
             }
             return true;
         }
+        // Only after a failed attempt: every caller tries again, and takes what this released.
+        releaseIfOverflowed(index, wordOffset);
         return false;
     }
 
