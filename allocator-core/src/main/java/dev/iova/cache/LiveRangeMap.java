@@ -214,8 +214,13 @@ final class LiveRangeMap implements RangeCache.LiveMarker
         final long leaf = directoryLeafOf(sizeClass, window, create);
         if (leaf != 0)
         {
-            UnsafeApi.putLong(hint, key);
+            // Key-less first, keyed last: an error between two of these calls (a StackOverflowError
+            // at one of them, after a deoptimisation made them calls) leaves the hint as it was,
+            // empty, or right, never a key with another window's leaf, which would mark and check
+            // the wrong bytes.
+            UnsafeApi.putLong(hint, 0);
             UnsafeApi.putLong(hint + Long.BYTES, leaf);
+            UnsafeApi.putLong(hint, key);
         }
         return leaf;
     }

@@ -693,6 +693,62 @@ class RangeCacheOperationsTest
         }
     }
 
+    /**
+     * Devices with different DMA limits take one class's ranges in different live-map windows,
+     * interleaved, so that a stripe's leaf hint (the last window it used) changes on nearly every
+     * call: six windows, freed in a new order each round. Every free
+     * finds its own byte: each range frees once, a second free of it and a free of a pfn next to
+     * it (never handed out) are refused, and nothing is left once the caches are flushed.
+     */
+    @Test
+    void interleavedWindowsOfOneClassFreeEachRangeOnceWhateverTheHintHolds()
+    {
+        final long windowPages = LiveRangeMap.LEAF_SLOTS; // class 0: one pfn per slot
+        final int windows = 6;
+        final int perWindow = 40;
+        try (IovaDomain domain = IovaDomain.builder().lastPfn(windows * windowPages - 1).cacheStripes(1).build())
+        {
+            // Allocated top window first, so that no cached range of a higher window is under a lower window's limit.
+            final long[][] pfns = new long[windows][perWindow];
+            for (int window = windows - 1; window >= 0; window--)
+            {
+                for (int i = 0; i < perWindow; i++)
+                {
+                    final long pfn = domain.allocFast(1, (window + 1) * windowPages - 1);
+                    assertEquals(window, pfn / windowPages, "pfn=0x" + Long.toHexString(pfn) + " outside window " + window);
+                    pfns[window][i] = pfn;
+                }
+            }
+            // Freed across the windows in turn, each round in a new order: every free leaves the hint's window.
+            for (int i = 0; i < perWindow; i++)
+            {
+                for (int w = 0; w < windows; w++)
+                {
+                    final int window = (w * 5 + i) % windows;
+                    final long pfn = pfns[window][i];
+                    domain.freeFast(pfn, 1);
+                    assertThrows(IllegalArgumentException.class, () -> domain.freeFast(pfn, 1), "a double free of pfn=0x" +
+                        Long.toHexString(pfn) + " in window " + window);
+                    final long unallocated = (window + 1) * windowPages - 1 - perWindow; // below every range of its window
+                    assertThrows(IllegalArgumentException.class, () -> domain.freeFast(unallocated, 1), "a free of pfn=0x" +
+                        Long.toHexString(unallocated) + " that nobody allocated, in window " + window);
+                }
+                // and the freed ranges come back to the same window's allocations
+                for (int w = 0; w < windows; w++)
+                {
+                    final int window = (w * 3 + i) % windows;
+                    final long pfn = domain.allocFast(1, (window + 1) * windowPages - 1);
+                    assertNotEquals(NO_ADDRESS, pfn);
+                    domain.freeFast(pfn, 1);
+                }
+            }
+            assertEquals(2L * perWindow * windows, domain.cacheStats().fastFrees());
+            domain.flushCaches();
+            assertEquals(0, domain.liveRanges());
+            domain.verify();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
 
     /** Allocates every page of a domain starting at pfn 1, one at a time, through the caches. */
