@@ -696,9 +696,9 @@ class RangeCacheOperationsTest
     /**
      * Devices with different DMA limits take one class's ranges in different live-map windows,
      * interleaved, so that a stripe's leaf hint (the last window it used) changes on nearly every
-     * call: six windows, freed in a new order each round. Every free
-     * finds its own byte: each range frees once, a second free of it and a free of a pfn next to
-     * it (never handed out) are refused, and nothing is left once the caches are flushed.
+     * call: six windows, freed in a new order each round. Every free finds its own byte: each
+     * range frees once, a second free of it and a free of a pfn below its window's ranges (never
+     * handed out) are refused, and nothing is left once the caches are flushed.
      */
     @Test
     void interleavedWindowsOfOneClassFreeEachRangeOnceWhateverTheHintHolds()
@@ -733,10 +733,10 @@ class RangeCacheOperationsTest
                     assertThrows(IllegalArgumentException.class, () -> domain.freeFast(unallocated, 1), "a free of pfn=0x" +
                         Long.toHexString(unallocated) + " that nobody allocated, in window " + window);
                 }
-                // and the freed ranges come back to the same window's allocations
+                // allocations under each window's limit take cached ranges back (of that window or a lower one)
                 for (int w = 0; w < windows; w++)
                 {
-                    final int window = (w * 3 + i) % windows;
+                    final int window = (w * 5 + i + 1) % windows;
                     final long pfn = domain.allocFast(1, (window + 1) * windowPages - 1);
                     assertNotEquals(NO_ADDRESS, pfn);
                     domain.freeFast(pfn, 1);
