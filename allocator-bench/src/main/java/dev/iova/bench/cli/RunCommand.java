@@ -56,7 +56,7 @@ import java.util.stream.Collectors;
         "Runs the JMH suites (with -prof gc) and writes JMH JSON, JMH's output, metadata.json and report.md " +
             "into results/<date>-<host-or-label>/.",
         "Profiles: quick (1 fork, 2 x 1 s warm-up, 3 x 1 s measurement) and full (3 forks, 3 x 2 s warm-up, " +
-            "5 x 2 s measurement, for publication)."})
+            "5 x 2 s measurement, for publication); a suite of single-shot benchmarks warms up with at least 5 shots."})
 final class RunCommand implements Callable<Integer>
 {
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]+");

@@ -68,7 +68,8 @@ public final class BenchmarkPlan
      * ({@code docs/running-benchmarks.md}). They keep the quick profile under ten minutes.
      */
     public static final String DIAGNOSTICS =
-        "CachedPairFloorBenchmark|CachedCrossThreadFreeBenchmark\\.crossThreadTrusted|AllocFreePairBenchmark\\.cachedOutOfLine";
+        "CachedPairFloorBenchmark|CachedCrossThreadFreeBenchmark\\.crossThreadTrusted|" +
+        "AllocFreePairBenchmark\\.(?:cachedOutOfLine|treeViaFastApiCachesOff)";
 
     /**
      * What {@code run} measures: {@link #select}, and without {@link #DIAGNOSTICS} when
@@ -99,15 +100,21 @@ public final class BenchmarkPlan
         final Map<String, List<String>> paramOverrides)
     {
         final List<PlannedBenchmark> benchmarks = new ArrayList<>();
+        final Map<String, Boolean> singleShotSuites = new LinkedHashMap<>();
+        for (final BenchmarkListEntry entry : entries)
+        {
+            singleShotSuites.merge(suiteOf(entry), entry.getMode() == Mode.SingleShotTime, Boolean::logicalAnd);
+        }
         for (final BenchmarkListEntry entry : entries)
         {
             final List<Mode> modes = entry.getMode() == Mode.All ? ALL_MODES : List.of(entry.getMode());
             final int forks = profile.forks() + entry.getWarmupForks().orElse(0);
             final int threads = entry.getThreads().orElse(1);
+            final int warmupIterations = profile.warmupIterations(singleShotSuites.get(suiteOf(entry)));
             for (final Mode mode : modes)
             {
                 final double perFork = FORK_OVERHEAD_SECONDS +
-                    iterationSeconds(mode, profile.warmupIterations(), profile.warmupTime()) +
+                    iterationSeconds(mode, warmupIterations, profile.warmupTime()) +
                     iterationSeconds(mode, profile.measurementIterations(), profile.measurementTime());
                 for (final Map<String, String> params : combinations(entry, paramOverrides))
                 {
@@ -120,6 +127,23 @@ public final class BenchmarkPlan
         final Map<String, List<PlannedBenchmark>> bySuite = new LinkedHashMap<>();
         benchmarks.forEach(b -> bySuite.computeIfAbsent(b.className(), k -> new ArrayList<>()).add(b));
         return new BenchmarkPlan(bySuite.values().stream().flatMap(List::stream).toList());
+    }
+
+    /** @return the suite (class, fully qualified) of a benchmark method. */
+    private static String suiteOf(final BenchmarkListEntry entry)
+    {
+        final String name = entry.getUsername();
+        return name.substring(0, name.lastIndexOf('.'));
+    }
+
+    /**
+     * @param suite the benchmarks of one suite.
+     * @return whether every one of them is single-shot: the suite then warms up with
+     *         {@link Profile#warmupIterations(boolean)} of {@code true}.
+     */
+    public static boolean isSingleShotSuite(final List<PlannedBenchmark> suite)
+    {
+        return suite.stream().allMatch(b -> b.mode().equals(Mode.SingleShotTime.shortLabel()));
     }
 
     /** @return every benchmark, suite by suite, in the order JMH runs them within a suite. */

@@ -69,6 +69,29 @@ class BenchmarkPlanTest
     }
 
     @Test
+    void aSuiteOfSingleShotBenchmarksShouldWarmUpWithFiveShotsAndAMixedSuiteWithTheProfilesIterations()
+    {
+        final BenchmarkPlan plan = BenchmarkPlan.of(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(),
+            "TreeFillBenchmark|PageTableBenchmark", null), Profile.QUICK, Map.of());
+        final Map<String, List<PlannedBenchmark>> suites = plan.bySuite();
+        final List<PlannedBenchmark> fill = suites.get("dev.iova.bench.jmh.TreeFillBenchmark");
+        final List<PlannedBenchmark> pageTable = suites.get("dev.iova.bench.jmh.PageTableBenchmark");
+
+        assertTrue(BenchmarkPlan.isSingleShotSuite(fill));
+        assertFalse(BenchmarkPlan.isSingleShotSuite(pageTable), "its sparse sweep is single-shot, its other benchmarks are not");
+        assertTrue(pageTable.stream().anyMatch(b -> b.mode().equals("ss")));
+        assertEquals(5, Profile.QUICK.warmupIterations(true));
+        assertEquals(2, Profile.QUICK.warmupIterations(false));
+        assertEquals(5, Profile.FULL.warmupIterations(true));
+        assertEquals(3, Profile.FULL.warmupIterations(false));
+        final double fillPerFork = BenchmarkPlan.FORK_OVERHEAD_SECONDS + (5 + 3) * BenchmarkPlan.SINGLE_SHOT_ITERATION_SECONDS;
+        assertEquals(fill.size() * fillPerFork, fill.stream().mapToDouble(PlannedBenchmark::estimatedSeconds).sum(), 1e-9);
+        final PlannedBenchmark sweep = pageTable.stream().filter(b -> b.mode().equals("ss")).findFirst().orElseThrow();
+        assertEquals(BenchmarkPlan.FORK_OVERHEAD_SECONDS + (2 + 3) * BenchmarkPlan.SINGLE_SHOT_ITERATION_SECONDS,
+            sweep.estimatedSeconds(), 1e-9);
+    }
+
+    @Test
     void runShouldLeaveTheDiagnosticsOutUnlessIncludeIsGiven()
     {
         final Predicate<List<BenchmarkListEntry>> hasFloor =
@@ -77,11 +100,14 @@ class BenchmarkPlanTest
             entries -> entries.stream().anyMatch(e -> e.getUsername().endsWith("CachedCrossThreadFreeBenchmark.crossThreadTrusted"));
         final Predicate<List<BenchmarkListEntry>> hasOutOfLinePair =
             entries -> entries.stream().anyMatch(e -> e.getUsername().endsWith("AllocFreePairBenchmark.cachedOutOfLine"));
+        final Predicate<List<BenchmarkListEntry>> hasFastApiCachesOff =
+            entries -> entries.stream().anyMatch(e -> e.getUsername().endsWith("AllocFreePairBenchmark.treeViaFastApiCachesOff"));
         final List<BenchmarkListEntry> all = BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null);
         final List<BenchmarkListEntry> run = BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), ".*", null);
 
-        assertTrue(hasFloor.test(all) && hasTrustedCrossing.test(all) && hasOutOfLinePair.test(all), "the jar has all three");
-        assertFalse(hasFloor.test(run) || hasTrustedCrossing.test(run) || hasOutOfLinePair.test(run));
+        assertTrue(hasFloor.test(all) && hasTrustedCrossing.test(all) && hasOutOfLinePair.test(all) && hasFastApiCachesOff.test(all),
+            "the jar has all four");
+        assertFalse(hasFloor.test(run) || hasTrustedCrossing.test(run) || hasOutOfLinePair.test(run) || hasFastApiCachesOff.test(run));
         assertTrue(run.stream().anyMatch(e -> e.getUsername().endsWith("CachedCrossThreadFreeBenchmark.crossThread")),
             "the judged cross-thread group stays");
         assertTrue(run.stream().anyMatch(e -> e.getUsername().endsWith("AllocFreePairBenchmark.cached")), "the judged cached pair stays");
@@ -92,6 +118,7 @@ class BenchmarkPlanTest
         assertTrue(hasFloor.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "CachedPairFloor", null)));
         assertTrue(hasTrustedCrossing.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "CachedCrossThreadFree", null)));
         assertTrue(hasOutOfLinePair.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "AllocFreePairBenchmark", null)));
+        assertTrue(hasFastApiCachesOff.test(BenchmarkPlan.selectForRun(BenchmarkList.defaultList(), "AllocFreePairBenchmark", null)));
     }
 
     @Test

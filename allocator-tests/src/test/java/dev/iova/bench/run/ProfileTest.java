@@ -29,8 +29,8 @@ class ProfileTest
     @Test
     void quickShouldBeOneForkOfShortIterationsAndFullLonger()
     {
-        assertEquals("1 fork, 2 × 1 s warm-up, 3 × 1 s measurement", Profile.QUICK.describe());
-        assertEquals("3 forks, 3 × 2 s warm-up, 5 × 2 s measurement", Profile.FULL.describe());
+        assertEquals("1 fork, 2 × 1 s warm-up, 3 × 1 s measurement; single-shot suites 5 warm-up shots", Profile.QUICK.describe());
+        assertEquals("3 forks, 3 × 2 s warm-up, 5 × 2 s measurement; single-shot suites 5 warm-up shots", Profile.FULL.describe());
     }
 
     @Test
@@ -49,7 +49,7 @@ class ProfileTest
         final Fixtures.Cli cli = Fixtures.cli("run", "--include", "AllocFreePairBenchmark.cached$", "--dry-run");
 
         assertEquals(0, cli.exitCode(), cli.err());
-        assertTrue(cli.out().startsWith("run: 2 benchmarks in 1 suite, profile quick (1 fork, 2 × 1 s warm-up, 3 × 1 s measurement), -prof gc\n"),
+        assertTrue(cli.out().startsWith("run: 2 benchmarks in 1 suite, profile quick (1 fork, 2 × 1 s warm-up, 3 × 1 s measurement; single-shot suites 5 warm-up shots), -prof gc\n"),
             cli.out());
     }
 }

@@ -31,7 +31,7 @@ class RunCommandTest
 
         assertEquals(0, cli.exitCode(), cli.err());
         final List<String> lines = cli.out().lines().toList();
-        assertEquals("run: 2 benchmarks in 1 suite, profile full (3 forks, 3 × 2 s warm-up, 5 × 2 s measurement), -prof gc", lines.get(0));
+        assertEquals("run: 2 benchmarks in 1 suite, profile full (3 forks, 3 × 2 s warm-up, 5 × 2 s measurement; single-shot suites 5 warm-up shots), -prof gc", lines.get(0));
         assertEquals("estimated time: 1 min 45 s (1.5 s of start-up per fork assumed; slow trial set-ups add more)", lines.get(1));
         assertTrue(lines.get(2).matches("into: (results/" + LocalDate.now(ZoneOffset.UTC) + "-ci(-\\d+)?) \\(JMH's output: \\1/jmh-output.txt\\)"),
             lines.get(2));

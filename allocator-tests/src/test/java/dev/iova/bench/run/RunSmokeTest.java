@@ -44,24 +44,8 @@ class RunSmokeTest
         assumeTrue(single.isPresent(), "no method of the suites runs as a single benchmark");
         final Path dir = tempDir.resolve("smoke");
 
-        final String ignoreLock = System.getProperty(JMH_IGNORE_LOCK);
-        System.setProperty(JMH_IGNORE_LOCK, "true");
-        final Fixtures.Cli cli;
-        try
-        {
-            cli = Fixtures.cli("run", "--include", "^" + Pattern.quote(single.get().benchmark()) + "$", "--out", dir.toString());
-        }
-        finally
-        {
-            if (ignoreLock == null)
-            {
-                System.clearProperty(JMH_IGNORE_LOCK);
-            }
-            else
-            {
-                System.setProperty(JMH_IGNORE_LOCK, ignoreLock);
-            }
-        }
+        final Fixtures.Cli cli = runIgnoringJmhLock("run", "--include", "^" + Pattern.quote(single.get().benchmark()) + "$",
+            "--out", dir.toString());
 
         assertEquals(0, cli.exitCode(), cli.err());
         assertTrue(cli.out().startsWith("run: 1 benchmark in 1 suite, profile quick"), cli.out());
@@ -76,6 +60,7 @@ class RunSmokeTest
         assertEquals(single.get().benchmark(), result.get("benchmark").asText());
         assertEquals(1, result.get("forks").asInt());
         assertEquals(3, result.get("measurementIterations").asInt());
+        assertEquals(single.get().mode().equals("ss") ? 5 : 2, result.get("warmupIterations").asInt());
         assertTrue(result.get("secondaryMetrics").has("gc.alloc.rate.norm"), "-prof gc");
         assertTrue(result.get("jvmArgs").toString().contains(BenchmarkRun.ADD_EXPORTS), result.get("jvmArgs").toString());
 
@@ -84,6 +69,43 @@ class RunSmokeTest
         assertEquals("finished", metadata.get("status").asText());
         assertTrue(metadata.has("loadAverage1mStart") && metadata.has("loadAverage1mEnd"), metadata.toString());
         assertTrue(Files.readString(dir.resolve(BenchmarkRun.OUTPUT_FILE)).contains("# run progress [1/1] "));
-        assertTrue(Files.readString(dir.resolve("report.md")).contains("| profile | `quick`: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement |"));
+        assertTrue(Files.readString(dir.resolve("report.md")).contains("| profile | `quick`: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement; single-shot suites 5 warm-up shots |"));
+    }
+
+    @Test
+    void aSuiteOfSingleShotBenchmarksShouldWarmUpWithFiveShots() throws Exception
+    {
+        final Path dir = tempDir.resolve("fill");
+
+        final Fixtures.Cli cli = runIgnoringJmhLock("run", "--include", "TreeFillBenchmark", "-p", "target=tree-linear-walk",
+            "--out", dir.toString());
+
+        assertEquals(0, cli.exitCode(), cli.err());
+        final JsonNode result = new ObjectMapper().readTree(dir.resolve("tree-fill.json").toFile()).get(0);
+        assertEquals("ss", result.get("mode").asText());
+        assertEquals(5, result.get("warmupIterations").asInt(), "the quick profile's 2, raised for a single-shot suite");
+        assertEquals(3, result.get("measurementIterations").asInt());
+    }
+
+    /** {@code allocator-bench} with these arguments, JMH's machine-wide lock ignored for the call. */
+    private static Fixtures.Cli runIgnoringJmhLock(final String... args)
+    {
+        final String ignoreLock = System.getProperty(JMH_IGNORE_LOCK);
+        System.setProperty(JMH_IGNORE_LOCK, "true");
+        try
+        {
+            return Fixtures.cli(args);
+        }
+        finally
+        {
+            if (ignoreLock == null)
+            {
+                System.clearProperty(JMH_IGNORE_LOCK);
+            }
+            else
+            {
+                System.setProperty(JMH_IGNORE_LOCK, ignoreLock);
+            }
+        }
     }
 }
