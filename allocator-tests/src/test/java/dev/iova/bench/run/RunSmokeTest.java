@@ -20,9 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * One real JMH run through {@code run}, of one benchmark of the jar's suites (the first method
- * that JMH runs as a single benchmark: one mode, one parameter set), with the quick profile:
- * about 7 s. Checks the run folder end to end: JSON with {@code -prof gc}, metadata, report.
+ * Real JMH runs through {@code run}, with the quick profile: one benchmark of the jar's suites (the
+ * first method that JMH runs as a single benchmark: one mode, one parameter set), about 7 s, whose
+ * run folder is checked end to end (JSON with {@code -prof gc}, metadata, report); and the
+ * single-shot fill suite on its fastest target, about 3 s, whose JSON shows the raised warm-up.
  * The run ignores JMH's machine-wide lock ({@code /tmp/jmh.lock}): this test checks the folder,
  * not timings, and must not fail because another JMH run (a benchmark run beside the build) holds it.
  */
@@ -37,8 +38,9 @@ class RunSmokeTest
     @Test
     void runShouldWriteJsonMetadataAndReportIntoTheFolder() throws Exception
     {
-        final List<PlannedBenchmark> all = BenchmarkPlan.of(BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null),
-            Profile.QUICK, Map.of()).benchmarks();
+        final BenchmarkPlan plan = BenchmarkPlan.of(BenchmarkPlan.select(BenchmarkList.defaultList(), ".*", null),
+            Profile.QUICK, Map.of());
+        final List<PlannedBenchmark> all = plan.benchmarks();
         final Map<String, Long> perMethod = all.stream().collect(Collectors.groupingBy(PlannedBenchmark::benchmark, Collectors.counting()));
         final Optional<PlannedBenchmark> single = all.stream().filter(b -> perMethod.get(b.benchmark()) == 1).findFirst();
         assumeTrue(single.isPresent(), "no method of the suites runs as a single benchmark");
@@ -60,7 +62,8 @@ class RunSmokeTest
         assertEquals(single.get().benchmark(), result.get("benchmark").asText());
         assertEquals(1, result.get("forks").asInt());
         assertEquals(3, result.get("measurementIterations").asInt());
-        assertEquals(single.get().mode().equals("ss") ? 5 : 2, result.get("warmupIterations").asInt());
+        assertEquals(Profile.QUICK.warmupIterations(BenchmarkPlan.isSingleShotSuite(plan.bySuite().get(single.get().className()))),
+            result.get("warmupIterations").asInt());
         assertTrue(result.get("secondaryMetrics").has("gc.alloc.rate.norm"), "-prof gc");
         assertTrue(result.get("jvmArgs").toString().contains(BenchmarkRun.ADD_EXPORTS), result.get("jvmArgs").toString());
 
