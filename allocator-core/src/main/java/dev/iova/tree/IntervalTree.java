@@ -64,6 +64,26 @@ public final class IntervalTree
     public static final long NO_ADDRESS = 0L;
 
     private static final int LEAF_CAPACITY = LeafDescriptor.CAPACITY;
+
+    /*
+     * A leaf image in the journal: the leaf's 256 bytes at their own offsets (its header words and
+     * the slots the image holds), then what the rollback needs to put them back, written with
+     * plain off-heap stores (no array, no bounds check on the path of every update in place):
+     *
+     *   0                      256            264            268    272    276       288
+     *   +----------------------+--------------+--------------+------+------+---------+
+     *   | the leaf's words     | leaf address | log position | from | to   | (pad)   |
+     *   +----------------------+--------------+--------------+------+------+---------+
+     *
+     * log position: how many words were logged when the image was taken (undo interleaves the two
+     * logs by it); from, to: the first slot it holds and the slot after its last (0 and the
+     * capacity: the whole leaf); the header words are always in it.
+     */
+    private static final int IMAGE_LEAF_OFFSET = LeafDescriptor.LEAF_LENGTH;
+    private static final int IMAGE_LOG_POSITION_OFFSET = IMAGE_LEAF_OFFSET + Long.BYTES;
+    private static final int IMAGE_FROM_OFFSET = IMAGE_LOG_POSITION_OFFSET + Integer.BYTES;
+    private static final int IMAGE_TO_OFFSET = IMAGE_FROM_OFFSET + Integer.BYTES;
+    private static final int IMAGE_LENGTH = LeafDescriptor.LEAF_LENGTH + 32;
     private static final int INNER_CAPACITY = InnerDescriptor.CAPACITY;
     /** A leaf or inner node below this after a removal merges with or takes from a sibling. */
     private static final int LEAF_MIN = 4;
@@ -156,12 +176,6 @@ public final class IntervalTree
      */
     private ByteBuffer leafImages;
     private long leafImagesAddress;
-    private long[] savedLeafAddresses = new long[8];
-    /** How many words were logged when each leaf image was taken: undo interleaves the two logs by it. */
-    private int[] savedLeafLogPosition = new int[8];
-    /** Per leaf image: the first slot it holds and the slot after its last (0 and the capacity: the whole leaf); the header words are always in it. */
-    private int[] savedLeafFrom = new int[8];
-    private int[] savedLeafTo = new int[8];
     private int savedLeaves;
     /** True from {@link #prepare} until the update commits or is rolled back. */
     private boolean updating;
@@ -244,7 +258,7 @@ public final class IntervalTree
         this.innerChunkMask = (1 << innerChunkShift) - 1;
         leaves.reserve(1);
         takeChunkTables();
-        leafImages = ByteBuffer.allocateDirect(8 * LeafDescriptor.LEAF_LENGTH);
+        leafImages = ByteBuffer.allocateDirect(8 * IMAGE_LENGTH);
         leafImagesAddress = BufferUtil.address(leafImages);
         root = leaves.allocate();
         lowestLeaf = root;
@@ -975,20 +989,9 @@ public final class IntervalTree
             loggedWordValues = values;
         }
         final int images = 3 * updates + 2;
-        if (savedLeafAddresses.length < images)
+        if (leafImages == null || leafImages.capacity() < images * IMAGE_LENGTH)
         {
-            final long[] addresses = new long[images];
-            final int[] positions = new int[images];
-            final int[] froms = new int[images];
-            final int[] tos = new int[images];
-            savedLeafAddresses = addresses;
-            savedLeafLogPosition = positions;
-            savedLeafFrom = froms;
-            savedLeafTo = tos;
-        }
-        if (leafImages == null || leafImages.capacity() < images * LeafDescriptor.LEAF_LENGTH)
-        {
-            final ByteBuffer buffer = ByteBuffer.allocateDirect(images * LeafDescriptor.LEAF_LENGTH);
+            final ByteBuffer buffer = ByteBuffer.allocateDirect(images * IMAGE_LENGTH);
             if (leafImages != null)
             {
                 BufferUtil.free(leafImages);
@@ -998,8 +1001,7 @@ public final class IntervalTree
         }
         // What prepareInPlace may count on: room for one update's words and images, at this many inner levels.
         final int oneUpdateImages = 3 + 2;
-        inPlaceRoomLevels = savedLeafAddresses.length >= oneUpdateImages &&
-            leafImages.capacity() >= oneUpdateImages * LeafDescriptor.LEAF_LENGTH ?
+        inPlaceRoomLevels = leafImages.capacity() >= oneUpdateImages * IMAGE_LENGTH ?
             loggedWordAddresses.length / (4 * (2 * INNER_CAPACITY + 4)) - 2 : -1;
     }
 
@@ -1021,12 +1023,14 @@ public final class IntervalTree
     {
         for (int i = 0; i < savedLeaves; i++)
         {
-            if (savedLeafAddresses[i] == leaf && savedLeafFrom[i] <= from && savedLeafTo[i] >= to)
+            final long held = leafImagesAddress + (long)i * IMAGE_LENGTH;
+            if (UnsafeApi.getLong(held + IMAGE_LEAF_OFFSET) == leaf && UnsafeApi.getInt(held + IMAGE_FROM_OFFSET) <= from &&
+                UnsafeApi.getInt(held + IMAGE_TO_OFFSET) >= to)
             {
                 return;
             }
         }
-        final long image = leafImagesAddress + (long)savedLeaves * LeafDescriptor.LEAF_LENGTH;
+        final long image = leafImagesAddress + (long)savedLeaves * IMAGE_LENGTH;
         if (from == 0 && to == LEAF_CAPACITY)
         {
             UnsafeApi.copyMemory(leaf, image, LeafDescriptor.LEAF_LENGTH);
@@ -1035,10 +1039,10 @@ public final class IntervalTree
         {
             copyLeafPart(leaf, image, from, to);
         }
-        savedLeafAddresses[savedLeaves] = leaf;
-        savedLeafLogPosition[savedLeaves] = loggedWords;
-        savedLeafFrom[savedLeaves] = from;
-        savedLeafTo[savedLeaves] = to;
+        UnsafeApi.putLong(image + IMAGE_LEAF_OFFSET, leaf);
+        UnsafeApi.putInt(image + IMAGE_LOG_POSITION_OFFSET, loggedWords);
+        UnsafeApi.putInt(image + IMAGE_FROM_OFFSET, from);
+        UnsafeApi.putInt(image + IMAGE_TO_OFFSET, to);
         savedLeaves++;
     }
 
@@ -1079,12 +1083,12 @@ public final class IntervalTree
     {
         while (loggedWords > 0 || savedLeaves > 0)
         {
-            if (savedLeaves > 0 && savedLeafLogPosition[savedLeaves - 1] >= loggedWords)
+            final long image = leafImagesAddress + (long)(savedLeaves - 1) * IMAGE_LENGTH;
+            if (savedLeaves > 0 && UnsafeApi.getInt(image + IMAGE_LOG_POSITION_OFFSET) >= loggedWords)
             {
-                final int image = savedLeaves - 1;
-                copyLeafPart(leafImagesAddress + (long)image * LeafDescriptor.LEAF_LENGTH, savedLeafAddresses[image], savedLeafFrom[image],
-                    savedLeafTo[image]);
-                savedLeaves = image;
+                copyLeafPart(image, UnsafeApi.getLong(image + IMAGE_LEAF_OFFSET), UnsafeApi.getInt(image + IMAGE_FROM_OFFSET),
+                    UnsafeApi.getInt(image + IMAGE_TO_OFFSET));
+                savedLeaves--;
             }
             else
             {
@@ -1211,7 +1215,7 @@ public final class IntervalTree
         final int count = count(a);
         if (count < LEAF_CAPACITY)
         {
-            saveLeafSlots(a, j, count + 1); // in place, the insert writes slots j to count only
+            saveLeafSlots(a, j, count); // in place, the insert writes slots j to count, and slot count was beyond the leaf's ranges
         }
         else
         {
@@ -1590,7 +1594,7 @@ public final class IntervalTree
         final long freedGapLoPfn = gapLo(a, j);
         final long removedLoPfn = lo(a, j);
         final long removedHiPfn = hi(a, j);
-        saveLeafSlots(a, j, count); // the removal shifts slots j to count - 1; a rebalance below saves the whole leaf
+        saveLeafSlots(a, j, count - 1); // the removal writes slots j to count - 2 (slot count - 1 ends up beyond the ranges); a rebalance below saves the whole leaf
         for (int i = j; i < count - 1; i++)
         {
             setEntry(a, i, lo(a, i + 1), hiKind(a, i + 1));
