@@ -13,9 +13,11 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
@@ -43,10 +45,12 @@ public final class BenchmarkPlan
     private static final List<Mode> ALL_MODES = List.of(Mode.Throughput, Mode.AverageTime, Mode.SampleTime, Mode.SingleShotTime);
 
     private final List<PlannedBenchmark> benchmarks;
+    private final Set<String> singleShotSuites;
 
-    private BenchmarkPlan(final List<PlannedBenchmark> benchmarks)
+    private BenchmarkPlan(final List<PlannedBenchmark> benchmarks, final Set<String> singleShotSuites)
     {
         this.benchmarks = Collections.unmodifiableList(benchmarks);
+        this.singleShotSuites = Set.copyOf(singleShotSuites);
     }
 
     /**
@@ -126,7 +130,15 @@ public final class BenchmarkPlan
         // JMH's list is sorted by mode first; a run goes suite by suite, so the plan does too
         final Map<String, List<PlannedBenchmark>> bySuite = new LinkedHashMap<>();
         benchmarks.forEach(b -> bySuite.computeIfAbsent(b.className(), k -> new ArrayList<>()).add(b));
-        return new BenchmarkPlan(bySuite.values().stream().flatMap(List::stream).toList());
+        final Set<String> singleShot = new HashSet<>();
+        for (final Map.Entry<String, Boolean> suite : singleShotSuites.entrySet())
+        {
+            if (suite.getValue())
+            {
+                singleShot.add(suite.getKey());
+            }
+        }
+        return new BenchmarkPlan(bySuite.values().stream().flatMap(List::stream).toList(), singleShot);
     }
 
     /** @return the suite (class, fully qualified) of a benchmark method. */
@@ -137,13 +149,13 @@ public final class BenchmarkPlan
     }
 
     /**
-     * @param suite the benchmarks of one suite.
-     * @return whether every one of them is single-shot: the suite then warms up with
-     *         {@link Profile#warmupIterations(boolean)} of {@code true}.
+     * @param suite a suite's class, fully qualified ({@link PlannedBenchmark#className()}).
+     * @return whether every benchmark of it is single-shot: the suite then warms up with
+     *         {@link Profile#warmupIterations(boolean)} of {@code true}, in the estimate and the run.
      */
-    public static boolean isSingleShotSuite(final List<PlannedBenchmark> suite)
+    public boolean isSingleShotSuite(final String suite)
     {
-        return suite.stream().allMatch(b -> b.mode().equals(Mode.SingleShotTime.shortLabel()));
+        return singleShotSuites.contains(suite);
     }
 
     /** @return every benchmark, suite by suite, in the order JMH runs them within a suite. */

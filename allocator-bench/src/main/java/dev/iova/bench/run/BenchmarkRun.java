@@ -129,7 +129,7 @@ public final class BenchmarkRun
                     forkPath(trialsDir, Path.of("").toAbsolutePath()));
                 new LinkedHashSet<>(suite.getValue().stream().map(PlannedBenchmark::benchmark).toList())
                     .forEach(name -> options.include("^" + Pattern.quote(name) + "$"));
-                options.warmupIterations(profile.warmupIterations(BenchmarkPlan.isSingleShotSuite(suite.getValue())));
+                options.warmupIterations(profile.warmupIterations(plan.isSingleShotSuite(suite.getKey())));
                 final Collection<RunResult> results = new Runner(options.build(), new ProgressOutputFormat(
                     OutputFormatFactory.createFormatInstance(tee, VerboseMode.NORMAL), progress, byKey, console)).run();
                 results.forEach(r -> done.add(keyOf(r.getParams())));

@@ -62,7 +62,7 @@ class RunSmokeTest
         assertEquals(single.get().benchmark(), result.get("benchmark").asText());
         assertEquals(1, result.get("forks").asInt());
         assertEquals(3, result.get("measurementIterations").asInt());
-        assertEquals(Profile.QUICK.warmupIterations(BenchmarkPlan.isSingleShotSuite(plan.bySuite().get(single.get().className()))),
+        assertEquals(Profile.QUICK.warmupIterations(plan.isSingleShotSuite(single.get().className())),
             result.get("warmupIterations").asInt());
         assertTrue(result.get("secondaryMetrics").has("gc.alloc.rate.norm"), "-prof gc");
         assertTrue(result.get("jvmArgs").toString().contains(BenchmarkRun.ADD_EXPORTS), result.get("jvmArgs").toString());
