@@ -45,7 +45,8 @@ import org.agrona.UnsafeApi;
  *
  * <h2>Faults</h2>
  * Every update first makes room for every node it may need ({@link SlabStore#reserve}), then
- * journals each write (leaf images, old words of inner nodes); a {@link Throwable} thrown before
+ * journals each write (leaf images, old words of inner nodes; an update in place records only
+ * which shift it makes); a {@link Throwable} thrown before
  * it commits, an {@link OutOfMemoryError} or {@link StackOverflowError} included, replays the
  * journal and leaves the tree as it was. No update recurses (an insert that made room at a
  * sibling re-enters the insertion once, into a leaf that now has room).
@@ -186,6 +187,19 @@ public final class IntervalTree
     private final long[] innerStoreState = new long[4];
     /** Whether the update in progress snapshotted the stores: an update in place ({@link #prepareInPlace}) does not. */
     private boolean storesSaved;
+    /**
+     * The shift record of an update in place ({@link #recordShift}), instead of a leaf image: the
+     * leaf (0 when there is no record), the slot of the insert or removal, the leaf's count and
+     * header word (count and {@code second}) before it, the inserted or removed range (an insert
+     * needs only its first pfn), and which of the two it is.
+     */
+    private long shiftLeaf;
+    private int shiftSlot;
+    private int shiftCount;
+    private long shiftHeader;
+    private long shiftLoPfn;
+    private long shiftHiKind;
+    private boolean shiftInsert;
     /** The most inner levels the journal has room for one update at, as {@link #ensureRoom} last left it (-1: none yet). */
     private int inPlaceRoomLevels = -1;
     private int rootBefore;
@@ -959,6 +973,7 @@ public final class IntervalTree
         fingerLeaf = 0;
         savedLeaves = 0;
         loggedWords = 0;
+        shiftLeaf = 0;
         this.storesSaved = storesSaved;
         rootBefore = root;
         innerLevelsBefore = innerLevels;
@@ -1063,6 +1078,106 @@ public final class IntervalTree
         }
     }
 
+    /**
+     * Records the one shift an update in place makes in {@code leaf}, before its first write, in
+     * place of a leaf image: an insert of {@code [loPfn, ...]} at slot {@code j} moves slots
+     * {@code j..count-1} one up, from the top, and then writes slot {@code j}; a removal of
+     * {@code [loPfn, hiKind]} at slot {@code j} moves slots {@code j+1..count-1} one down, from the
+     * bottom. Each slot is written first pfn first ({@link #setEntry}). The update writes nothing
+     * else in the leaf but its header word (count and {@code second}), which is recorded whole.
+     * {@link #undoShift} finds from the slots themselves how far the shift got.
+     */
+    private void recordShift(final long leaf, final int j, final int count, final long loPfn, final long hiKind, final boolean insert)
+    {
+        final long header = UnsafeApi.getLong(leaf); // the one call: before the record is live
+        shiftSlot = j;
+        shiftCount = count;
+        shiftHeader = header;
+        shiftLoPfn = loPfn;
+        shiftHiKind = hiKind;
+        shiftInsert = insert;
+        shiftLeaf = leaf; // last: the record is live, and no slot has been written yet
+    }
+
+    /**
+     * Undoes the shift {@link #recordShift} recorded in leaf {@code a}, wherever it stopped, and
+     * puts the leaf's header word back. Ranges are strictly ordered, so the only two slots in
+     * {@code [j, count]} with the same first pfn are the ones a shift (or this undo) was copying
+     * between when it stopped: the first such pair tells how far it got. This undo writes each
+     * slot last pfn first, the reverse of the update's order, so that a copy it leaves half done
+     * also shows as such a pair, and it runs again to the same end when a
+     * {@link StackOverflowError} cuts it short ({@link #recover}).
+     *
+     * @param maxWrites how many 8-byte words to write at most ({@link Integer#MAX_VALUE} but in
+     *                  tests, which stop the undo after every possible write).
+     * @return whether the undo finished within {@code maxWrites}.
+     */
+    static boolean undoShift(final long a, final int j, final int count, final long header, final long loPfn, final long hiKind,
+        final boolean insert, final int maxWrites)
+    {
+        int writes = maxWrites;
+        if (insert)
+        {
+            // Slots below the first duplicate hold their ranges; the ones above it hold them one slot up.
+            int k = j + 1;
+            while (k <= count && lo(a, k) != lo(a, k - 1))
+            {
+                k++;
+            }
+            if (k > count)
+            {
+                // No duplicate: the shift had not begun (slot count may hold a stale copy, which is a duplicate),
+                // or it was done and slot j holds the new range, or part of it.
+                k = lo(a, j) == loPfn ? j : count;
+            }
+            for (int i = k; i < count; i++)
+            {
+                if (--writes < 0)
+                {
+                    return false;
+                }
+                UnsafeApi.putLong(a + HI + ((long)i << 3), hiKind(a, i + 1));
+                if (--writes < 0)
+                {
+                    return false;
+                }
+                UnsafeApi.putLong(a + LO + ((long)i << 3), lo(a, i + 1));
+            }
+        }
+        else
+        {
+            // Slots below the first duplicate hold the range above theirs; the ones from it up hold their own.
+            int k = j;
+            while (k < count - 1 && lo(a, k) != lo(a, k + 1))
+            {
+                k++;
+            }
+            if (k < count - 1)
+            {
+                for (int i = k; i >= j; i--)
+                {
+                    if (--writes < 0)
+                    {
+                        return false;
+                    }
+                    UnsafeApi.putLong(a + HI + ((long)i << 3), i > j ? hiKind(a, i - 1) : hiKind);
+                    if (--writes < 0)
+                    {
+                        return false;
+                    }
+                    UnsafeApi.putLong(a + LO + ((long)i << 3), i > j ? lo(a, i - 1) : loPfn);
+                }
+            }
+            // No duplicate: the removal had not begun, or this undo finished.
+        }
+        if (--writes < 0)
+        {
+            return false;
+        }
+        UnsafeApi.putLong(a, header);
+        return true;
+    }
+
     /** Keeps the old value of an 8-byte word the update in progress is about to write. */
     private void logWord(final long address)
     {
@@ -1096,6 +1211,11 @@ public final class IntervalTree
                 UnsafeApi.putLong(loggedWordAddresses[word], loggedWordValues[word]);
                 loggedWords = word;
             }
+        }
+        if (shiftLeaf != 0)
+        {
+            undoShift(shiftLeaf, shiftSlot, shiftCount, shiftHeader, shiftLoPfn, shiftHiKind, shiftInsert, Integer.MAX_VALUE);
+            shiftLeaf = 0;
         }
         if (storesSaved)
         {
@@ -1213,7 +1333,11 @@ public final class IntervalTree
     {
         final long a = leafAddress(leaf);
         final int count = count(a);
-        if (count < LEAF_CAPACITY)
+        if (!storesSaved)
+        {
+            recordShift(a, j, count, loPfn, hiKind, true); // an update in place (the leaf has room)
+        }
+        else if (count < LEAF_CAPACITY)
         {
             saveLeafSlots(a, j, count); // in place, the insert writes slots j to count, and slot count was beyond the leaf's ranges
         }
@@ -1594,7 +1718,14 @@ public final class IntervalTree
         final long freedGapLoPfn = gapLo(a, j);
         final long removedLoPfn = lo(a, j);
         final long removedHiPfn = hi(a, j);
-        saveLeafSlots(a, j, count - 1); // the removal writes slots j to count - 2 (slot count - 1 ends up beyond the ranges); a rebalance below saves the whole leaf
+        if (!storesSaved)
+        {
+            recordShift(a, j, count, removedLoPfn, hiKind(a, j), false); // an update in place: no rebalance, not the leaf's last range
+        }
+        else
+        {
+            saveLeafSlots(a, j, count - 1); // the removal writes slots j to count - 2 (slot count - 1 ends up beyond the ranges); a rebalance below saves the whole leaf
+        }
         for (int i = j; i < count - 1; i++)
         {
             setEntry(a, i, lo(a, i + 1), hiKind(a, i + 1));
