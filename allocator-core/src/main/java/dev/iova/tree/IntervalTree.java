@@ -532,8 +532,9 @@ public final class IntervalTree
     /**
      * Stores a bound on a leaf's second-longest gap ({@link LeafDescriptor#SECOND_OFFSET}): below
      * 2^31 pages exactly, above as the next power of two (a bound may only be rounded up). Not
-     * journaled here: every leaf an update sets the bound of was saved by {@link #saveLeaf} (or
-     * is new), except the next leaf of {@link #growFirstGapOfNextLeaf}, which logs the word itself.
+     * journaled here: every leaf an update sets the bound of was saved by {@link #saveLeaf}, had
+     * its header word recorded by {@link #recordShift}, or is new, except the next leaf of
+     * {@link #growFirstGapOfNextLeaf}, which logs the word itself.
      */
     private static void setSecond(final long leaf, final long pages)
     {
