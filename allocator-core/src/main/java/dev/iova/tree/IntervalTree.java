@@ -85,6 +85,10 @@ public final class IntervalTree
     private static final int IMAGE_FROM_OFFSET = IMAGE_LOG_POSITION_OFFSET + Integer.BYTES;
     private static final int IMAGE_TO_OFFSET = IMAGE_FROM_OFFSET + Integer.BYTES;
     private static final int IMAGE_LENGTH = LeafDescriptor.LEAF_LENGTH + 32;
+    /** Bytes per logged word: its address and its old value. */
+    private static final int WORD_ENTRY_LENGTH = 2 * Long.BYTES;
+    /** Logged words the first journal holds, whatever the first update needs. */
+    private static final int MIN_LOGGED_WORDS = 4096;
     private static final int INNER_CAPACITY = InnerDescriptor.CAPACITY;
     /** A leaf or inner node below this after a removal merges with or takes from a sibling. */
     private static final int LEAF_MIN = 4;
@@ -180,8 +184,13 @@ public final class IntervalTree
     private int savedLeaves;
     /** True from {@link #prepare} until the update commits or is rolled back. */
     private boolean updating;
-    private long[] loggedWordAddresses = new long[4096];
-    private long[] loggedWordValues = new long[4096];
+    /**
+     * The logged words, off-heap ({@code malloc}): entry {@code i} at {@code wordLogAddress + 16 i}
+     * holds a word's address, then its old value (plain stores, no bounds check on the path of
+     * every repair); room for {@code wordLogCapacity} entries (0: none allocated).
+     */
+    private long wordLogAddress;
+    private long wordLogCapacity;
     private int loggedWords;
     private final long[] leafStoreState = new long[4];
     private final long[] innerStoreState = new long[4];
@@ -997,12 +1006,17 @@ public final class IntervalTree
         }
         final int updates = inserts + removals;
         final int words = updates * (innerLevels + 2) * 4 * (2 * INNER_CAPACITY + 4);
-        if (loggedWordAddresses.length < words)
+        if (wordLogCapacity < words)
         {
-            final long[] addresses = new long[words];
-            final long[] values = new long[words];
-            loggedWordAddresses = addresses;
-            loggedWordValues = values;
+            final long capacity = Math.max(words, MIN_LOGGED_WORDS);
+            final long address = UnsafeApi.allocateMemory(capacity * WORD_ENTRY_LENGTH); // throws before anything changed
+            final long old = wordLogCapacity != 0 ? wordLogAddress : 0;
+            wordLogAddress = address; // the new log first: an error at the call below leaks the old one, nothing worse
+            wordLogCapacity = capacity;
+            if (old != 0)
+            {
+                UnsafeApi.freeMemory(old);
+            }
         }
         final int images = 3 * updates + 2;
         if (leafImages == null || leafImages.capacity() < images * IMAGE_LENGTH)
@@ -1018,7 +1032,7 @@ public final class IntervalTree
         // What prepareInPlace may count on: room for one update's words and images, at this many inner levels.
         final int oneUpdateImages = 3 + 2;
         inPlaceRoomLevels = leafImages.capacity() >= oneUpdateImages * IMAGE_LENGTH ?
-            loggedWordAddresses.length / (4 * (2 * INNER_CAPACITY + 4)) - 2 : -1;
+            (int)Math.min(Integer.MAX_VALUE, wordLogCapacity / (4 * (2 * INNER_CAPACITY + 4)) - 2) : -1;
     }
 
     /** Keeps an image of a leaf before the update in progress first writes it. */
@@ -1182,8 +1196,9 @@ public final class IntervalTree
     /** Keeps the old value of an 8-byte word the update in progress is about to write. */
     private void logWord(final long address)
     {
-        loggedWordAddresses[loggedWords] = address;
-        loggedWordValues[loggedWords] = UnsafeApi.getLong(address);
+        final long entry = wordLogAddress + ((long)loggedWords << 4);
+        UnsafeApi.putLong(entry, address);
+        UnsafeApi.putLong(entry + Long.BYTES, UnsafeApi.getLong(address));
         loggedWords++;
     }
 
@@ -1209,7 +1224,8 @@ public final class IntervalTree
             else
             {
                 final int word = loggedWords - 1;
-                UnsafeApi.putLong(loggedWordAddresses[word], loggedWordValues[word]);
+                final long entry = wordLogAddress + ((long)word << 4);
+                UnsafeApi.putLong(UnsafeApi.getLong(entry), UnsafeApi.getLong(entry + Long.BYTES));
                 loggedWords = word;
             }
         }
@@ -3020,6 +3036,12 @@ public final class IntervalTree
         {
             BufferUtil.free(leafImages);
             leafImages = null;
+        }
+        if (wordLogCapacity != 0)
+        {
+            UnsafeApi.freeMemory(wordLogAddress);
+            wordLogCapacity = 0;
+            wordLogAddress = 0;
         }
         inPlaceRoomLevels = -1;
         root = 0;
