@@ -2873,10 +2873,11 @@ public final class IntervalTree
         return reservedRanges;
     }
 
-    /** @return off-heap bytes held by leaves and inner nodes. */
+    /** @return off-heap bytes held: leaves, inner nodes and the undo journal (leaf images and logged words). */
     public long offHeapBytes()
     {
-        return leaves.offHeapBytes() + inners.offHeapBytes();
+        final long images = leafImages != null ? leafImages.capacity() : 0;
+        return leaves.offHeapBytes() + inners.offHeapBytes() + images + wordLogCapacity * WORD_ENTRY_LENGTH;
     }
 
     /** @return inner levels above the leaves (0 when the root is a leaf). */
