@@ -1022,12 +1022,14 @@ public final class IntervalTree
         if (leafImages == null || leafImages.capacity() < images * IMAGE_LENGTH)
         {
             final ByteBuffer buffer = ByteBuffer.allocateDirect(images * IMAGE_LENGTH);
-            if (leafImages != null)
+            final long address = BufferUtil.address(buffer);
+            final ByteBuffer old = leafImages;
+            leafImages = buffer; // the new buffer first: an error at the call below leaks the old one, nothing worse
+            leafImagesAddress = address;
+            if (old != null)
             {
-                BufferUtil.free(leafImages);
+                BufferUtil.free(old);
             }
-            leafImages = buffer;
-            leafImagesAddress = BufferUtil.address(buffer);
         }
         // What prepareInPlace may count on: room for one update's words and images, at this many inner levels.
         final int oneUpdateImages = 3 + 2;
