@@ -27,14 +27,14 @@ import java.util.concurrent.Callable;
     name = "gen",
     mixinStandardHelpOptions = true,
     description = "Writes a synthetic iova-trace v1 file of exactly N alloc and free operations. " +
-        "Shapes: network, storage, fragmenting, mixed (iova-trace v1), placement (iova-trace v2). The same arguments give the same trace.")
+        "Shapes: network, storage, fragmenting, mixed, tight (iova-trace v1), placement (iova-trace v2). The same arguments give the same trace.")
 final class GenCommand implements Callable<Integer>
 {
     @Spec
     private CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "SHAPE", converter = ShapeConverter.class,
-        description = "network, storage, fragmenting or mixed.")
+        description = "network, storage, fragmenting, mixed, tight or placement.")
     private TraceShape shape;
 
     @Option(names = "--ops", paramLabel = "N", required = true, description = "How many alloc and free lines.")

@@ -45,7 +45,7 @@ import java.util.concurrent.Callable;
 @Command(
     name = "workloads",
     mixinStandardHelpOptions = true,
-    description = "Generates the network, storage, fragmenting and mixed workloads, replays each straight into " +
+    description = "Generates every workload (network, storage, fragmenting, mixed, tight, placement), replays each straight into " +
         "the tree (verifying every invariant) and writes the results with the machine and JDK into results/.")
 final class WorkloadsCommand implements Callable<Integer>
 {

@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * <h2>Workload</h2>
  * {@link #shape} names a {@link TraceShape} ({@code network}: 1-page maps freed nearly in order;
  * {@code storage}: 1..256 pages freed at random; {@code fragmenting}: small pins never freed
- * between large short-lived maps), generated with {@value #OPS} operations and seed
+ * between large short-lived maps; {@code mixed}: four devices with different limits beside PCI
+ * windows; {@code tight}: a 2,047-page window where most requests fail), generated with {@value #OPS} operations and seed
  * {@value #SEED} and parsed once per trial; its entries are copied into flat arrays, so the
  * replay loop reads a few array slots per operation and allocates nothing. One invocation
  * replays the whole trace into {@link #target} ({@code tree}, {@code cached},
@@ -52,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  * the {@code replay} command (the domain's {@code MAX_PFN}), so placements are the same; the score is divided by
  * {@value #OPS} ({@code @OperationsPerInvocation}), so it is ns per trace operation, as in the
  * ANCHORS table. Between invocations (untimed) every range still live is freed and the caches
- * flushed, so each replay starts from the same empty allocator (the trace's reserve stays).
+ * flushed, so each replay starts from the same empty allocator (the trace's reserves stay).
  * Trial setup checks, with the trace tools' own {@link TraceReplayer}, that the trace replays
  * cleanly into the target and that this loop's allocation failures match its count.
  *
@@ -80,7 +81,7 @@ import java.util.concurrent.TimeUnit;
  * java -cp allocator-bench/target/allocator-bench.jar org.openjdk.jmh.Main TraceReplayBenchmark \
  *     -prof gc -f 2 -wi 3 -w 2s -i 5 -r 2s -rf json -rff trace-replay.json
  * </pre>
- * 12 combinations (4 shapes x 3 targets).
+ * 15 combinations (5 shapes x 3 targets).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -102,8 +103,8 @@ public class TraceReplayBenchmark
     /** The largest latency the histogram tracks, 10 s; longer ones are recorded as 10 s. */
     static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    /** The trace shape: {@code network}, {@code storage}, {@code fragmenting}, {@code mixed}. */
-    @Param({"network", "storage", "fragmenting", "mixed"})
+    /** The trace shape: {@code network}, {@code storage}, {@code fragmenting}, {@code mixed}, {@code tight}. */
+    @Param({"network", "storage", "fragmenting", "mixed", "tight"})
     public String shape;
 
     /** The allocator: {@code tree}, {@code cached}, {@code treemap-baseline}. */

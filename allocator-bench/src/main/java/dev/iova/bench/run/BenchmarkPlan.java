@@ -73,7 +73,7 @@ public final class BenchmarkPlan
      */
     public static final String DIAGNOSTICS =
         "CachedPairFloorBenchmark|CachedCrossThreadFreeBenchmark\\.crossThreadTrusted|" +
-        "AllocFreePairBenchmark\\.(?:cachedOutOfLine|treeViaFastApiCachesOff)";
+        "AllocFreePairBenchmark\\.(?:cachedOutOfLine|treeViaFastApiCachesOff)|FragmentedSpaceBenchmark\\.requestAbove4GiB";
 
     /**
      * What {@code run} measures: {@link #select}, and without {@link #DIAGNOSTICS} when

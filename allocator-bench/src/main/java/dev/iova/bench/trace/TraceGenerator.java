@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * Writes synthetic iova-trace workloads of a {@link TraceShape}.
  *
  * <p>Every v1 trace has the header, {@code domain granule=4096 start=0x1}, the x86 MSI reserve
- * {@code 0xfee00 0xfeeff} (and, for {@link TraceShape#MIXED}, PCI windows), then exactly
+ * {@code 0xfee00 0xfeeff} (and, for {@link TraceShape#MIXED}, PCI windows; for
+ * {@link TraceShape#TIGHT}, a hole in its window), then exactly
  * {@code ops} {@code alloc} and {@code free} lines. It is always valid: ids are never reused
  * and only ids that were allocated and not yet freed are freed. Whether an allocation
  * succeeds is up to the allocator; when one fails, its free is skipped by the replay.
@@ -53,6 +54,24 @@ public final class TraceGenerator
 
     /** Ops between changes of the in-flight depth (network) or live-set size (storage) aimed at. */
     private static final int PHASE_OPS = 4096;
+
+    /** Last pfn of the {@link TraceShape#TIGHT} window, which holds pfns 1 (the domain's start) to 2,047. */
+    public static final long TIGHT_LIMIT_PFN = 0x7ffL;
+
+    /** Last pfn of the lower half of the {@link TraceShape#TIGHT} window, the limit of a third of its requests. */
+    public static final long TIGHT_LOW_LIMIT_PFN = 0x3ffL;
+
+    /** First pfn of the hole reserved in the {@link TraceShape#TIGHT} window. */
+    public static final long TIGHT_HOLE_LO_PFN = 0x300L;
+
+    /** Last pfn of the hole reserved in the {@link TraceShape#TIGHT} window. */
+    public static final long TIGHT_HOLE_HI_PFN = 0x37fL;
+
+    /** Live maps the {@link TraceShape#TIGHT} shape aims at, failed ones included: several times what its window holds. */
+    private static final int TIGHT_LIVE = 2048;
+
+    /** The sizes the {@link TraceShape#TIGHT} shape draws from, as the conformance trace {@code tight-3000} has them. */
+    private static final long[] TIGHT_PAGES = {1, 2, 3, 4, 8, 13, 16, 32, 64};
 
     /** Live large maps the fragmenting shape keeps, about. */
     private static final int FRAGMENTING_LIVE_LARGE = 256;
@@ -105,6 +124,9 @@ public final class TraceGenerator
                 break;
             case MIXED:
                 generator.mixed();
+                break;
+            case TIGHT:
+                generator.tight();
                 break;
             default:
                 throw new IllegalStateException("no generator for shape " + shape);
@@ -255,6 +277,34 @@ public final class TraceGenerator
             else if (device == 1)
             {
                 writer.free(live.removeNearOldest(random.nextInt(Math.min(NETWORK_REORDER_WINDOW, live.size()))));
+            }
+            else
+            {
+                writer.free(live.removeAt(random.nextInt(live.size())));
+            }
+        }
+    }
+
+    /**
+     * One device in the window of pfns 1 to {@link #TIGHT_LIMIT_PFN} with a 128-page hole
+     * reserved in it, the workload of the conformance trace {@code
+     * tight-3000} made tighter: 1..64-page maps ({@link #TIGHT_PAGES}, each size as likely), a
+     * third of them under {@link #TIGHT_LOW_LIMIT_PFN}, freed at random, about
+     * {@link #TIGHT_LIVE} live (ids whose allocation failed count too, until their skipped free).
+     * The window holds a fraction of that, so most requests find no room (62% with 50,000 ops
+     * and seed 1, mostly the larger ones): what this shape measures is how fast an allocator
+     * says no, and how it finds room that frees at random give back.
+     */
+    private void tight() throws IOException
+    {
+        writer.reserve(TIGHT_HOLE_LO_PFN, TIGHT_HOLE_HI_PFN, "a hole in the window");
+        final LiveIds live = new LiveIds();
+        for (long op = 0; op < ops; op++)
+        {
+            if (live.isEmpty() || (live.size() < TIGHT_LIVE && random.nextInt(100) < 60))
+            {
+                final long pages = TIGHT_PAGES[random.nextInt(TIGHT_PAGES.length)];
+                live.add(alloc(pages, random.nextInt(3) == 0 ? TIGHT_LOW_LIMIT_PFN : TIGHT_LIMIT_PFN));
             }
             else
             {

@@ -222,7 +222,7 @@ class MainTest
     void genOfAnUnknownShapeShouldNameTheShapes()
     {
         run("gen", "disk", "--ops", "10").assertFailed(2, "allocator-bench gen: Invalid value for positional parameter at index 0 " +
-            "(SHAPE): unknown shape 'disk': expected one of network, storage, fragmenting, mixed, placement (see --help)");
+            "(SHAPE): unknown shape 'disk': expected one of network, storage, fragmenting, mixed, tight, placement (see --help)");
     }
 
     @Test

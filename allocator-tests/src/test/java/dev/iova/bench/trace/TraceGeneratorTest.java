@@ -74,6 +74,24 @@ class TraceGeneratorTest
     }
 
     @Test
+    void tightShapeShouldMakeMostAllocationsFailInsideItsWindow()
+    {
+        final String text = TraceGenerator.generateText(TraceShape.TIGHT, 50_000, 1);
+        assertTrue(text.contains("reserve 0x300 0x37f"), "the hole in the window is reserved");
+        final ReplayResult result = replay(TraceShape.TIGHT, 50_000);
+        assertTrue(result.allocFailed() > result.allocOk(), "most requests fail: " + result);
+        assertTrue(result.allocOk() > 1_000, "frees at random give room back: " + result);
+        for (final String line : text.split("\n"))
+        {
+            if (line.startsWith("alloc "))
+            {
+                final String limit = line.split(" ")[3];
+                assertTrue(limit.equals("0x7ff") || limit.equals("0x3ff"), line);
+            }
+        }
+    }
+
+    @Test
     void shouldRejectNegativeOps()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
@@ -87,7 +105,7 @@ class TraceGeneratorTest
     {
         assertEquals(TraceShape.FRAGMENTING, TraceShape.byName("Fragmenting"));
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> TraceShape.byName("disk"));
-        assertEquals("unknown shape 'disk': expected one of network, storage, fragmenting, mixed, placement", ex.getMessage());
+        assertEquals("unknown shape 'disk': expected one of network, storage, fragmenting, mixed, tight, placement", ex.getMessage());
     }
 
     @Test
