@@ -135,6 +135,24 @@ final class AllocatorUnderTest implements AutoCloseable
         }
     }
 
+    /** @return whether the allocator is a domain with range caches (the {@code cached} targets). */
+    boolean hasCaches()
+    {
+        return domain != null && domain.maxCachedPages() > 0;
+    }
+
+    /** @return the caches' allocation hits since the domain was built (0 without caches). */
+    long cacheHits()
+    {
+        return domain != null ? domain.cacheStats().allocHits() : 0;
+    }
+
+    /** @return the caches' allocation misses since the domain was built (0 without caches). */
+    long cacheMisses()
+    {
+        return domain != null ? domain.cacheStats().allocMisses() : 0;
+    }
+
     /** @return live allocations, after {@link #flushCaches()}. */
     long liveRanges()
     {

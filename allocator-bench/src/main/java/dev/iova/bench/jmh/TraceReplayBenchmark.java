@@ -63,12 +63,15 @@ import java.util.concurrent.TimeUnit;
  * after every operation, each operation's time recorded into an HdrHistogram (3 significant
  * digits, no allocation while recording). The samples of measurement iterations are printed at
  * the end of the trial, in the run's output, as one line:
- * {@code latency TraceReplayBenchmark shape=... target=...: p50=... p99=... p99.9=... max=... ns}.
- * Each sample includes one clock read (about 20 to 30 ns on a VM). When the system property
+ * {@code latency TraceReplayBenchmark shape=... target=...: p50=... p99=... p99.9=... max=... ns},
+ * and, for a {@code cached} target, the caches' allocation hits and misses over those replays
+ * (each starts from flushed caches, as the timed ones do). Each sample includes one clock read
+ * (about 20 to 30 ns on a VM). When the system property
  * {@value dev.iova.bench.results.LatencyPercentiles#DIR_PROPERTY} names a folder (the {@code run}
  * command sets it on every fork), the trial's histogram and percentiles are also written there,
- * one file per trial, and {@code run} collects them into {@code trace-replay-percentiles.json}
- * beside the JMH JSON ({@link LatencyPercentiles}). With JMH's own command line, add
+ * one file per trial with the hits and misses, and {@code run} collects them into
+ * {@code trace-replay-percentiles.json} beside the JMH JSON ({@link LatencyPercentiles}), whose
+ * report shows each cached replay's hit rate. With JMH's own command line, add
  * {@code -jvmArgsAppend -Diova.bench.percentilesDir=DIR} to get the trial files.
  *
  * <p>Targets it serves: against the ANCHORS trace rows (Linux tree path 354/110/173 ns,
@@ -123,6 +126,9 @@ public class TraceReplayBenchmark
     /** The trial file's encoding of {@link #trialLatencies}, made at setup: the teardown's allocations count in {@code -prof gc}. */
     ByteBuffer encodingBuffer;
     long replays;
+    /** The caches' allocation hits and misses over the recorded replays ({@code cached} targets only). */
+    long cacheHits;
+    long cacheMisses;
 
     @Setup(Level.Trial)
     public void generate() throws IOException
@@ -217,6 +223,8 @@ public class TraceReplayBenchmark
     public void recordLatencies(final IterationParams iteration)
     {
         iterationLatencies.reset();
+        final long hitsBefore = allocator.cacheHits();
+        final long missesBefore = allocator.cacheMisses();
         for (int i = 0; i < LATENCY_REPLAYS; i++)
         {
             replayRecordingLatency(iterationLatencies);
@@ -226,6 +234,8 @@ public class TraceReplayBenchmark
         {
             trialLatencies.add(iterationLatencies);
             replays += LATENCY_REPLAYS;
+            cacheHits += allocator.cacheHits() - hitsBefore;
+            cacheMisses += allocator.cacheMisses() - missesBefore;
         }
     }
 
@@ -244,12 +254,17 @@ public class TraceReplayBenchmark
             allocator.checkLive(0);
             final Histogram h = trialLatencies;
             // a StringBuilder, not printf: what this teardown allocates counts in the last iteration's -prof gc figures
-            System.out.println(new StringBuilder(192).append("latency TraceReplayBenchmark shape=").append(shape)
+            final StringBuilder line = new StringBuilder(256).append("latency TraceReplayBenchmark shape=").append(shape)
                 .append(" target=").append(target).append(": p50=").append(h.getValueAtPercentile(50))
                 .append(" p90=").append(h.getValueAtPercentile(90)).append(" p99=").append(h.getValueAtPercentile(99))
                 .append(" p99.9=").append(h.getValueAtPercentile(99.9)).append(" max=").append(h.getMaxValue())
                 .append(" ns (").append(h.getTotalCount()).append(" ops from ").append(replays)
-                .append(" replays, each with one clock read)"));
+                .append(" replays, each with one clock read)");
+            if (allocator.hasCaches())
+            {
+                line.append("; cache allocation hits=").append(cacheHits).append(" misses=").append(cacheMisses);
+            }
+            System.out.println(line);
             final String dir = System.getProperty(LatencyPercentiles.DIR_PROPERTY);
             if (dir != null)
             {
@@ -258,7 +273,10 @@ public class TraceReplayBenchmark
                 {
                     values.put((String)name, params.getParam((String)name));
                 }
-                LatencyPercentiles.writeTrial(Path.of(dir), params.getBenchmark(), values, h, replays, encodingBuffer);
+                final boolean counted = allocator.hasCaches();
+                LatencyPercentiles.writeTrial(Path.of(dir), params.getBenchmark(), values, h, replays,
+                    counted ? cacheHits : LatencyPercentiles.NO_CACHE_COUNTS, counted ? cacheMisses : LatencyPercentiles.NO_CACHE_COUNTS,
+                    encodingBuffer);
             }
         }
         finally

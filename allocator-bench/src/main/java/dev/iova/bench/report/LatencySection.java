@@ -59,19 +59,22 @@ final class LatencySection
         }
         md.append("Each operation of the trace timed alone with `System.nanoTime()` (one clock read included in every " +
             "sample), outside JMH's timed loop, into an HdrHistogram (3 significant digits); forks merged by adding " +
-            "their histograms. \"p99 per trial\" is each fork's own p99.\n\n");
+            "their histograms. \"p99 per trial\" is each fork's own p99. \"cache hit rate\" is, for a replay through the " +
+            "range caches, the share of its allocations served from a magazine over the same replays (each from flushed " +
+            "caches, as the timed replays are): `cacheStats()` hits over hits and misses.\n\n");
         md.append("| benchmark | params | trials | operations |");
         LatencyPercentiles.LEVELS.forEach(level -> md.append(' ').append(LatencyPercentiles.field(level)).append(" |"));
-        md.append(" max | p99 per trial |\n|---|---|---:|---:|");
+        md.append(" max | p99 per trial | cache hit rate |\n|---|---|---:|---:|");
         LatencyPercentiles.LEVELS.forEach(level -> md.append("---:|"));
-        md.append("---:|---|\n");
+        md.append("---:|---|---:|\n");
         for (final LatencyPercentiles.Row row : rows)
         {
             md.append("| ").append(simple(row.benchmark())).append(" | ").append(ReportWriter.cell(row.paramsLabel())).append(" | ")
                 .append(row.trials()).append(" | ").append(nanos(row.count())).append(" |");
             row.percentiles().values().forEach(value -> md.append(' ').append(nanos(value)).append(" |"));
             md.append(' ').append(nanos(row.max())).append(" | ")
-                .append(String.join(", ", row.trialsP99().stream().map(LatencySection::nanos).toList())).append(" |\n");
+                .append(String.join(", ", row.trialsP99().stream().map(LatencySection::nanos).toList())).append(" | ")
+                .append(row.hasCacheCounts() ? hitRate(row) : "–").append(" |\n");
         }
         md.append('\n');
 
@@ -114,6 +117,13 @@ final class LatencySection
             Charts.byPercentile(run.dir().resolve(ReportWriter.CHARTS_DIR).resolve(file), title, "ns", levels, series);
             md.append("![").append(title).append("](").append(ReportWriter.CHARTS_DIR).append('/').append(file).append(")\n\n");
         }
+    }
+
+    /** @return a row's cache hit rate as a percentage with two decimals, and its counts: {@code 99.54% (25,038 of 25,154)}. */
+    private static String hitRate(final LatencyPercentiles.Row row)
+    {
+        return String.format(Locale.ROOT, "%.2f%% (%,d of %,d)", 100 * row.cacheHitRatio(), row.cacheHits(),
+            row.cacheHits() + row.cacheMisses());
     }
 
     private static void sampled(final StringBuilder md, final List<BenchmarkResult> results)

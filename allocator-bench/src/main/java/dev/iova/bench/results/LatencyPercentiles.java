@@ -44,7 +44,10 @@ import java.util.stream.Stream;
  * 90, 99, 99.9}), {@code note}, and {@code results}, one per benchmark and parameter set, each
  * with {@code benchmark}, {@code params}, {@code trials}, {@code replays}, {@code count}
  * (operations recorded), {@code p50}, {@code p90}, {@code p99}, {@code p99.9}, {@code max},
- * {@code trialsP99} (each trial's own p99, to see how the forks differ) and {@code histogram}.
+ * {@code trialsP99} (each trial's own p99, to see how the forks differ), {@code histogram}, and,
+ * for a replay through the range caches, {@code cacheHits} and {@code cacheMisses}: the caches'
+ * allocation hits and misses over the recorded replays ({@code IovaDomain.cacheStats()}), summed
+ * over the trials.
  */
 public final class LatencyPercentiles
 {
@@ -56,6 +59,9 @@ public final class LatencyPercentiles
 
     /** The collected file in the run folder. */
     public static final String FILE = "trace-replay-percentiles.json";
+
+    /** {@link Row#cacheHits()} and {@link Row#cacheMisses()} of a benchmark that did not count them. */
+    public static final long NO_CACHE_COUNTS = -1;
 
     /** The percentiles written, besides the maximum. */
     public static final List<Double> LEVELS = List.of(50.0, 90.0, 99.0, 99.9);
@@ -83,10 +89,26 @@ public final class LatencyPercentiles
      * @param percentiles level ({@link #LEVELS}) to value, in ns.
      * @param max         the largest value recorded, in ns.
      * @param trialsP99   each trial's p99, in ns.
+     * @param cacheHits   the range caches' allocation hits over the recorded replays, or
+     *                    {@link #NO_CACHE_COUNTS} when the benchmark recorded none (not a cached target).
+     * @param cacheMisses their misses over the same replays, or {@link #NO_CACHE_COUNTS}.
      */
     public record Row(String benchmark, Map<String, String> params, int trials, long replays, long count,
-        Map<Double, Long> percentiles, long max, List<Long> trialsP99)
+        Map<Double, Long> percentiles, long max, List<Long> trialsP99, long cacheHits, long cacheMisses)
     {
+        /** @return whether the row has the caches' hits and misses. */
+        public boolean hasCacheCounts()
+        {
+            return cacheHits != NO_CACHE_COUNTS && cacheMisses != NO_CACHE_COUNTS;
+        }
+
+        /** @return the share of allocations the caches served from a magazine, 0 to 1 (0 without allocations or counts). */
+        public double cacheHitRatio()
+        {
+            final long allocs = cacheHits + cacheMisses;
+            return !hasCacheCounts() || allocs == 0 ? 0 : (double)cacheHits / allocs;
+        }
+
         /** @return the parameters as {@code name=value, name=value}. */
         public String paramsLabel()
         {
@@ -138,13 +160,22 @@ public final class LatencyPercentiles
      * @param params    its parameter values.
      * @param latencies the trial's histogram, in ns.
      * @param replays   how many replays it holds.
+     * @param cacheHits   the range caches' allocation hits over those replays, or {@link #NO_CACHE_COUNTS}.
+     * @param cacheMisses their misses, or {@link #NO_CACHE_COUNTS}.
      * @param buffer    from {@link #encodingBuffer(Histogram)}, made before the timed part.
      * @return the file written.
      * @throws IOException when it cannot be written.
      */
     public static Path writeTrial(final Path dir, final String benchmark, final Map<String, String> params,
-        final Histogram latencies, final long replays, final ByteBuffer buffer) throws IOException
+        final Histogram latencies, final long replays, final long cacheHits, final long cacheMisses, final ByteBuffer buffer)
+        throws IOException
     {
+        if ((cacheHits == NO_CACHE_COUNTS) != (cacheMisses == NO_CACHE_COUNTS) || cacheHits < NO_CACHE_COUNTS ||
+            cacheMisses < NO_CACHE_COUNTS)
+        {
+            throw new IllegalArgumentException("cacheHits=" + cacheHits + " and cacheMisses=" + cacheMisses +
+                " must both be counts (at least 0) or both NO_CACHE_COUNTS (-1)");
+        }
         Files.createDirectories(dir);
         final StringBuilder json = new StringBuilder(4096);
         json.append("{\n  \"benchmark\": ").append(Json.string(benchmark)).append(",\n  \"params\": {");
@@ -162,6 +193,10 @@ public final class LatencyPercentiles
             json.append(",\n  \"").append(field(level)).append("\": ").append(latencies.getValueAtPercentile(level));
         }
         json.append(",\n  \"max\": ").append(latencies.getMaxValue());
+        if (cacheHits != NO_CACHE_COUNTS)
+        {
+            json.append(",\n  \"cacheHits\": ").append(cacheHits).append(",\n  \"cacheMisses\": ").append(cacheMisses);
+        }
         buffer.clear();
         final int length = latencies.encodeIntoByteBuffer(buffer); // uncompressed: a Deflater allocates ~100 KB
         json.append(",\n  \"histogram\": \"")
@@ -179,8 +214,27 @@ public final class LatencyPercentiles
     }
 
     /**
-     * {@link #writeTrial(Path, String, Map, Histogram, long, ByteBuffer)} with a buffer of its own:
-     * for tests and for writers outside a benchmark's timed part.
+     * {@link #writeTrial(Path, String, Map, Histogram, long, long, long, ByteBuffer)} with a buffer of
+     * its own: for tests and for writers outside a benchmark's timed part.
+     *
+     * @param dir       the folder to write into.
+     * @param benchmark the fully qualified benchmark method.
+     * @param params    its parameter values.
+     * @param latencies the trial's histogram, in ns.
+     * @param replays   how many replays it holds.
+     * @param cacheHits   the range caches' allocation hits over those replays, or {@link #NO_CACHE_COUNTS}.
+     * @param cacheMisses their misses, or {@link #NO_CACHE_COUNTS}.
+     * @return the file written.
+     * @throws IOException when it cannot be written.
+     */
+    public static Path writeTrial(final Path dir, final String benchmark, final Map<String, String> params,
+        final Histogram latencies, final long replays, final long cacheHits, final long cacheMisses) throws IOException
+    {
+        return writeTrial(dir, benchmark, params, latencies, replays, cacheHits, cacheMisses, encodingBuffer(latencies));
+    }
+
+    /**
+     * {@link #writeTrial(Path, String, Map, Histogram, long, long, long)} without the caches' counts.
      *
      * @param dir       the folder to write into.
      * @param benchmark the fully qualified benchmark method.
@@ -193,7 +247,7 @@ public final class LatencyPercentiles
     public static Path writeTrial(final Path dir, final String benchmark, final Map<String, String> params,
         final Histogram latencies, final long replays) throws IOException
     {
-        return writeTrial(dir, benchmark, params, latencies, replays, encodingBuffer(latencies));
+        return writeTrial(dir, benchmark, params, latencies, replays, NO_CACHE_COUNTS, NO_CACHE_COUNTS);
     }
 
     /**
@@ -238,6 +292,7 @@ public final class LatencyPercentiles
             merged.trials++;
             merged.replays += trial.path("replays").asLong(0);
             merged.trialsP99.add(histogram.getValueAtPercentile(99.0));
+            merged.addCacheCounts(trial.path("cacheHits").asLong(NO_CACHE_COUNTS), trial.path("cacheMisses").asLong(NO_CACHE_COUNTS));
         }
         if (byKey.isEmpty())
         {
@@ -262,6 +317,11 @@ public final class LatencyPercentiles
             final ArrayNode p99s = row.putArray("trialsP99");
             merged.trialsP99.forEach(p99s::add);
             row.put("histogram", encode(merged.histogram));
+            if (merged.cacheHits != NO_CACHE_COUNTS)
+            {
+                row.put("cacheHits", merged.cacheHits);
+                row.put("cacheMisses", merged.cacheMisses);
+            }
         }
         Files.writeString(outFile, MAPPER.writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
         for (final Path file : files)
@@ -309,7 +369,8 @@ public final class LatencyPercentiles
             row.path("trialsP99").forEach(p -> trialsP99.add(p.asLong()));
             rows.add(new Row(row.path("benchmark").asText(), Collections.unmodifiableMap(params),
                 row.path("trials").asInt(), row.path("replays").asLong(), row.path("count").asLong(), percentiles,
-                row.path("max").asLong(), List.copyOf(trialsP99)));
+                row.path("max").asLong(), List.copyOf(trialsP99), row.path("cacheHits").asLong(NO_CACHE_COUNTS),
+                row.path("cacheMisses").asLong(NO_CACHE_COUNTS)));
         }
         return List.copyOf(rows);
     }
@@ -354,11 +415,35 @@ public final class LatencyPercentiles
         final List<Long> trialsP99 = new ArrayList<>();
         int trials;
         long replays;
+        /** Summed over the trials; {@link #NO_CACHE_COUNTS} unless every trial had them. */
+        long cacheHits = NO_CACHE_COUNTS;
+        long cacheMisses = NO_CACHE_COUNTS;
 
         Merged(final String benchmark, final Map<String, String> params)
         {
             this.benchmark = benchmark;
             this.params = params;
+        }
+
+        /** Adds a trial's counts; a trial without them (or with half of them) leaves the merged row without. */
+        void addCacheCounts(final long hits, final long misses)
+        {
+            final boolean counted = hits >= 0 && misses >= 0;
+            if (trials == 1)
+            {
+                cacheHits = counted ? hits : NO_CACHE_COUNTS;
+                cacheMisses = counted ? misses : NO_CACHE_COUNTS;
+            }
+            else if (!counted || cacheHits == NO_CACHE_COUNTS)
+            {
+                cacheHits = NO_CACHE_COUNTS;
+                cacheMisses = NO_CACHE_COUNTS;
+            }
+            else
+            {
+                cacheHits += hits;
+                cacheMisses += misses;
+            }
         }
     }
 }

@@ -198,7 +198,7 @@ class ReportWriterTest
         LatencyPercentiles.writeTrial(trials, replay, LatencyPercentilesTest.params("network", "tree"),
             LatencyPercentilesTest.histogram(1000, 200), 3);
         LatencyPercentiles.writeTrial(trials, replay, LatencyPercentilesTest.params("network", "cached"),
-            LatencyPercentilesTest.histogram(1000, 20), 3);
+            LatencyPercentilesTest.histogram(1000, 20), 3, 24_885, 115);
         LatencyPercentiles.collect(trials, dir.resolve(LatencyPercentiles.FILE));
 
         final RunResults run = RunResults.load(dir);
@@ -206,9 +206,12 @@ class ReportWriterTest
 
         assertTrue(run.skipped().isEmpty(), "read for itself, not left out as another tool's JSON: " + run.skipped());
         assertTrue(md.contains("| files | alloc-free-pair.json, trace-replay-percentiles.json, metadata.json |"), md);
-        assertTrue(md.contains("| benchmark | params | trials | operations | p50 | p90 | p99 | p99.9 | max | p99 per trial |"), md);
+        assertTrue(md.contains("| benchmark | params | trials | operations | p50 | p90 | p99 | p99.9 | max | p99 per trial | " +
+            "cache hit rate |"), md);
         assertTrue(md.contains("| TraceReplayBenchmark.replay | shape=network, target=tree | 1 | 1,000 | 5,191 | 9,191 | 10,095 | " +
-            "10,183 | 10,191 | 10,095 |"), "200 to 10,190 ns, 10 ns apart, at HdrHistogram's 3 digits: " + md);
+            "10,183 | 10,191 | 10,095 | – |"), "200 to 10,190 ns, 10 ns apart, at HdrHistogram's 3 digits: " + md);
+        assertTrue(md.contains("| TraceReplayBenchmark.replay | shape=network, target=cached | 1 | 1,000 |"), md);
+        assertTrue(md.contains(" | 99.54% (24,885 of 25,000) |\n"), "the cached replay's hits over its allocations: " + md);
         assertTrue(md.contains("![TraceReplayBenchmark.replay shape=network: single operations by percentile]" +
             "(charts/latency-trace-replay-replay-network.png)"), md);
         assertPng(dir.resolve("charts/latency-trace-replay-replay-network.png"));

@@ -79,6 +79,50 @@ public class LatencyPercentilesTest
     }
 
     @Test
+    void cacheCountsShouldBeSummedOverTheForksAndReadBack() throws Exception
+    {
+        final Path trials = tempDir.resolve(LatencyPercentiles.TRIALS_DIR);
+        LatencyPercentiles.writeTrial(trials, REPLAY, params("network", "cached"), histogram(100, 20), 3, 990, 10);
+        LatencyPercentiles.writeTrial(trials, REPLAY, params("network", "cached"), histogram(100, 20), 3, 980, 20);
+        LatencyPercentiles.writeTrial(trials, REPLAY, params("network", "tree"), histogram(100, 100), 3);
+        // a cached row whose second fork had no counts (a run mixing two builds): no counts at all, rather than half of them
+        LatencyPercentiles.writeTrial(trials, REPLAY, params("storage", "cached"), histogram(100, 20), 3, 5, 5);
+        LatencyPercentiles.writeTrial(trials, REPLAY, params("storage", "cached"), histogram(100, 20), 3);
+        final Path file = tempDir.resolve(LatencyPercentiles.FILE);
+
+        final List<LatencyPercentiles.Row> rows = LatencyPercentiles.collect(trials, file);
+
+        final LatencyPercentiles.Row cached = rows.get(0);
+        assertEquals("shape=network, target=cached", cached.paramsLabel());
+        assertTrue(cached.hasCacheCounts());
+        assertEquals(1970, cached.cacheHits());
+        assertEquals(30, cached.cacheMisses());
+        assertEquals(0.985, cached.cacheHitRatio(), 1e-12);
+        final LatencyPercentiles.Row tree = rows.get(1);
+        assertFalse(tree.hasCacheCounts(), tree.toString());
+        assertEquals(LatencyPercentiles.NO_CACHE_COUNTS, tree.cacheHits());
+        assertEquals(0, tree.cacheHitRatio());
+        assertFalse(rows.get(2).hasCacheCounts(), rows.get(2).toString());
+        final JsonNode json = new ObjectMapper().readTree(file.toFile()).get("results");
+        assertEquals(1970, json.get(0).get("cacheHits").asLong());
+        assertFalse(json.get(1).has("cacheHits"), "a tree replay has no cache counts: " + json.get(1));
+        assertEquals(rows, LatencyPercentiles.read(file));
+    }
+
+    @Test
+    void cacheCountsShouldBeBothThereOrBothAbsent()
+    {
+        final Path trials = tempDir.resolve(LatencyPercentiles.TRIALS_DIR);
+        final IllegalArgumentException half = assertThrows(IllegalArgumentException.class,
+            () -> LatencyPercentiles.writeTrial(trials, REPLAY, params("network", "cached"), histogram(1, 20), 3, 5,
+                LatencyPercentiles.NO_CACHE_COUNTS));
+        assertEquals("cacheHits=5 and cacheMisses=-1 must both be counts (at least 0) or both NO_CACHE_COUNTS (-1)", half.getMessage());
+        assertThrows(IllegalArgumentException.class,
+            () -> LatencyPercentiles.writeTrial(trials, REPLAY, params("network", "cached"), histogram(1, 20), 3, -2, -2));
+        assertFalse(Files.exists(trials), "nothing written");
+    }
+
+    @Test
     void aRunWithoutTrialFilesShouldWriteNothing() throws Exception
     {
         final Path file = tempDir.resolve(LatencyPercentiles.FILE);
