@@ -16,7 +16,8 @@ import java.util.NavigableMap;
  * <ul>
  *   <li>from {@value LatencyPercentiles#FILE}: what benchmarks recorded themselves with
  *       HdrHistogram ({@code TraceReplayBenchmark}: every operation of a trace replay), forks
- *       merged, with a chart per workload;</li>
+ *       merged, with a chart per workload, and the range caches' hit rate of each replay through
+ *       them;</li>
  *   <li>from the JMH JSON: the {@code scorePercentiles} of every result measured in {@code sample}
  *       mode ({@code MapUnmapBenchmark}'s {@code sameThread1Thread} and {@code crossThread}),
  *       which JMH computes over every sampled operation.</li>
