@@ -325,8 +325,8 @@ class RangeCacheRaceTest
      * threads through the depots. The second frees run in a phase of their own, between two
      * barriers: a range freed while other threads allocate can be handed out again at once, and
      * a second free of it then frees the new owner's range, which no checked free can tell from
-     * that owner's own (the test once asserted it in the same phase and failed in about 1 of 600
-     * runs under load, either way round: a "double free" accepted, or an owner's free refused).
+     * that owner's own (asserted in the allocating phase, it fails in about 1 of 600 runs under
+     * load, either way round: a "double free" accepted, or an owner's free refused).
      */
     @Test
     void manyMoreStripesThanThreadsLoseNothingAndRefuseSecondFrees() throws Exception

@@ -7,6 +7,7 @@ import dev.iova.bench.baseline.TreeMapAllocator;
 import dev.iova.bench.trace.CachedReplayTarget;
 import dev.iova.bench.trace.DomainReplayTarget;
 import dev.iova.bench.trace.ReplayTarget;
+import dev.iova.cache.RangeCacheStats;
 
 /**
  * One of the allocators a suite compares, chosen by the name its {@code target} {@code @Param}
@@ -49,6 +50,9 @@ final class AllocatorUnderTest implements AutoCloseable
     private static final long DMA32_END_PFN = 0x100000L;
 
     final ReplayTarget target;
+    /** What {@link #cacheStats()} gives for an allocator that is no domain (the baselines). */
+    private static final RangeCacheStats NO_CACHE_STATS = new RangeCacheStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+
     private final IovaDomain domain;
     private final TreeMapAllocator treeMap;
     private final LinearWalkAllocator linearWalk;
@@ -141,16 +145,10 @@ final class AllocatorUnderTest implements AutoCloseable
         return domain != null && domain.maxCachedPages() > 0;
     }
 
-    /** @return the caches' allocation hits since the domain was built (0 without caches). */
-    long cacheHits()
+    /** @return the caches' counters since the domain was built (all zero without caches or a domain). */
+    RangeCacheStats cacheStats()
     {
-        return domain != null ? domain.cacheStats().allocHits() : 0;
-    }
-
-    /** @return the caches' allocation misses since the domain was built (0 without caches). */
-    long cacheMisses()
-    {
-        return domain != null ? domain.cacheStats().allocMisses() : 0;
+        return domain != null ? domain.cacheStats() : NO_CACHE_STATS;
     }
 
     /** @return live allocations, after {@link #flushCaches()}. */

@@ -10,6 +10,7 @@ import dev.iova.bench.trace.TraceParser;
 import dev.iova.bench.trace.TraceReplayer;
 import dev.iova.bench.trace.TraceShape;
 import dev.iova.bench.trace.kernel.FileTraceWorkload;
+import dev.iova.cache.RangeCacheStats;
 import org.HdrHistogram.Histogram;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -223,8 +224,7 @@ public class TraceReplayBenchmark
     public void recordLatencies(final IterationParams iteration)
     {
         iterationLatencies.reset();
-        final long hitsBefore = allocator.cacheHits();
-        final long missesBefore = allocator.cacheMisses();
+        final RangeCacheStats before = allocator.cacheStats();
         for (int i = 0; i < LATENCY_REPLAYS; i++)
         {
             replayRecordingLatency(iterationLatencies);
@@ -234,8 +234,9 @@ public class TraceReplayBenchmark
         {
             trialLatencies.add(iterationLatencies);
             replays += LATENCY_REPLAYS;
-            cacheHits += allocator.cacheHits() - hitsBefore;
-            cacheMisses += allocator.cacheMisses() - missesBefore;
+            final RangeCacheStats after = allocator.cacheStats();
+            cacheHits += after.allocHits() - before.allocHits();
+            cacheMisses += after.allocMisses() - before.allocMisses();
         }
     }
 
