@@ -560,6 +560,21 @@ public final class IovaDomain implements AutoCloseable
         return cache.stats();
     }
 
+    /**
+     * The off-heap bytes the range caches hold now, part of {@link #offHeapBytes()}: their stripes,
+     * depots and magazines, allocated once when the domain is built, whatever the number of threads,
+     * and the live map, whose directory is allocated then too and which adds one 32 KiB leaf per
+     * size class and per window of 32 Ki slots of that class that the caches have handed a range
+     * from (a class-0 leaf covers 128 MiB of address space at a 4 KiB granule), at most 1,024 per
+     * class. Nothing here grows with the threads that use the caches ({@code docs/caches.md}).
+     *
+     * @return the bytes; 0 when the caches are off, and after {@link #close()}.
+     */
+    public long cacheOffHeapBytes()
+    {
+        return cache == null ? 0 : cache.offHeapBytes();
+    }
+
     /** @return the largest request the caches serve, in pages (a power of two); 0 when they are off. */
     public long maxCachedPages()
     {
