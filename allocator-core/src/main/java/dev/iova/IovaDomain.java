@@ -555,7 +555,7 @@ public final class IovaDomain implements AutoCloseable
         if (cache == null)
         {
             checkOpenUnlocked();
-            return new RangeCacheStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+            return RangeCacheStats.NONE;
         }
         return cache.stats();
     }

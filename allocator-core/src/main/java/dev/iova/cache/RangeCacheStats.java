@@ -25,6 +25,9 @@ public record RangeCacheStats(
     long depotMagazines,
     long cachedRanges)
 {
+    /** Every counter zero: what a domain without range caches reports. */
+    public static final RangeCacheStats NONE = new RangeCacheStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
+
     /** @return the share of allocations served from a magazine, 0 to 1 (0 when there was none). */
     public double hitRatio()
     {

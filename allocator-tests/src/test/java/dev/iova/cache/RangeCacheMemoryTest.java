@@ -16,14 +16,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The range caches' memory is bounded whatever the number of threads that use them
- * ({@code docs/caches.md}, "Behaviour"): stripes, depots and magazines are allocated once when the
+ * ({@code docs/caches.md}, the section on stripes): stripes, depots and magazines are allocated once when the
  * domain is built, and the live map grows only with the address space the caches hand out, never
  * with threads. A thousand threads that each use the caches and die leave the caches' bytes where
  * one thread left them, the cached ranges within the bound the geometry sets, and nothing lost.
  */
 final class RangeCacheMemoryTest
 {
-    /** 32 Ki pages: every size class's live-map slots fit in one leaf of 32 Ki slots. */
+    /** 32 Ki pages: every size class's live-map slots fit in one leaf ({@link LiveRangeMap#LEAF_SLOTS}). */
     private static final long LAST_PFN = 0x7fff;
 
     private static final long MAX_CACHED_PAGES = 64;
@@ -31,7 +31,6 @@ final class RangeCacheMemoryTest
     private static final int STRIPES = 4;
     private static final int MAGAZINE_RANGES = 4;
     private static final int DEPOT_MAGAZINES = 1;
-    private static final int LIVE_MAP_LEAF_BYTES = 32 * 1024;
 
     @Test
     void aThousandShortLivedThreadsLeaveTheCachesMemoryWhereOneThreadLeftIt() throws InterruptedException
@@ -44,7 +43,7 @@ final class RangeCacheMemoryTest
 
             runThreads(domain, 1, 1);
             final long oneThreadBytes = domain.cacheOffHeapBytes();
-            assertEquals(builtBytes + SIZE_CLASSES * LIVE_MAP_LEAF_BYTES, oneThreadBytes,
+            assertEquals(builtBytes + SIZE_CLASSES * LiveRangeMap.LEAF_BYTES, oneThreadBytes,
                 "one thread that used every size class added one live-map leaf per class and nothing else");
 
             runThreads(domain, 1_000, 4);

@@ -50,9 +50,6 @@ final class AllocatorUnderTest implements AutoCloseable
     private static final long DMA32_END_PFN = 0x100000L;
 
     final ReplayTarget target;
-    /** What {@link #cacheStats()} gives for an allocator that is no domain (the baselines). */
-    private static final RangeCacheStats NO_CACHE_STATS = new RangeCacheStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
-
     private final IovaDomain domain;
     private final TreeMapAllocator treeMap;
     private final LinearWalkAllocator linearWalk;
@@ -148,7 +145,7 @@ final class AllocatorUnderTest implements AutoCloseable
     /** @return the caches' counters since the domain was built (all zero without caches or a domain). */
     RangeCacheStats cacheStats()
     {
-        return domain != null ? domain.cacheStats() : NO_CACHE_STATS;
+        return domain != null ? domain.cacheStats() : RangeCacheStats.NONE;
     }
 
     /** @return live allocations, after {@link #flushCaches()}. */

@@ -17,8 +17,8 @@ public enum TraceShape
     /** Four devices with 30-, 32-, 39- and 48-bit limits and reserved PCI windows. */
     MIXED("devices with 30/32/39/48-bit limits, reserved PCI windows below 1 GiB, 4 GiB and 512 GiB"),
 
-    /** One device squeezed into a 2,048-page window with a reserved hole in it: most requests fail. */
-    TIGHT("1..64-page maps in a 2,048-page window with a reserved hole (a third under 1,024 pages), freed at random; most fail"),
+    /** One device squeezed into a 2,047-page window (pfns 1 to 0x7ff) with a reserved hole in it: most requests fail. */
+    TIGHT("1..64-page maps in a 2,047-page window with a reserved hole (a third below pfn 0x400), freed at random; most fail"),
 
     /**
      * iova-trace v2: placement control in a 256 MiB domain, every option of the format in use
